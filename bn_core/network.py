@@ -1,0 +1,268 @@
+"""A small fully connected network with optional batch norm on its hidden layers.
+
+Hidden layer l computes Z = W A_prev (+ b), then batch norm (gamma, beta) before the
+activation g, as in the lecture; the output layer is W[L] A[L-1] + b[L] then softmax, with the
+mean cross-entropy as loss. Examples are columns: X is (n_x, m).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bn_core import batchnorm
+from bn_core.checks import (
+    check_choice,
+    check_fraction,
+    check_labels,
+    check_matrix,
+    check_positive,
+)
+from bn_core.layers import (
+    ACTIVATIONS,
+    activation_backward,
+    activation_forward,
+    dense_backward,
+    dense_forward,
+    softmax,
+    softmax_cross_entropy,
+)
+from bn_core.params import FlatDict
+
+INITS = ("he", "xavier", "gaussian")
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Everything that defines a network before training.
+
+    layer_dims: (n_x, n_1, ..., n_L); the last is the number of classes.
+    init: "he" (std sqrt(2/n_{l-1})), "xavier" (std sqrt(1/n_{l-1})) or "gaussian"
+    (std init_scale, for the bad-initialization experiments).
+    running_beta: the weight kept on the old value in the running averages.
+    """
+
+    layer_dims: tuple = (2, 16, 16, 2)
+    activation: str = "relu"
+    batch_norm: bool = True
+    eliminate_bias: bool = True
+    eps: float = batchnorm.DEFAULT_EPS
+    running_beta: float = 0.9
+    seed: int = 0
+    init: str = "he"
+    init_scale: float = 0.01
+
+    def __post_init__(self):
+        dims = tuple(self.layer_dims)
+        if len(dims) < 2 or not all(_is_positive_int(n) for n in dims):
+            raise ValueError(f"layer_dims must be at least 2 positive integers, got {dims!r}")
+        if dims[-1] < 2:
+            raise ValueError(f"the output layer needs at least 2 classes, got {dims[-1]}")
+        object.__setattr__(self, "layer_dims", tuple(int(n) for n in dims))
+        check_choice(self.activation, "activation", ACTIVATIONS)
+        check_choice(self.init, "init", INITS)
+        check_positive(self.eps, "eps")
+        check_positive(self.init_scale, "init_scale")
+        check_fraction(self.running_beta, "running_beta")
+        if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+
+    @property
+    def n_layers(self):
+        """L: the number of layers with weights (hidden layers plus the output layer)."""
+        return len(self.layer_dims) - 1
+
+
+def _is_positive_int(n):
+    return isinstance(n, int | np.integer) and not isinstance(n, bool) and n > 0
+
+
+@dataclass(slots=True)
+class LayerTrace:
+    """One hidden layer's values in the last training-mode forward, for the pictures.
+
+    All (n_l, m) except mu, var (n_l, 1). Without batch norm, mu, var and Z_norm are None
+    and Z_tilde is Z.
+    """
+
+    Z: np.ndarray
+    Z_tilde: np.ndarray
+    A: np.ndarray
+    mu: np.ndarray | None = None
+    var: np.ndarray | None = None
+    Z_norm: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class _HiddenCache:
+    A_prev: np.ndarray
+    A: np.ndarray
+    bn: batchnorm.BatchNormCache | None
+
+
+@dataclass
+class MLP:
+    """The network: parameters, running averages for test time, and the last forward's trace.
+
+    params: "W{l}", "b{l}", "gamma{l}", "beta{l}" for l = 1..L (b{l} absent on a batch-norm layer
+    when eliminate_bias is on; gamma/beta only on batch-norm layers). Live arrays.
+    running_mu, running_var: {l: (n_l, 1)} for each batch-norm layer l.
+    """
+
+    config: NetConfig
+    params: FlatDict = field(init=False)
+    running_mu: dict = field(init=False)
+    running_var: dict = field(init=False)
+    trace: list = field(init=False, default_factory=list)
+    last_probs: np.ndarray | None = field(init=False, default=None)
+
+    def __post_init__(self):
+        cfg = self.config
+        self.params = FlatDict(self._param_layout())
+        self._initialize(np.random.default_rng(cfg.seed))
+        self.running_mu = {l: np.zeros((cfg.layer_dims[l], 1)) for l in self.bn_layers}
+        self.running_var = {l: np.ones((cfg.layer_dims[l], 1)) for l in self.bn_layers}
+
+    # --- structure -------------------------------------------------------------------------
+
+    @property
+    def L(self):
+        return self.config.n_layers
+
+    @property
+    def bn_layers(self):
+        """Indices l of the hidden layers that carry batch norm."""
+        return tuple(range(1, self.L)) if self.config.batch_norm else ()
+
+    def has_bias(self, l):
+        """Whether layer l keeps b[l]: always, unless batch norm eliminates it."""
+        return not (l in self.bn_layers and self.config.eliminate_bias)
+
+    def _param_layout(self):
+        dims = self.config.layer_dims
+        layout = []
+        for l in range(1, self.L + 1):
+            layout.append((f"W{l}", (dims[l], dims[l - 1])))
+            if self.has_bias(l):
+                layout.append((f"b{l}", (dims[l], 1)))
+            if l in self.bn_layers:
+                layout += [(f"gamma{l}", (dims[l], 1)), (f"beta{l}", (dims[l], 1))]
+        return layout
+
+    def _initialize(self, rng):
+        cfg = self.config
+        for l in range(1, self.L + 1):
+            n_prev = cfg.layer_dims[l - 1]
+            std = {"he": np.sqrt(2.0 / n_prev), "xavier": np.sqrt(1.0 / n_prev),
+                   "gaussian": cfg.init_scale}[cfg.init]
+            self.params[f"W{l}"] = rng.standard_normal(self.params[f"W{l}"].shape) * std
+            if l in self.bn_layers:
+                self.params[f"gamma{l}"][...] = 1.0
+
+    @property
+    def n_params(self):
+        """How many numbers training learns."""
+        return self.params.flat.size
+
+    def __repr__(self):
+        cfg = self.config
+        hidden = [f"[{n}{' BN' if l in self.bn_layers else ''} {cfg.activation}]"
+                  for l, n in enumerate(cfg.layer_dims[1:-1], start=1)]
+        return " -> ".join([str(cfg.layer_dims[0]), *hidden, f"{cfg.layer_dims[-1]} softmax"])
+
+    # --- forward ---------------------------------------------------------------------------
+
+    def forward(self, X, train=True):
+        """Class probabilities for X.
+
+        train=True uses each batch-norm layer's mini-batch statistics, updates the running
+        averages and records the trace; train=False uses the running averages and changes
+        nothing (any m, one example included).
+        X: (n_x, m). Returns probs (n_L, m).
+        """
+        X = self._check_X(X, train)
+        ZL, caches, traces, _ = self._forward(X, train)
+        if train:
+            self.trace = traces
+        return softmax(ZL)
+
+    def layer_trace(self, X, train=False):
+        """The per-layer trace of a forward on X without changing the network.
+
+        X: (n_x, m). Returns a list of LayerTrace, one per hidden layer.
+        """
+        X = self._check_X(X, train)
+        return self._forward(X, train, update_running=False)[2]
+
+    def _forward(self, X, train, update_running=True):
+        """Returns Z[L] (n_L, m), the hidden caches backward needs, the traces, A[L-1]."""
+        p, cfg = self.params, self.config
+        A, caches, traces = X, [], []
+        for l in range(1, self.L):
+            Z = dense_forward(A, p[f"W{l}"], p.get(f"b{l}"))
+            bn_cache = None
+            if l not in self.bn_layers:
+                Z_tilde = Z
+            elif train:
+                Z_tilde, bn_cache = batchnorm.forward_unchecked(
+                    Z, p[f"gamma{l}"], p[f"beta{l}"], cfg.eps)
+                if update_running:
+                    self._update_running(l, bn_cache.mu, bn_cache.var, Z.shape[1])
+            else:
+                Z_tilde = batchnorm.forward_eval(Z, p[f"gamma{l}"], p[f"beta{l}"],
+                                                 self.running_mu[l], self.running_var[l], cfg.eps)
+            A_next = activation_forward(Z_tilde, cfg.activation)
+            caches.append(_HiddenCache(A, A_next, bn_cache))
+            traces.append(LayerTrace(Z, Z_tilde, A_next, *(
+                (bn_cache.mu, bn_cache.var, bn_cache.Z_norm) if bn_cache else ())))
+            A = A_next
+        return dense_forward(A, p[f"W{self.L}"], p[f"b{self.L}"]), caches, traces, A
+
+    def _update_running(self, l, mu, var, m):
+        """running = beta_bn * running + (1 - beta_bn) * batch_value, with the unbiased
+        variance var * m / (m - 1) going into the running variance (as in the paper)."""
+        rb = self.config.running_beta
+        self.running_mu[l] *= rb
+        self.running_mu[l] += (1.0 - rb) * mu
+        self.running_var[l] *= rb
+        self.running_var[l] += (1.0 - rb) * (m / (m - 1)) * var
+
+    # --- loss and gradients ------------------------------------------------------------------
+
+    def loss_and_grads(self, X, y):
+        """One training-mode forward (updating the running averages once) and one backward.
+
+        X: (n_x, m); y: (m,) int labels in 0..n_L-1.
+        Returns the mean cross-entropy loss and grads, a dict with the keys of params.
+        The probabilities of that forward are kept in `last_probs` (n_L, m).
+        """
+        X = self._check_X(X, train=True)
+        y = check_labels(y, X.shape[1], self.config.layer_dims[-1])
+        ZL, caches, traces, A_last = self._forward(X, train=True)
+        self.trace = traces
+        loss, self.last_probs, dZ = softmax_cross_entropy(ZL, y)
+        return loss, self._backward(dZ, caches, A_last)
+
+    def _backward(self, dZ, caches, A_last):
+        p, grads, L = self.params, self.params.zeros_like(), self.L
+        dA, grads[f"W{L}"], grads[f"b{L}"] = dense_backward(
+            dZ, A_last, p[f"W{L}"], need_dA_prev=L > 1)
+        for l in range(L - 1, 0, -1):
+            cache = caches[l - 1]
+            dZ = activation_backward(dA, cache.A, self.config.activation)
+            if cache.bn is not None:
+                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm.backward(dZ, cache.bn)
+            dA, grads[f"W{l}"], db = dense_backward(
+                dZ, cache.A_prev, p[f"W{l}"], has_bias=self.has_bias(l), need_dA_prev=l > 1)
+            if db is not None:
+                grads[f"b{l}"] = db
+        return grads
+
+    def _check_X(self, X, train):
+        n_x = self.config.layer_dims[0]
+        X = check_matrix(X, "X", rows=n_x)
+        if train and self.bn_layers and X.shape[1] < 2:
+            raise ValueError("batch norm needs a mini-batch of at least 2 examples in training "
+                             f"mode, got m={X.shape[1]}; use forward(X, train=False) for one")
+        return X
