@@ -31,7 +31,7 @@ def dense_backward(dZ, A_prev, W, has_bias=True, need_dA_prev=True):
     Returns dA_prev (n_{l-1}, m) or None, dW (n_l, n_{l-1}), db (n_l, 1) or None.
     """
     dW = dZ @ A_prev.T
-    db = dZ.sum(axis=1, keepdims=True) if has_bias else None
+    db = np.add.reduce(dZ, axis=1, keepdims=True) if has_bias else None
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
 

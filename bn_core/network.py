@@ -114,11 +114,13 @@ class MLP:
     params: FlatDict = field(init=False)
     running_mu: dict = field(init=False)
     running_var: dict = field(init=False)
+    bn_layers: tuple = field(init=False)
     trace: list = field(init=False, default_factory=list)
     last_probs: np.ndarray | None = field(init=False, default=None)
 
     def __post_init__(self):
         cfg = self.config
+        self.bn_layers = tuple(range(1, cfg.n_layers)) if cfg.batch_norm else ()
         self.params = FlatDict(self._param_layout())
         self._initialize(np.random.default_rng(cfg.seed))
         self.running_mu = {l: np.zeros((cfg.layer_dims[l], 1)) for l in self.bn_layers}
@@ -129,11 +131,6 @@ class MLP:
     @property
     def L(self):
         return self.config.n_layers
-
-    @property
-    def bn_layers(self):
-        """Indices l of the hidden layers that carry batch norm."""
-        return tuple(range(1, self.L)) if self.config.batch_norm else ()
 
     def has_bias(self, l):
         """Whether layer l keeps b[l]: always, unless batch norm eliminates it."""

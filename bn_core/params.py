@@ -17,15 +17,15 @@ class FlatDict(dict):
     layout: tuple of (key, shape) pairs in storage order.
     """
 
-    def __init__(self, layout, flat=None):
+    def __init__(self, layout):
         self.layout = tuple((key, tuple(shape)) for key, shape in layout)
-        total = sum(int(np.prod(shape)) for _, shape in self.layout)
-        self.flat = np.zeros(total) if flat is None else flat
-        offset = 0
-        for key, shape in self.layout:
-            size = int(np.prod(shape))
-            super().__setitem__(key, self.flat[offset:offset + size].reshape(shape))
-            offset += size
+        self._slots = _slots(self.layout)
+        self._fill(np.zeros(self._slots[-1][3] if self._slots else 0))
+
+    def _fill(self, flat):
+        self.flat = flat
+        dict.update(self, ((key, flat[start:stop].reshape(shape))
+                           for key, shape, start, stop in self._slots))
 
     def __setitem__(self, key, value):
         if key not in self:
@@ -41,8 +41,21 @@ class FlatDict(dict):
 
     def zeros_like(self):
         """A FlatDict of the same layout, all zeros."""
-        return FlatDict(self.layout)
+        twin = dict.__new__(FlatDict)
+        twin.layout, twin._slots = self.layout, self._slots
+        twin._fill(np.zeros(self.flat.size))
+        return twin
 
     def copy_arrays(self):
         """A plain dict of independent copies (a snapshot)."""
         return {key: value.copy() for key, value in self.items()}
+
+
+def _slots(layout):
+    """(key, shape, start, stop) of each array inside the flat vector."""
+    slots, start = [], 0
+    for key, shape in layout:
+        stop = start + int(np.prod(shape))
+        slots.append((key, shape, start, stop))
+        start = stop
+    return tuple(slots)

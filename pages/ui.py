@@ -1,0 +1,263 @@
+"""Streamlit plumbing shared by every page: controls bound to the URL, presets, presentation mode.
+
+Every control reads its starting value from the page's query parameters and writes its value
+back, so the address bar always reproduces what is on screen. A parameter that is unknown, out
+of range or malformed is ignored and named in a small notice. `?present=1` hides the controls a
+lesson marks as advanced and sizes text and charts for a projector.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import streamlit as st
+
+PRESENT = "present"
+GLOBAL_PARAMS = {PRESENT}
+
+
+@dataclass
+class _PageState:
+    slug: str
+    known: set = field(default_factory=lambda: set(GLOBAL_PARAMS))
+    ignored: list = field(default_factory=list)
+    defaults: dict = field(default_factory=dict)
+
+
+_page: _PageState | None = None
+
+
+def start_page(slug, title, icon=None):
+    """Begin a page: title, presentation styles, and a fresh record of its URL parameters."""
+    global _page
+    _page = _PageState(slug)
+    if presenting():
+        st.markdown(_PRESENT_CSS, unsafe_allow_html=True)  # a constant stylesheet, no user text
+    st.title(f"{icon} {title}" if icon else title)
+
+
+def end_page():
+    """Name, once, any URL parameter this page did not understand."""
+    unknown = sorted(set(st.query_params) - _page.known)
+    problems = _page.ignored + [f"`{name}` (not a setting of this page)" for name in unknown]
+    for name in unknown:
+        del st.query_params[name]
+    if problems:
+        st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️")
+
+
+def presenting():
+    """Presentation mode: `?present=1` in the address."""
+    return st.query_params.get(PRESENT, "0").lower() in ("1", "true", "yes", "on")
+
+
+# --- controls bound to the URL ---------------------------------------------------------------
+
+
+def _widget_key(name):
+    return f"{_page.slug}.{name}"
+
+
+def _kept_key(name):
+    return f"_kept.{_page.slug}.{name}"
+
+
+def _initial(name, default, parse):
+    """The value a control starts from: the URL's if valid, else the one kept from earlier in
+    this session (Streamlit drops widget state when the page is left), else the default."""
+    raw = st.query_params.get(name)
+    if raw is not None:
+        try:
+            return parse(raw)
+        except (ValueError, TypeError) as err:
+            _page.ignored.append(f"`{name}={raw}` ({err})")
+    return st.session_state.get(_kept_key(name), default)
+
+
+def _bind(name, default, parse, show, render, advanced=False):
+    """Render one control (or, when hidden in presentation mode, just resolve its value) and
+    write its value to the URL. `show` turns a value into its URL text."""
+    _page.known.add(name)
+    _page.defaults[name] = default
+    key = _widget_key(name)
+    if key not in st.session_state:
+        st.session_state[key] = _initial(name, default, parse)
+    if advanced and presenting():
+        value = st.session_state[key]
+    else:
+        value = render(key)
+    st.session_state[_kept_key(name)] = value
+    _write_param(name, value, default, show)
+    return value
+
+
+def _write_param(name, value, default, show):
+    text = show(value)
+    if value == default:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != text:
+        st.query_params[name] = text
+
+
+def set_value(name, value):
+    """Change a control's value from code (before it is drawn in this run)."""
+    st.session_state[_widget_key(name)] = value
+
+
+def slider(label, name, min_value, max_value, default, step=None, advanced=False, **kwargs):
+    """An int or float slider (the type of `default` decides)."""
+    is_int = isinstance(default, int) and not isinstance(default, bool)
+    parse = _int_in(min_value, max_value) if is_int else _float_in(min_value, max_value)
+    return _bind(name, default, parse, _show_number, lambda key: st.slider(
+        label, min_value, max_value, step=step, key=key, **kwargs), advanced)
+
+
+def number(label, name, min_value, max_value, default, step=1, advanced=False, **kwargs):
+    """A number input (int when `default` is an int)."""
+    is_int = isinstance(default, int) and not isinstance(default, bool)
+    parse = _int_in(min_value, max_value) if is_int else _float_in(min_value, max_value)
+    return _bind(name, default, parse, _show_number, lambda key: st.number_input(
+        label, min_value, max_value, step=step, key=key, **kwargs), advanced)
+
+
+def choice(label, name, options, default, radio=False, advanced=False, **kwargs):
+    """A selectbox (or horizontal radio) over string options."""
+    options = list(options)
+    widget = st.radio if radio else st.selectbox
+    extra = {"horizontal": True} if radio else {}
+    return _bind(name, default, _one_of(options), str, lambda key: widget(
+        label, options, key=key, **extra, **kwargs), advanced)
+
+
+def steps(label, name, options, default, advanced=False, **kwargs):
+    """A select_slider over numeric options (a log-scale learning rate, say). A URL value
+    inside the range snaps to the nearest option."""
+    options = list(options)
+    return _bind(name, default, _nearest_of(options), _show_number, lambda key: st.select_slider(
+        label, options, key=key, **kwargs), advanced)
+
+
+def toggle(label, name, default, advanced=False, **kwargs):
+    """An on/off switch; the URL holds 1 or 0."""
+    return _bind(name, default, _parse_bool, lambda v: "1" if v else "0", lambda key: st.toggle(
+        label, key=key, **kwargs), advanced)
+
+
+def _show_number(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _parse_bool(raw):
+    text = raw.strip().lower()
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("0", "false", "off", "no"):
+        return False
+    raise ValueError("not on/off")
+
+
+def _float_in(lo, hi):
+    def parse(raw):
+        value = float(raw)
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise ValueError(f"outside {lo:g}..{hi:g}")
+        return value
+    return parse
+
+
+def _int_in(lo, hi):
+    def parse(raw):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("not a whole number") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"outside {lo}..{hi}")
+        return value
+    return parse
+
+
+def _one_of(options):
+    def parse(raw):
+        if raw not in options:
+            raise ValueError("not one of " + ", ".join(map(str, options)))
+        return raw
+    return parse
+
+
+def _nearest_of(options):
+    inner = _float_in(min(options), max(options))
+
+    def parse(raw):
+        value = inner(raw)
+        return min(options, key=lambda option: abs(math.log(option / value))
+                   if option > 0 and value > 0 else abs(option - value))
+    return parse
+
+
+# --- presets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A lesson scenario: a label, one line on what it shows, and the URL settings it sets."""
+
+    label: str
+    blurb: str
+    params: dict
+
+
+def preset_link(preset, present=None):
+    """The preset as a relative link (just its query string)."""
+    params = dict(preset.params)
+    if present if present is not None else presenting():
+        params[PRESENT] = "1"
+    return "?" + urlencode(params)
+
+
+def presets(items, on_apply=None):
+    """One button per preset; pressing it loads the preset's settings as a fresh link would."""
+    if not items:
+        return
+    st.caption("Scenarios: one click sets every control; each is also a shareable link.")
+    cols = st.columns(len(items))
+    for col, preset in zip(cols, items, strict=True):
+        if col.button(preset.label, help=preset.blurb, key=f"preset.{_page.slug}.{preset.label}",
+                      width="stretch"):
+            apply_params(preset.params)
+            if on_apply:
+                on_apply()
+            st.rerun()
+
+
+def apply_params(params):
+    """Replace this page's settings with `params` (unknown ones are named later), keep
+    presentation mode, and forget the controls' current values so they re-read the URL."""
+    keep_present = presenting()
+    for key in [k for k in st.session_state if str(k).startswith((f"{_page.slug}.",
+                                                                   f"_kept.{_page.slug}."))]:
+        del st.session_state[key]
+    st.query_params.from_dict({**{k: str(v) for k, v in params.items()},
+                               **({PRESENT: "1"} if keep_present else {})})
+
+
+# --- showing figures -------------------------------------------------------------------------
+
+
+def chart(fig, key=None):
+    """Show a Plotly figure full width; larger type in presentation mode."""
+    if presenting():
+        fig.update_layout(font={"size": 18}, height=(fig.layout.height or 320) + 80)
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+_PRESENT_CSS = """
+<style>
+  html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
+  [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.2rem; }
+  .katex { font-size: 1.5em !important; }
+</style>
+"""
