@@ -66,7 +66,7 @@ class NetConfig:
         check_positive(self.init_scale, "init_scale")
         check_fraction(self.running_beta, "running_beta")
         if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")  # noqa: TRY004
 
     @property
     def n_layers(self):
@@ -179,7 +179,7 @@ class MLP:
         X: (n_x, m). Returns probs (n_L, m).
         """
         X = self._check_X(X, train)
-        ZL, caches, traces, _ = self._forward(X, train)
+        ZL, _, traces, _ = self._forward(X, train)
         if train:
             self.trace = traces
         return softmax(ZL)

@@ -1,0 +1,219 @@
+"""What a network did while it trained, kept within a fixed memory budget.
+
+Every step: loss, mini-batch accuracy, each hidden unit's mini-batch mu and sigma of Z, the
+running averages, gamma and beta, and per layer the gradient norm and update-to-data ratio.
+Every `detail_every` steps: the 15th/50th/85th percentiles of a watched unit's activation input
+(Figure 1 of Ioffe & Szegedy 2015) and samples of Z, Z_tilde and A for the histograms.
+Series are preallocated; when one fills up, every other point goes and the series keeps only
+every second step from then on, so a long run is thinned evenly, never cut off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PERCENTILES = (15, 50, 85)
+STAGES = ("Z", "Z_tilde", "A")
+UNIT_FIELDS = ("mu", "sigma", "running_mu", "running_sigma", "gamma", "beta")
+MIN_CAPACITY = 64
+
+
+class Series:
+    """A thinned time series: at most `capacity` points of shape `shape`, evenly spread.
+
+    Points are offered one by one; every `stride`-th offer is kept. When the buffer is full,
+    every other kept point goes and the stride doubles. steps: (n,) int64; values: (n, *shape)
+    float32.
+    """
+
+    def __init__(self, capacity, shape=()):
+        self.capacity = max(int(capacity), 2)
+        self._steps = np.zeros(self.capacity, dtype=np.int64)
+        self._values = np.zeros((self.capacity, *shape), dtype=np.float32)
+        self.n = 0
+        self.stride = 1
+        self._offers = 0
+
+    def take(self):
+        """Offer the next point: True if it is to be kept (then `put` it)."""
+        keep = self._offers % self.stride == 0
+        self._offers += 1
+        if keep and self.n == self.capacity:
+            self._thin()
+            keep = (self._offers - 1) % self.stride == 0
+        return keep
+
+    def put(self, step, value):
+        self._steps[self.n] = step
+        self._values[self.n] = value
+        self.n += 1
+
+    def add(self, step, value):
+        if self.take():
+            self.put(step, value)
+
+    def _thin(self):
+        """Keep every other point (those on multiples of twice the stride)."""
+        kept = (self.n + 1) // 2
+        self._steps[:kept] = self._steps[:self.n:2]
+        self._values[:kept] = self._values[:self.n:2]
+        self.n = kept
+        self.stride *= 2
+
+    @property
+    def steps(self):
+        return self._steps[:self.n]
+
+    @property
+    def values(self):
+        return self._values[:self.n]
+
+    @property
+    def nbytes(self):
+        return self._steps.nbytes + self._values.nbytes
+
+
+@dataclass(frozen=True)
+class LayerSlices:
+    """Where each hidden layer's units sit in the concatenated per-unit series."""
+
+    widths: tuple
+
+    def __getitem__(self, l):
+        """Columns of layer l (1-based, as in the course)."""
+        start = sum(self.widths[:l - 1])
+        return slice(start, start + self.widths[l - 1])
+
+
+class Recorder:
+    """Records one network's training within `budget_bytes` of memory.
+
+    Series (each thinned on its own):
+      train:       (n, 2)             loss, mini-batch accuracy
+      test:        (n, 2)             test loss, test accuracy (eval mode)
+      units:       (n, k, n_units)    per hidden unit, side by side (slice layer l with
+                                      `layer_units[l]`): the k quantities in UNIT_FIELDS
+      layers:      (n, 2, L)          per layer with weights: ||dW[l]||, update-to-data ratio
+      percentiles: (n, n_hidden, 3)   15/50/85th percentile of a watched unit's activation input
+    samples: the latest {(l, stage): float32 values} of Z, Z_tilde and A per hidden layer.
+    """
+
+    def __init__(self, net, budget_bytes=4_000_000, detail_every=5, sample_size=2048,
+                 watch_unit=0):
+        widths = net.config.layer_dims[1:-1]
+        self.batch_norm = bool(net.bn_layers)
+        self.unit_fields = UNIT_FIELDS if self.batch_norm else UNIT_FIELDS[:2]
+        self.layer_units = LayerSlices(tuple(widths))
+        self.detail_every = int(detail_every)
+        self.sample_size = int(sample_size)
+        self.watch_unit = int(watch_unit)
+        self.budget_bytes = int(budget_bytes)
+        self._w_bounds = _weight_bounds(net)
+        shapes = {"train": (2,), "test": (2,), "units": (len(self.unit_fields), sum(widths)),
+                  "layers": (2, net.L), "percentiles": (len(widths), len(PERCENTILES))}
+        point_bytes = sum(4 * int(np.prod(shape)) + 8 for shape in shapes.values())
+        samples_bytes = len(STAGES) * len(widths) * self.sample_size * 4
+        capacity = (self.budget_bytes - samples_bytes) // point_bytes
+        if capacity < MIN_CAPACITY:
+            raise ValueError(f"a memory budget of {budget_bytes} bytes is too small for this "
+                             f"network (it needs at least {MIN_CAPACITY} points per series)")
+        self.train, self.test, self.units, self.layers, self.percentiles = (
+            Series(capacity, shapes[name]) for name in shapes)
+        self.samples = {}
+        self.samples_step = None
+
+    # --- recording ---------------------------------------------------------------------------
+
+    def record_step(self, step, net, loss, y, grads, params_before):
+        """Record one training step.
+
+        net: after its optimizer step (trace and running averages from this step's forward);
+        y: (m,) labels of the mini-batch; grads: this step's grads (a FlatDict);
+        params_before: the flat parameter vector before the step.
+        """
+        if self.train.take():
+            self.train.put(step, (loss, np.mean(net.last_probs.argmax(axis=0) == y)))
+        if self.units.take():
+            self.units.put(step, self._unit_values(net))
+        if self.layers.take():
+            self.layers.put(step, self._layer_values(net.params.flat, grads.flat, params_before))
+        if step % self.detail_every == 0:
+            self._record_details(step, net)
+
+    def record_test(self, step, loss, accuracy):
+        self.test.add(step, (loss, accuracy))
+
+    def _unit_values(self, net):
+        """(k, n_units): mu and sigma of Z over the mini-batch, then for batch norm the
+        running mu and sigma, gamma and beta."""
+        trace = net.trace
+        if self.batch_norm:
+            mu = np.concatenate([t.mu for t in trace])
+            var = np.concatenate([t.var for t in trace])
+        else:
+            mu = np.concatenate([t.Z.mean(axis=1, keepdims=True) for t in trace])
+            var = np.concatenate([t.Z.var(axis=1, keepdims=True) for t in trace])
+        columns = [mu, np.sqrt(var)]
+        if self.batch_norm:
+            layers, p = net.bn_layers, net.params
+            columns += [np.concatenate([net.running_mu[l] for l in layers]),
+                        np.sqrt(np.concatenate([net.running_var[l] for l in layers])),
+                        np.concatenate([p[f"gamma{l}"] for l in layers]),
+                        np.concatenate([p[f"beta{l}"] for l in layers])]
+        return np.hstack(columns).T
+
+    def _layer_values(self, theta, grad, theta_before):
+        """(2, L): ||dW[l]|| and ||W[l] after - W[l] before|| / ||W[l] after||."""
+        bounds = self._w_bounds
+        delta = theta - theta_before
+        grad_sq, delta_sq, data_sq = (np.add.reduceat(v * v, bounds)[::2]
+                                      for v in (grad, delta, theta))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sqrt([grad_sq, delta_sq / data_sq])
+
+    def _record_details(self, step, net):
+        inputs = np.stack([t.Z_tilde[min(self.watch_unit, t.Z_tilde.shape[0] - 1)]
+                           for t in net.trace])
+        self.percentiles.add(step, np.percentile(inputs, PERCENTILES, axis=1).T)
+        for l, t in enumerate(net.trace, start=1):
+            for stage in STAGES:
+                values = getattr(t, stage).ravel()
+                if values.size > self.sample_size:
+                    values = values[:: -(-values.size // self.sample_size)]
+                self.samples[(l, stage)] = values.astype(np.float32)
+        self.samples_step = step
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def unit_series(self, name, l):
+        """(steps (n,), values (n, n_l)) of a per-unit quantity (one of unit_fields) for
+        hidden layer l."""
+        k = self.unit_fields.index(name)
+        return self.units.steps, self.units.values[:, k, self.layer_units[l]]
+
+    def layer_series(self, name):
+        """(steps (n,), values (n, L)) of "grad_norm" or "update_ratio" for layers 1..L."""
+        k = ("grad_norm", "update_ratio").index(name)
+        return self.layers.steps, self.layers.values[:, k, :]
+
+    @property
+    def nbytes(self):
+        """Memory held by the recorded series and samples."""
+        series = (self.train, self.test, self.units, self.layers, self.percentiles)
+        return (sum(s.nbytes for s in series)
+                + sum(v.nbytes for v in self.samples.values()))
+
+
+def _weight_bounds(net):
+    """[start_1, stop_1, start_2, stop_2, ...]: where each W[l] sits in the flat parameter
+    vector. np.add.reduceat over these sums each W[l] in the even entries (the odd ones are
+    the b, gamma, beta between two W's, and are dropped)."""
+    bounds, offset = [], 0
+    for key, shape in net.params.layout:
+        size = int(np.prod(shape))
+        if key.startswith("W"):
+            bounds += [offset, offset + size]
+        offset += size
+    return np.array(bounds, dtype=np.intp)

@@ -1,0 +1,202 @@
+"""Mini-batch training one step at a time, optionally with a twin network for comparison.
+
+The twin is the same network with batch norm off: the same initial W, the same mini-batch
+order, stepped in lockstep, so its curves differ from the main network's only by batch norm.
+A network whose loss or parameters stop being finite (or whose loss explodes) is stopped with
+a plain-language reason; training never raises for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from bn_core import optimizers
+from bn_core.checks import check_labels, check_matrix
+from bn_core.data import MiniBatchIterator
+from bn_core.network import MLP, NetConfig
+from bn_core.recorder import Recorder
+
+EXPLODED_LOSS = 1e3  # nats: the right class given probability below e^-1000 on average
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training and test data, inputs already normalized.
+
+    X_train: (n_x, m_train); y_train: (m_train,); X_test: (n_x, m_test); y_test: (m_test,).
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+    def __post_init__(self):
+        n_x = check_matrix(self.X_train, "X_train").shape[0]
+        check_matrix(self.X_test, "X_test", rows=n_x)
+        n_classes = int(max(np.max(self.y_train), np.max(self.y_test))) + 1
+        check_labels(self.y_train, self.X_train.shape[1], n_classes)
+        check_labels(self.y_test, self.X_test.shape[1], n_classes)
+
+    @property
+    def n_classes(self):
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+
+@dataclass
+class Run:
+    """One network in training: the network, its recorder, and why it stopped (or None)."""
+
+    net: MLP
+    recorder: Recorder | None
+    stopped: str | None = None
+    last_loss: float = float("nan")
+
+
+class Trainer:
+    """Steps a network (and its twin without batch norm) one mini-batch at a time.
+
+    The optimizer is made per network from (optimizer, lr, hyper); `set_optimizer` changes them
+    live. Test loss and accuracy, in eval mode, are recorded every `eval_every` steps.
+    """
+
+    def __init__(self, config, split, optimizer="adam", lr=0.01, batch_size=32, twin=True,
+                 eval_every=10, record=True, budget_bytes=4_000_000, **hyper):
+        self.split = split
+        self.batches = MiniBatchIterator(split.X_train.shape[1], batch_size, seed=config.seed)
+        self.eval_every = int(eval_every)
+        self.step_count = 0
+        self.runs = [self._make_run(MLP(config), record, budget_bytes)]
+        if twin and config.batch_norm:
+            plain = MLP(dataclasses.replace(config, batch_norm=False))
+            for l in range(1, plain.L + 1):
+                plain.params[f"W{l}"] = self.net.params[f"W{l}"]
+            self.runs.append(self._make_run(plain, record, budget_bytes))
+        self.optimizers = [optimizers.make(optimizer, lr, **hyper) for _ in self.runs]
+        self.evaluate()
+
+    @staticmethod
+    def _make_run(net, record, budget_bytes):
+        return Run(net, Recorder(net, budget_bytes) if record else None)
+
+    @property
+    def net(self):
+        return self.runs[0].net
+
+    @property
+    def twin(self):
+        """The twin without batch norm, or None."""
+        return self.runs[1].net if len(self.runs) > 1 else None
+
+    @property
+    def epoch(self):
+        return self.batches.epoch
+
+    @property
+    def stopped(self):
+        """Why the main network stopped, or None while it trains."""
+        return self.runs[0].stopped
+
+    def set_optimizer(self, name, lr, **hyper):
+        """Change the optimizer settings live. A new rule starts with fresh state (v, s, t);
+        the same rule keeps its state and takes the new lr and hyperparameters."""
+        new = optimizers.make(name, lr, **hyper)
+        for i, opt in enumerate(self.optimizers):
+            if opt.name == name:
+                opt.lr, opt.hyper = new.lr, dict(new.hyper)
+            else:
+                self.optimizers[i] = optimizers.make(name, lr, **hyper)
+
+    # --- stepping ----------------------------------------------------------------------------
+
+    def step(self, n=1):
+        """Train n mini-batches (stops early if the main network stops). Returns steps done."""
+        done = 0
+        while done < n and not self.stopped:
+            idx = self.batches.next_indices()
+            X, y = self.split.X_train[:, idx], self.split.y_train[idx]
+            self.step_count += 1
+            for run, opt in zip(self.runs, self.optimizers, strict=True):
+                if not run.stopped:
+                    self._step_run(run, opt, X, y)
+            if self.step_count % self.eval_every == 0:
+                self.evaluate()
+            done += 1
+        return done
+
+    def run_epoch(self):
+        """Train until the current epoch is complete. Returns steps done."""
+        start = self.epoch
+        done = 0
+        while self.epoch == start and not self.stopped:
+            done += self.step()
+        return done
+
+    def _step_run(self, run, opt, X, y):
+        net = run.net
+        with np.errstate(all="ignore"):
+            loss, grads = net.loss_and_grads(X, y)
+            before = net.params.flat.copy() if run.recorder else None
+            opt.step(net.params, grads)
+        run.last_loss = loss
+        run.stopped = _divergence_reason(loss, net, opt, self.step_count)
+        if run.recorder and not run.stopped:
+            with np.errstate(all="ignore"):
+                run.recorder.record_step(self.step_count, net, loss, y, grads, before)
+
+    def evaluate(self):
+        """Record test loss and accuracy, in eval mode, for every running network."""
+        for run in self.runs:
+            if run.stopped or run.recorder is None:
+                continue
+            loss, accuracy = evaluate(run.net, self.split.X_test, self.split.y_test)
+            run.recorder.record_test(self.step_count, loss, accuracy)
+
+
+def evaluate(net, X, y):
+    """Mean cross-entropy and accuracy of net on (X, y) in eval mode (running averages).
+
+    X: (n_x, m); y: (m,). Returns (loss, accuracy) as floats.
+    """
+    with np.errstate(all="ignore"):
+        probs = net.forward(X, train=False)
+        picked = probs[y, np.arange(y.size)]
+        loss = float(-np.mean(np.log(np.maximum(picked, 1e-300))))
+    return loss, float(np.mean(probs.argmax(axis=0) == y))
+
+
+def _divergence_reason(loss, net, opt, step):
+    """A plain-language reason to stop this network, or None if it is fine."""
+    if np.isfinite(loss) and loss <= EXPLODED_LOSS and np.isfinite(net.params.flat).all():
+        return None
+    what = ("the loss became NaN or infinite" if not np.isfinite(loss)
+            else f"the loss exploded to {loss:.3g}" if loss > EXPLODED_LOSS
+            else "some weights became NaN or infinite")
+    tips = [f"lower the learning rate (now {opt.lr:g})"]
+    if not net.bn_layers:
+        tips.append("turn batch norm on")
+    if opt.name in ("gd", "momentum"):
+        tips.append("try Adam")
+    return (f"Training stopped at step {step}: {what}. The updates overshot and the weights "
+            f"blew up. Try to {', or '.join(tips)}, then press Reset.")
+
+
+def make_split(dataset, n=400, noise=0.1, test_fraction=0.25, seed=0):
+    """A dataset from bn_core.data, split and with inputs normalized by the training set's
+    mean and variance (the lecture's "normalizing inputs"). Returns a Split."""
+    from bn_core import data
+
+    X, y = data.make_dataset(dataset, n=n, noise=noise, seed=seed)
+    X_tr, y_tr, X_te, y_te = data.train_test_split(X, y, test_fraction=test_fraction, seed=seed)
+    normalizer = data.fit_normalizer(X_tr)
+    return Split(normalizer.apply(X_tr), y_tr, normalizer.apply(X_te), y_te)
+
+
+def default_config(split, hidden=(16, 16), **overrides):
+    """A NetConfig sized for the split: n_x inputs, the given hidden widths, one output per
+    class."""
+    dims = (split.X_train.shape[0], *hidden, split.n_classes)
+    return NetConfig(layer_dims=dims, **overrides)
