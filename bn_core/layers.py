@@ -22,16 +22,17 @@ def dense_forward(A_prev, W, b=None):
     return Z
 
 
-def dense_backward(dZ, A_prev, W, has_bias=True, need_dA_prev=True):
+def dense_backward(dZ, A_prev, W, has_bias=True, need_dA_prev=True, dW=None, db=None):
     """Gradients of Z = W A_prev + b.
 
         dW = dZ A_prev^T     db = sum_i dZ(i)     dA_prev = W^T dZ
 
-    dZ: (n_l, m); A_prev: (n_{l-1}, m); W: (n_l, n_{l-1}).
+    dZ: (n_l, m); A_prev: (n_{l-1}, m); W: (n_l, n_{l-1}); dW, db: arrays to write the
+    gradients into (the network passes views of its flat gradient vector), or None.
     Returns dA_prev (n_{l-1}, m) or None, dW (n_l, n_{l-1}), db (n_l, 1) or None.
     """
-    dW = dZ @ A_prev.T
-    db = np.add.reduce(dZ, axis=1, keepdims=True) if has_bias else None
+    dW = np.matmul(dZ, A_prev.T, out=dW)
+    db = np.add.reduce(dZ, axis=1, keepdims=True, out=db) if has_bias else None
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
 

@@ -54,7 +54,10 @@ class NetConfig:
     init_scale: float = 0.01
 
     def __post_init__(self):
-        dims = tuple(self.layer_dims)
+        try:
+            dims = tuple(self.layer_dims)
+        except TypeError:  # not a sequence at all: a ValueError like any other bad input
+            dims = (self.layer_dims,)
         if len(dims) < 2 or not all(_is_positive_int(n) for n in dims):
             raise ValueError(f"layer_dims must be at least 2 positive integers, got {dims!r}")
         if dims[-1] < 2:
@@ -242,18 +245,19 @@ class MLP:
         return loss, self._backward(dZ, caches, A_last)
 
     def _backward(self, dZ, caches, A_last):
-        p, grads, L = self.params, self.params.zeros_like(), self.L
-        dA, grads[f"W{L}"], grads[f"b{L}"] = dense_backward(
-            dZ, A_last, p[f"W{L}"], need_dA_prev=L > 1)
+        """Backprop from dZ[L] (n_L, m); every gradient is written into one flat vector."""
+        p, L = self.params, self.L
+        grads = p.empty_like()
+        dA, _, _ = dense_backward(dZ, A_last, p[f"W{L}"], need_dA_prev=L > 1,
+                                  dW=grads[f"W{L}"], db=grads[f"b{L}"])
         for l in range(L - 1, 0, -1):
             cache = caches[l - 1]
             dZ = activation_backward(dA, cache.A, self.config.activation)
             if cache.bn is not None:
                 dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm.backward(dZ, cache.bn)
-            dA, grads[f"W{l}"], db = dense_backward(
-                dZ, cache.A_prev, p[f"W{l}"], has_bias=self.has_bias(l), need_dA_prev=l > 1)
-            if db is not None:
-                grads[f"b{l}"] = db
+            dA, _, _ = dense_backward(dZ, cache.A_prev, p[f"W{l}"], has_bias=self.has_bias(l),
+                                      need_dA_prev=l > 1, dW=grads[f"W{l}"],
+                                      db=grads.get(f"b{l}"))
         return grads
 
     def _check_X(self, X, train):

@@ -39,11 +39,34 @@ class FlatDict(dict):
     def __delitem__(self, key):
         raise TypeError("parameters cannot be removed from a network")
 
+    def update(self, *args, **kwargs):
+        """Copy values into the existing views, key by key (dict.update would swap the arrays
+        out of `flat`, and the optimizer would silently stop updating them)."""
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("parameters cannot be removed from a network")
+
+    pop = popitem = clear = setdefault = _refuse
+
+    def __reduce__(self):
+        # copy.deepcopy and pickle (st.cache_data) rebuild a dict subclass key by key through
+        # __setitem__, which refuses keys it does not hold yet: rebuild from the layout instead.
+        return _rebuild, (self.layout, self.flat.copy())
+
     def zeros_like(self):
         """A FlatDict of the same layout, all zeros."""
+        return self._like(np.zeros(self.flat.size))
+
+    def empty_like(self):
+        """A FlatDict of the same layout, uninitialized: for a caller that writes every entry."""
+        return self._like(np.empty(self.flat.size))
+
+    def _like(self, flat):
         twin = dict.__new__(FlatDict)
         twin.layout, twin._slots = self.layout, self._slots
-        twin._fill(np.zeros(self.flat.size))
+        twin._fill(flat)
         return twin
 
     def copy_arrays(self):
@@ -59,3 +82,9 @@ def _slots(layout):
         slots.append((key, shape, start, stop))
         start = stop
     return tuple(slots)
+
+
+def _rebuild(layout, flat):
+    twin = FlatDict(layout)
+    twin.flat[...] = flat
+    return twin
