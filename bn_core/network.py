@@ -69,7 +69,7 @@ class NetConfig:
         check_positive(self.init_scale, "init_scale")
         check_fraction(self.running_beta, "running_beta")
         if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")  # noqa: TRY004
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
 
     @property
     def n_layers(self):

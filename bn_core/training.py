@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core import optimizers
+from bn_core import data, optimizers
 from bn_core.checks import check_labels, check_matrix
 from bn_core.data import MiniBatchIterator
 from bn_core.network import MLP, NetConfig
@@ -185,12 +185,21 @@ def _divergence_reason(loss, net, opt, step):
 
 
 def make_split(dataset, n=400, noise=0.1, test_fraction=0.25, seed=0):
-    """A dataset from bn_core.data, split and with inputs normalized by the training set's
-    mean and variance (the lecture's "normalizing inputs"). Returns a Split."""
-    from bn_core import data
-
+    """A dataset from bn_core.data, split and normalized (see `split_and_normalize`)."""
     X, y = data.make_dataset(dataset, n=n, noise=noise, seed=seed)
+    return split_and_normalize(X, y, test_fraction, seed)
+
+
+def split_and_normalize(X, y, test_fraction=0.25, seed=0):
+    """A stratified train/test split with inputs normalized by the training set's mean and
+    variance (the lecture's "normalizing inputs"; the test set gets the same mu and sigma^2).
+
+    X: (n_x, m); y: (m,) labels 0..K-1. Returns a Split in which every class is in training.
+    """
     X_tr, y_tr, X_te, y_te = data.train_test_split(X, y, test_fraction=test_fraction, seed=seed)
+    missing = sorted(set(np.unique(y).tolist()) - set(np.unique(y_tr).tolist()))
+    if missing:
+        raise ValueError(f"class {missing} is missing from the training set")
     normalizer = data.fit_normalizer(X_tr)
     return Split(normalizer.apply(X_tr), y_tr, normalizer.apply(X_te), y_te)
 
