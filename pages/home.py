@@ -15,8 +15,9 @@ st.markdown(
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Batch norm on one hidden layer, for a mini-batch of m examples")
-    st.latex(r"z^{[l]} = W^{[l]} a^{[l-1]} \qquad (b^{[l]}\ \text{is eliminated: the mean "
-             r"subtraction cancels it})")
+    st.latex(r"z^{[l]} = W^{[l]} a^{[l-1]}")
+    st.caption("No + b: the mean subtraction below cancels any bias, so batch norm eliminates "
+               "it (β takes its place).")
     st.latex(r"\mu = \frac{1}{m}\sum_{i} z^{(i)} \qquad "
              r"\sigma^2 = \frac{1}{m}\sum_{i} \left(z^{(i)} - \mu\right)^2")
     st.latex(r"z^{(i)}_{\text{norm}} = \frac{z^{(i)} - \mu}{\sqrt{\sigma^2 + \varepsilon}} "
