@@ -211,16 +211,7 @@ def train_with_kept_b(name, steps=200, lr=0.01):
     return moved, largest_db
 
 
-EPS_DIVISION = ("db is round-off (~1e-16), and rmsprop/adam divide it by sqrt(s) + eps with "
-                "sqrt(s) ~ 1e-16 << eps = 1e-8: each step moves b by up to lr * 1e-8, ~1e-9 "
-                "after 200 steps (measured). Reported; not loosened.")
-
-
-@pytest.mark.parametrize("name", [
-    "gd", "momentum",
-    pytest.param("rmsprop", marks=pytest.mark.xfail(strict=True, reason=EPS_DIVISION)),
-    pytest.param("adam", marks=pytest.mark.xfail(strict=True, reason=EPS_DIVISION)),
-])
+@pytest.mark.parametrize("name", ["gd", "momentum"])
 def test_kept_b_on_a_batch_norm_layer_never_moves(name):
     moved, largest_db = train_with_kept_b(name)
     assert largest_db < 1e-12
@@ -229,8 +220,10 @@ def test_kept_b_on_a_batch_norm_layer_never_moves(name):
 
 @pytest.mark.parametrize("name", ["rmsprop", "adam"])
 def test_kept_b_under_rmsprop_and_adam_moves_only_by_round_off_over_eps(name):
-    # |dP / (sqrt(s) + eps)| <= |dP| / eps, and |v_hat| <= max |dP|: so b can move at most
-    # steps * lr * max|db| / eps. The bound, and the order of magnitude seen, are held here.
+    # db is computed, not assumed: sum_i dZ(i) is round-off, ~1e-16. RMSprop and Adam divide
+    # it by sqrt(s) + eps with sqrt(s) ~ 1e-16 << eps = 1e-8, so b drifts by up to
+    # lr * max|db| / eps per step: |dP / (sqrt(s) + eps)| <= |dP| / eps and
+    # |v_hat| <= max |dP|. The bound, and the order of magnitude seen, are held here.
     steps, lr = 200, 0.01
     moved, largest_db = train_with_kept_b(name, steps, lr)
     assert largest_db < 1e-12
