@@ -47,7 +47,8 @@ def check_network(net, X, y, h=1e-5):
     """Check every parameter of `net` on the mini-batch (X, y).
 
     Each loss evaluation is a training-mode forward, so the running averages are saved and put
-    back afterwards: the check leaves the network as it found it.
+    back afterwards: parameters and running averages end as they were (the trace and
+    last_probs are those of the last evaluation).
     X: (n_x, m); y: (m,). Returns a list of ParamCheck in params order.
     """
     saved = ({l: v.copy() for l, v in net.running_mu.items()},

@@ -68,6 +68,9 @@ class NetConfig:
         check_positive(self.eps, "eps")
         check_positive(self.init_scale, "init_scale")
         check_fraction(self.running_beta, "running_beta")
+        for name in ("batch_norm", "eliminate_bias"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
 

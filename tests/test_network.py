@@ -571,3 +571,9 @@ def test_changing_lr_to_a_bad_value_is_refused(lr):
     with pytest.raises(ValueError, match="learning rate must be a finite number > 0"):
         opt.lr = lr
     assert opt.lr == 0.01
+
+
+@pytest.mark.parametrize("name", ["batch_norm", "eliminate_bias"])
+def test_switches_must_be_booleans(name):
+    with pytest.raises(ValueError, match=f"{name} must be True or False"):
+        bn.NetConfig(**{name: "no"})
