@@ -1,5 +1,208 @@
-"""Placeholder until this page is built."""
+"""Lesson 4: how mu and sigma jump between mini-batches, the running averages that replace them
+at test time, training mode against eval mode, and why a batch of one cannot be normalized."""
 
 import streamlit as st
 
-st.info("This page is being built.")
+from bn_core.lessons import test_time as tt
+from bn_viz import test_time as viz
+from pages import ui
+
+N_DRAWS = 200  # mini-batches per batch size in (a)
+N_PLACEMENTS = 100  # mini-batches the example of (c) is placed into
+N_ALONE = 6  # examples shown alone in (d)
+
+
+@st.cache_data(show_spinner="Training the lesson network on the digits (once)…", max_entries=8)
+def _population(seed, layer, unit):
+    s = tt.lesson_setup(seed)
+    mu, var = tt.population_stats(s.net, s.X_train, layer)
+    return tt.unit_stats(mu, var, unit), s.X_train.shape[1], s.X_test.shape[1]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _jumps(seed, layer, unit, m):
+    s = tt.lesson_setup(seed)
+    return tt.minibatch_stats(s.net, s.X_train, layer, unit, m, N_DRAWS, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _spread(seed, layer, unit, N, pop_sigma):
+    s = tt.lesson_setup(seed)
+    std_mu, std_sigma = tt.spread_vs_batch_size(s.net, s.X_train, layer, unit, tt.BATCH_SIZES,
+                                                N_DRAWS, seed)
+    return std_mu, std_sigma, tt.expected_spread_of_mean(pop_sigma, tt.BATCH_SIZES, N)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _running(seed, layer, unit, m, beta, steps):
+    s = tt.lesson_setup(seed)
+    return tt.running_average_trace(s.net, s.X_train, layer, unit, m, beta, steps, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _train_vs_eval(seed, layer, unit, m, example):
+    s = tt.lesson_setup(seed)
+    x, label = s.X_test[:, example:example + 1], int(s.y_test[example])
+    result = tt.train_vs_eval(s.net, x, label, s.X_train, layer, unit, m, N_PLACEMENTS, seed)
+    return result, label
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _alone(seed, layer, unit, first):
+    s = tt.lesson_setup(seed)
+    cols = slice(first, first + N_ALONE)
+    return tt.batch_of_one(s.net, s.X_test[:, cols], s.y_test[cols], layer, unit)
+
+
+ui.start_page("test_time", "Mini-batches and test time", "⏱️")
+st.markdown(
+    "Batch norm normalizes each unit with the mean and variance **of the current mini-batch**. "
+    "Those statistics jump from one mini-batch to the next, and at test time there may be no "
+    "mini-batch at all. Here a small network (64 → [32 BN relu] → [32 BN relu] → 10), trained "
+    "briefly on the 8×8 digits and then **frozen**, shows both sides."
+)
+ui.presets([
+    ui.Preset("Tiny mini-batches (m = 4)", "μ and σ jump a lot; one example's output depends "
+              "strongly on its companions.", {"m": 4}),
+    ui.Preset("Big mini-batches (m = 256)", "Steady statistics close to the population values.",
+              {"m": 256}),
+    ui.Preset("Slow average (β = 0.99)", "A long memory: smooth, but it takes hundreds of steps "
+              "to forget its start at μ = 0, σ² = 1.", {"beta": 0.99, "t": 1000}),
+    ui.Preset("Jumpy average (β = 0.5)", "A short memory: the running average follows every "
+              "mini-batch's noise.", {"beta": 0.5, "m": 8}),
+])
+
+c1, c2, c3, c4 = st.columns([3, 3, 1, 1])
+with c1:
+    m = ui.steps("Mini-batch size m", "m", tt.BATCH_SIZES, 32,
+                 help="Used by every experiment on this page.")
+with c2:
+    unit = ui.slider("Hidden unit", "unit", 1, tt.LAYER_DIMS[1], 1) - 1
+with c3:
+    layer = int(ui.choice("Layer", "layer", ["1", "2"], "1", advanced=True))
+with c4:
+    seed = ui.number("Seed", "seed", 0, 99, 0, advanced=True,
+                     help="Seeds the network's training and the mini-batch order.")
+
+(pop_mu, pop_var, pop_sigma), N, n_test = _population(seed, layer, unit)
+where = f"Unit {unit + 1} of layer {layer}"
+
+# --- (a) -------------------------------------------------------------------------------------
+st.header("1 · μ and σ jump between mini-batches")
+left, right = st.columns([2, 3])
+with left:
+    st.latex(r"\mu_B = \frac{1}{m}\sum_{i \in B} z^{(i)}")
+    st.latex(r"\sigma_B^2 = \frac{1}{m}\sum_{i \in B} \left(z^{(i)} - \mu_B\right)^2")
+    st.latex(r"\operatorname{std}(\mu_B) \approx \frac{\sigma}{\sqrt{m}}")
+    st.markdown(
+        f"{where} has population mean **μ = {pop_mu:.3f}** and standard deviation "
+        f"**σ = {pop_sigma:.3f}** over all {N} training examples (dashed). Each mini-batch "
+        f"sees only m = {m} of them, so its μ_B and σ_B scatter around those values."
+    )
+    st.info("**Try this:** move *m* from 4 to 256 and watch the dots close in on the dashed "
+            "line; the ring on the right moves down the σ/√m line.")
+mus, sigmas = _jumps(seed, layer, unit, m)
+with right:
+    ui.chart(viz.minibatch_stats_figure(mus, sigmas, pop_mu, pop_sigma, m, where))
+std_mu, std_sigma, expected = _spread(seed, layer, unit, N, pop_sigma)
+ui.chart(viz.spread_figure(tt.BATCH_SIZES, std_mu, std_sigma, expected, m))
+st.caption(
+    f"Each point is the standard deviation over {N_DRAWS} mini-batches drawn as in training "
+    f"(an epoch is a fresh shuffle of the {N} examples). The dashed line is σ/√m times "
+    "√((N−m)/(N−1)), the small correction for drawing without replacement. Quadrupling m "
+    "halves the jumps."
+    + (" In layer 2 the jumps also carry layer 1's mini-batch noise." if layer == 2 else "")
+)
+
+# --- (b) -------------------------------------------------------------------------------------
+st.header("2 · Running averages for test time")
+left, right = st.columns([2, 3])
+with left:
+    st.latex(r"\mu_{\text{run}} \leftarrow \beta\,\mu_{\text{run}} + (1-\beta)\,\mu_B")
+    st.latex(r"\sigma^2_{\text{run}} \leftarrow \beta\,\sigma^2_{\text{run}} + (1-\beta)\,"
+             r"\frac{m}{m-1}\,\sigma_B^2")
+    st.markdown(
+        "Every training-mode forward updates these exponentially weighted averages, starting "
+        "from μ_run = 0 and σ²_run = 1. The variance goes in unbiased (× m/(m−1)), as in the "
+        "original paper and PyTorch. Here β is the averaging weight (the course reuses the "
+        "letter; it is not the shift β of Z̃)."
+    )
+    beta = ui.steps("β of the running average", "beta",
+                    [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999], 0.9)
+    steps = ui.steps("Training steps", "t", [50, 100, 200, 500, 1000, 2000, 5000], 200)
+    st.info("**Try this:** β = 0.5 follows every jump; β = 0.99 is smooth but slow to leave "
+            "its start. With β = 0.999, how many steps until the line reaches the dashed one?")
+trace = _running(seed, layer, unit, m, beta, steps)
+with right:
+    ui.chart(viz.running_average_figure(trace, pop_mu, pop_var, beta))
+    st.caption(
+        f"The network's own update (a training-mode forward on {steps} successive mini-batches "
+        "of size m) with the weights frozen, so the target stays still and the convergence is "
+        f"clear; in real training it chases a moving target. After t steps the start still "
+        f"weighs β^t: {beta:g}^{steps} = {trace.start_weight:.2g}."
+    )
+
+# --- (c) -------------------------------------------------------------------------------------
+st.header("3 · Training mode vs eval mode")
+left, right = st.columns([2, 3])
+with left:
+    st.latex(r"\text{test time:}\quad z_{\text{norm}} = "
+             r"\frac{z - \mu_{\text{run}}}{\sqrt{\sigma^2_{\text{run}} + \varepsilon}}")
+    st.latex(r"\tilde z = \gamma\, z_{\text{norm}} + \beta")
+    example = ui.slider("Test example", "ex", 1, n_test, 5) - 1
+    st.markdown(
+        f"In training mode the example is normalized with μ_B and σ_B of **its mini-batch**: "
+        f"put it into {N_PLACEMENTS} different random mini-batches of m = {m} training examples "
+        "and its output changes every time. In eval mode the running averages (left by "
+        "training) are fixed numbers, so its output depends on it alone: one value."
+    )
+    st.info("**Try this:** at m = 4 even the predicted probability swings (the network "
+            "trained on mini-batches of 64); at m = 256 the cloud shrinks toward the eval value.")
+result, label = _train_vs_eval(seed, layer, unit, m, example)
+with right:
+    ui.chart(viz.train_vs_eval_figure(result, m, f"Test example {example + 1} (a {label})"))
+    st.caption(
+        f"Training mode: Z̃ ranges over {result.train_z_tilde.min():.3f} … "
+        f"{result.train_z_tilde.max():.3f} and the probability over "
+        f"{result.train_prob.min():.3f} … {result.train_prob.max():.3f}. Eval mode: Z̃ = "
+        f"{result.eval_z_tilde:.3f}, probability {result.eval_prob:.3f}."
+    )
+
+# --- (d) -------------------------------------------------------------------------------------
+st.header("4 · A mini-batch of one")
+left, right = st.columns([2, 3])
+with left:
+    st.latex(r"m = 1:\quad \mu_B = z,\qquad \sigma_B^2 = (z - z)^2 = 0")
+    st.latex(r"z_{\text{norm}} = \frac{z - z}{\sqrt{0 + \varepsilon}} = 0 \qquad "
+             r"\tilde z = \gamma \cdot 0 + \beta = \beta")
+    st.markdown(
+        "With one example the mean is the example itself, so z − μ = 0 and **every input maps "
+        "to β**: the layer forgets what it was shown. The core refuses a training-mode batch "
+        "of one rather than return that silently wrong number:"
+    )
+    setup = tt.lesson_setup(seed)
+    try:
+        setup.net.forward(setup.X_test[:, example:example + 1], train=True)
+        st.error("The core accepted a training-mode batch of one; it should not.")
+    except ValueError as err:
+        st.warning(f"`forward(x, train=True)` with m = 1 → ValueError: {err}")
+    st.markdown("Eval mode has no such problem: it uses the running averages, not the batch.")
+    st.info("**Try this:** move the test example slider above: the training-mode bars never "
+            "move, the eval-mode bars do.")
+first = min(example, n_test - N_ALONE)
+alone = _alone(seed, layer, unit, first)
+names = [f"test {first + i + 1}" for i in range(N_ALONE)]
+with right:
+    ui.chart(viz.batch_of_one_figure(alone, names))
+    st.dataframe(
+        {"example": names,
+         "z": alone.z, "z − μ (m = 1)": alone.z_minus_mu, "z_norm (m = 1)": alone.z_norm,
+         "Z̃ (m = 1)": alone.train_z_tilde, "Z̃ eval": alone.eval_z_tilde,
+         "P(true class), eval": alone.eval_prob},
+        hide_index=True, width="stretch",
+        column_config={k: st.column_config.NumberColumn(format="%.3f") for k in
+                       ("z", "z − μ (m = 1)", "z_norm (m = 1)", "Z̃ (m = 1)", "Z̃ eval",
+                        "P(true class), eval")},
+    )
+
+ui.end_page()

@@ -1,0 +1,156 @@
+"""Page "Mini-batches and test time" through streamlit's AppTest: charts react to the controls,
+presets load, the batch-of-one refusal is a warning, never an exception."""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/test_time.py"
+JUMPS, SPREAD, RUNNING, TRAIN_EVAL, ALONE = range(5)  # the order the page draws its charts
+
+
+def decode(values):
+    """A Plotly array from a chart spec: a plain list, or Plotly 7's {"dtype", "bdata"}."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
+def charts(at):
+    """The page's figures as dicts, in the order the page draws them."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(specs) == 5
+    return specs
+
+
+def trace(fig, name_start):
+    matches = [t for t in fig["data"] if t.get("name", "").startswith(name_start)]
+    assert matches, [t.get("name") for t in fig["data"]]
+    return matches[0]
+
+
+def running_line(fig):
+    """The running average of mu: the first line trace named 'running average'."""
+    return decode(trace(fig, "running average")["y"])
+
+
+@pytest.fixture
+def at():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page(PAGE)
+    app.run()
+    return app
+
+
+def assert_clean(at):
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_page_opens_showing_every_experiment(at):
+    assert_clean(at)
+    figs = charts(at)
+    assert at.title[0].value.endswith("Mini-batches and test time")
+    dots = decode(trace(figs[JUMPS], "one mini-batch")["y"])
+    assert dots.size == 200 and np.ptp(dots) > 0
+    assert len(at.latex) >= 6
+    # the batch of one is refused with the core's own message, shown as a warning
+    warnings = [w.body for w in at.warning]
+    assert any("ValueError" in w and "at least 2 examples" in w for w in warnings)
+    assert not at.error
+    assert any("Try this" in i.body for i in at.info)
+
+
+def test_bigger_batch_size_gives_smaller_jumps(at):
+    spread = decode(trace(charts(at)[SPREAD], "std of μ")["y"])
+    assert np.all(np.diff(spread) < 0)
+    assert spread[0] > 4 * spread[-1]  # from m = 2 to m = 256: roughly sqrt(128) ≈ 11x
+    small = decode(trace(charts(at.select_slider(key="test_time.m").set_value(4).run())[JUMPS],
+                         "one mini-batch")["y"])
+    big = decode(trace(charts(at.select_slider(key="test_time.m").set_value(256).run())[JUMPS],
+                       "one mini-batch")["y"])
+    assert_clean(at)
+    assert small.std() > 4 * big.std()
+    assert at.query_params["m"] == "256"
+    ring = trace(charts(at)[SPREAD], "m = 256")
+    assert decode(ring["x"]).tolist() == [256]
+
+
+def test_beta_changes_the_running_average(at):
+    before = running_line(charts(at)[RUNNING])
+    assert before[0] == 0.0 and before.size == 201
+    at.select_slider(key="test_time.beta").set_value(0.99).run()
+    assert_clean(at)
+    after = running_line(charts(at)[RUNNING])
+    assert after[0] == 0.0
+    # a longer memory leaves the start more slowly: after 10 steps it has moved less
+    assert abs(after[10]) < abs(before[10])
+    assert "0.99" in trace(charts(at)[RUNNING], "running average")["name"]
+
+
+def test_steps_control_sets_the_curve_length(at):
+    at.select_slider(key="test_time.t").set_value(1000).run()
+    assert running_line(charts(at)[RUNNING]).size == 1001
+
+
+def test_train_mode_spread_shrinks_with_batch_size_eval_is_one_value(at):
+    def train_values(app):
+        fig = charts(app)[TRAIN_EVAL]
+        train = decode(trace(fig, "training mode")["x"])
+        evals = [decode(t["x"]) for t in fig["data"] if t["name"].startswith("eval mode")]
+        return train, evals
+
+    train_small, evals = train_values(at.select_slider(key="test_time.m").set_value(4).run())
+    assert train_small.size == 100 and evals[0].size == 1
+    train_big, evals_big = train_values(at.select_slider(key="test_time.m").set_value(256).run())
+    assert train_small.std() > 2 * train_big.std()
+    assert evals[0][0] == pytest.approx(evals_big[0][0])  # eval mode ignores the batch size
+
+
+def test_example_slider_moves_eval_bars_not_the_training_bars(at):
+    fig = charts(at)[ALONE]
+    train = decode(trace(fig, "training mode")["y"])
+    assert np.ptp(train) == 0  # every example maps to beta
+    evals = decode(trace(fig, "eval mode")["y"])
+    at.slider(key="test_time.ex").set_value(30).run()
+    assert_clean(at)
+    fig2 = charts(at)[ALONE]
+    assert np.array_equal(decode(trace(fig2, "training mode")["y"]), train)
+    assert not np.allclose(decode(trace(fig2, "eval mode")["y"]), evals)
+
+
+def test_unit_and_layer_controls(at):
+    at.slider(key="test_time.unit").set_value(3).run()
+    at.selectbox(key="test_time.layer").set_value("2").run()
+    assert_clean(at)
+    assert charts(at)[JUMPS]["layout"]["title"]["text"].startswith("Unit 3 of layer 2")
+    assert dict(at.query_params) == {"unit": "3", "layer": "2"}
+
+
+@pytest.mark.parametrize(("label", "expected"), [
+    ("Tiny mini-batches (m = 4)", {"m": 4}),
+    ("Big mini-batches (m = 256)", {"m": 256}),
+    ("Slow average (β = 0.99)", {"beta": 0.99, "t": 1000}),
+    ("Jumpy average (β = 0.5)", {"beta": 0.5, "m": 8}),
+])
+def test_presets_load(at, label, expected):
+    at.button(key=f"preset.test_time.{label}").click().run()
+    assert_clean(at)
+    for name, value in expected.items():
+        assert at.select_slider(key=f"test_time.{name}").value == value
+    assert len(at.get("plotly_chart")) == 5
+
+
+def test_a_bad_link_is_ignored_not_a_crash():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page(PAGE)
+    app.query_params["m"] = "5"
+    app.query_params["beta"] = "7"
+    app.run()
+    assert_clean(app)
+    assert app.select_slider(key="test_time.m").value == 4  # snapped to the nearest option
+    assert app.select_slider(key="test_time.beta").value == 0.9  # out of range: default
