@@ -1,5 +1,131 @@
-"""Placeholder until this page is built."""
+"""Lesson 1: normalizing inputs rounds the loss bowl, so gradient descent stops zig-zagging."""
 
+import pandas as pd
 import streamlit as st
 
-st.info("This page is being built.")
+from bn_core.lessons import normalizing_inputs as lesson
+from bn_viz.normalizing_inputs import (
+    bowls_figure,
+    data_figure,
+    loss_curves_figure,
+    steps_short,
+    steps_text,
+)
+from pages import ui
+
+RATIOS = (1, 2, 5, 10, 20, 50, 100)
+ALPHAS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 2.5)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def compare(ratio, best, alpha):
+    return lesson.compare(ratio, best=best, alpha=alpha)
+
+
+def verdict(cmp):
+    """One sentence per outcome, in words, with the numbers the run produced."""
+    raw, norm = cmp.raw_run, cmp.norm_run
+    limit = f"its stability limit 2/λ_max = {cmp.raw.stability_limit:.3g}"
+    if raw.diverged and norm.diverged:
+        st.error(f"α = {raw.lr:.3g} is too large for both problems: both paths blow up. "
+                 f"Even round contours have a limit, 2/λ_max = {cmp.norm.stability_limit:.3g}.")
+    elif raw.diverged:
+        st.error(f"With α = {raw.lr:.3g} gradient descent on the raw features **diverges**: "
+                 f"α is above {limit}. The normalized problem, same α, converges in "
+                 f"{steps_text(norm)}.")
+    elif raw.steps is None or norm.steps is None:
+        st.warning(f"Raw features: {steps_text(raw)}; normalized: {steps_text(norm)}. Along "
+                   "the long axis of the valley the slope is tiny, so each step only crawls.")
+    elif raw.steps > norm.steps:
+        st.success(f"Normalized inputs reach the minimum in {steps_text(norm)} instead of "
+                   f"{steps_text(raw)} ({raw.steps / norm.steps:.0f}× fewer).")
+    else:
+        st.warning(f"Here the raw problem needs {steps_text(raw)} and the normalized one "
+                   f"{steps_text(norm)}: with one small α for both, normalizing alone does not "
+                   "help. Its gain is the much larger α the round bowl allows.")
+
+
+ui.start_page("normalizing_inputs", "Normalizing inputs", "📐")
+st.markdown(
+    "A linear regression with two weights and no bias, $\\hat y = w_1 x_1 + w_2 x_2$, so the "
+    "loss $J(w_1, w_2) = \\frac{1}{2m}\\sum_i (\\hat y^{(i)} - y^{(i)})^2$ is an exact bowl "
+    "over the two weights. Feature 2 is on a much larger scale than feature 1. Left: the bowl "
+    "for the raw features; right: the same data after normalizing the inputs."
+)
+ui.presets([
+    ui.Preset("Stretched features", "Feature 2 twenty times larger: a long thin valley on raw "
+              "inputs, a round bowl after normalizing.", {"ratio": 20}),
+    ui.Preset("Equal scales", "Both features on the same scale: both bowls nearly round "
+              "(the raw one still tilts a little: its features are not centred).", {"ratio": 1}),
+    ui.Preset("Same α, raw diverges", "One learning rate for both: fine for the round bowl, "
+              "above the raw bowl's stability limit.", {"ratio": 10, "best": 0, "lr": 0.02}),
+    ui.Preset("Same tiny α", "A learning rate small enough for the raw bowl: now the "
+              "normalized one is no faster, because it could have taken far bigger steps.",
+              {"ratio": 10, "best": 0, "lr": 0.01}),
+])
+
+c1, c2, c3 = st.columns([2, 2, 3], gap="large")
+with c1:
+    ratio = ui.steps("Scale of feature 2 (× feature 1)", "ratio", RATIOS, 10)
+with c2:
+    best = ui.toggle("Each problem its best α", "best", True,
+                     help="α = 2 / (λ_min + λ_max) of each bowl: the fastest constant step. "
+                          "Switch off to give both problems the same α.")
+with c3:
+    alpha = ui.steps("Learning rate α, the same for both", "lr", ALPHAS, 0.01, disabled=best,
+                     help="Used when 'Each problem its best α' is off.")
+
+st.info(
+    "**Try this.** Slide the scale of feature 2 from 1 to 50: the raw valley gets longer and "
+    "thinner and gradient descent needs hundreds, then thousands of steps, while the "
+    "normalized bowl stays round. Then switch off *best α* and raise α to 0.02: the raw path "
+    "blows up, the normalized one converges."
+)
+
+cmp = compare(ratio, best, alpha)
+ui.chart(bowls_figure(cmp))
+numbers, curves = st.columns([2, 3], gap="large")
+with numbers:
+    m1, m2 = st.columns(2)
+    m1.metric("Steps, raw features", steps_short(cmp.raw_run))
+    m2.metric("Steps, normalized", steps_short(cmp.norm_run))
+    verdict(cmp)
+with curves:
+    ui.chart(loss_curves_figure(cmp))
+st.caption(
+    f"Converged means $J - J^* \\le {lesson.TOL:g}\\,(J(w^{{0}}) - J^*)$, from $w^{{0}} = (0, 0)$, "
+    f"at most {lesson.MAX_STEPS} steps. The contour ellipses' long axis over short axis is "
+    "$\\sqrt{\\lambda_{max}/\\lambda_{min}}$ of the Hessian $XX^T/m$; the raw path zig-zags "
+    "across the narrow direction and crawls along the long one (drag a box on the chart to zoom in)."
+)
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.subheader("Normalizing the inputs")
+    st.markdown("On the **training set**, per feature:")
+    st.latex(r"\mu = \frac{1}{m}\sum_{i=1}^{m} x^{(i)}")
+    st.latex(r"\sigma^2 = \frac{1}{m}\sum_{i=1}^{m} \left(x^{(i)} - \mu\right)^2")
+    st.latex(r"x := \frac{x - \mu}{\sigma}")
+    st.caption(
+        "The lecture first sets $x := x - \\mu$ and then writes "
+        "$\\sigma^2 = \\frac{1}{m}\\sum_i (x^{(i)})^2$, squared element by element: the same "
+        "thing. The code divides by $\\sqrt{\\sigma^2 + \\varepsilon}$ with a tiny ε, so a "
+        "constant feature cannot divide by zero."
+    )
+    st.markdown(
+        "**The test set is normalized with the training μ and σ²**, not its own: training and "
+        "test inputs must go through the same transformation. So the test set's mean and "
+        "variance after normalizing are close to 0 and 1, not exactly."
+    )
+    st.markdown("The loss and one step of gradient descent:")
+    st.latex(r"J(w) = \frac{1}{2m}\left\lVert w^T X - y \right\rVert^2")
+    st.latex(r"w := w - \alpha\, \frac{\partial J}{\partial w}")
+with right:
+    d = cmp.data
+    ui.chart(data_figure(d, lesson.feature_stats(d.X_train), lesson.feature_stats(d.Xn_train)))
+    frame = pd.DataFrame(lesson.normalization_summary(d), index=["feature 1", "feature 2"]).T
+    st.dataframe(frame.style.format("{:.3f}"), width="stretch")
+    st.caption("The normalized fit predicts the centred target y − ȳ, the part a bias would "
+               "otherwise take care of; no bias keeps the loss a function of w₁ and w₂ alone.")
+
+ui.end_page()
