@@ -1,5 +1,188 @@
-"""Placeholder until this page is built."""
+"""Lesson 3: where batch norm sits in each layer, why b goes, and the training loop stepped one
+line at a time on a small real network."""
 
 import streamlit as st
 
-st.info("This page is being built.")
+from bn_core.lessons import in_a_network as lesson
+from bn_viz import in_a_network as viz
+from pages import ui
+
+SLUG = "in_a_network"
+CURSOR = f"stepper:{SLUG}"  # the stepper's position (session only, not in the URL)
+
+UPDATE_LATEX = {  # one or two lines each, P standing for any of W, b, γ, β
+    "gd": [r"P := P - \alpha\, dP"],
+    "momentum": [r"v = \beta v + (1-\beta)\, dP", r"P := P - \alpha\, v"],
+    "rmsprop": [r"s = \beta_2 s + (1-\beta_2)\, dP^2",
+                r"P := P - \alpha\, \frac{dP}{\sqrt{s} + \varepsilon}"],
+    "adam": [r"v = \beta_1 v + (1-\beta_1)\, dP, \quad s = \beta_2 s + (1-\beta_2)\, dP^2",
+             r"P := P - \alpha\, \frac{v / (1-\beta_1^t)}{\sqrt{s / (1-\beta_2^t)} + \varepsilon}"],
+}
+UPDATE_NOTES = {  # what to notice in the "step taken" column on the first mini-batch
+    "gd": "Gradient descent: the step taken is exactly α·dP.",
+    "momentum": "Momentum starts from v = 0, so the first step is only (1 − β)·α·dP = 0.1·α·dP.",
+    "rmsprop": "RMSprop has no bias correction: s starts at 0, so the first step is about "
+               "α/√(1 − β₂) ≈ 32·α per entry, whatever the gradient. Lower α to tame it.",
+    "adam": "Adam's first step: v̂ = dP and ŝ = dP², so every entry moves by about α.",
+}
+LINE_LATEX = {
+    lesson.LINE_BATCH: r"X^{\{t\}}:\ (n_x, m), \qquad y^{\{t\}}:\ (m,)",
+    lesson.LINE_STATS: r"\mu^{[l]} = \frac{1}{m}\sum_i z^{[l](i)}, \qquad "
+                       r"\sigma^{2[l]} = \frac{1}{m}\sum_i \left(z^{[l](i)} - \mu^{[l]}\right)^2",
+    lesson.LINE_ZT: r"\tilde z^{[l](i)} = \gamma^{[l]}\, \frac{z^{[l](i)} - \mu^{[l]}}"
+                    r"{\sqrt{\sigma^{2[l]} + \varepsilon}} + \beta^{[l]}",
+    lesson.LINE_A: r"A^{[l]} = g\left(\tilde Z^{[l]}\right)",
+    lesson.LINE_OUT: r"\hat Y = \mathrm{softmax}\left(W^{[l]} A^{[l-1]} + b^{[l]}\right)",
+    lesson.LINE_LOSS: r"J = -\frac{1}{m} \sum_i \log \hat Y_{y^{(i)},\, i}",
+    lesson.LINE_BACKPROP: r"dW^{[l]} = \frac{\partial J}{\partial W^{[l]}}, \quad "
+                          r"d\gamma^{[l]} = \frac{\partial J}{\partial \gamma^{[l]}}, \quad "
+                          r"d\beta^{[l]} = \frac{\partial J}{\partial \beta^{[l]}}",
+}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def architecture(layer_dims, batch_norm, eliminate_bias):
+    return lesson.architecture(layer_dims, batch_norm, eliminate_bias)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def walkthrough(settings):
+    return lesson.walkthrough(settings)
+
+
+def line_latex(step, settings):
+    """The formulas (0 to 2 lines) of the current line, with the layer number filled in."""
+    if step.line == lesson.LINE_Z:
+        text = r"Z^{[l]} = W^{[l]} A^{[l-1]}" + (
+            "" if settings.batch_norm and settings.eliminate_bias else r" + b^{[l]}")
+    elif step.line == lesson.LINE_UPDATE:
+        return UPDATE_LATEX[settings.optimizer]
+    else:
+        text = LINE_LATEX.get(step.line, "")
+    if step.layer is not None:
+        text = text.replace("[l-1]", f"[{step.layer - 1}]").replace("[l]", f"[{step.layer}]")
+    return [text] if text else []
+
+
+def move(delta=None, to=None, next_batch=False):
+    """Button callback: move the stepper (before the rerun draws it)."""
+    steps = st.session_state[f"{CURSOR}:steps"]
+    index = st.session_state.get(CURSOR, 0)
+    if next_batch:
+        index = lesson.first_step_of_batch(steps, index)
+    elif to is not None:
+        index = to
+    else:
+        index += delta
+    st.session_state[CURSOR] = min(max(index, 0), len(steps) - 1)
+
+
+def reset_stepper():
+    st.session_state[CURSOR] = 0
+
+
+ui.start_page(SLUG, "Fitting batch norm into a network", "🧩")
+st.markdown(
+    "In a network, batch norm is one more step inside each hidden layer: between computing "
+    "*z* and applying the activation *g*. Below, the network drawn layer by layer with every "
+    "parameter it learns, then the lecture's training loop run **one line at a time** on a "
+    "small real network, with the actual numbers of each line."
+)
+ui.presets([
+    ui.Preset("The lecture's network", "Batch norm on, b dropped, Adam.", {}),
+    ui.Preset("Keep the bias b", "b[l] stays: it costs one number per hidden unit and does "
+              "nothing.", {"nobias": "0"}),
+    ui.Preset("Plain gradient descent", "The same loop with P := P − α dP.", {"opt": "gd"}),
+    ui.Preset("Without batch norm", "The ordinary network: no μ, σ², γ, β.", {"bn": "0"}),
+], on_apply=reset_stepper)
+st.info(
+    "**Try this:** toggle *Drop b* and watch the count fall by the number of hidden units. "
+    "Then step to an *update* line and switch the optimizer: Adam's first step moves every "
+    "weight by about α whatever the gradient, gradient descent by α·dW."
+)
+
+st.subheader("1 · Where batch norm sits")
+c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 3, 2])
+with c1:
+    n_layers = ui.slider("Hidden layers", "layers", 1, 3, 2)
+with c2:
+    units = ui.slider("Units per hidden layer", "units", 2, 6, 3)
+with c3:
+    batch_norm = ui.toggle("Batch norm", "bn", True)
+with c4:
+    eliminate_bias = ui.toggle("Drop b (bias elimination)", "nobias", True,
+                               disabled=not batch_norm,
+                               help="Only batch-norm layers can drop b: μ subtracts it again.")
+with c5:
+    activation = ui.choice("Activation g", "act", ["relu", "tanh", "sigmoid"], "relu",
+                           advanced=True)
+layer_dims = (2, *([units] * n_layers), 2)
+layers = architecture(layer_dims, batch_norm, eliminate_bias)
+ui.chart(viz.network_diagram(layers, activation), key="diagram")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.markdown("**Each hidden layer, for a mini-batch of m examples**")
+    st.latex(r"z^{[l]} = W^{[l]} a^{[l-1]} \;\big(+\, b^{[l]}\big) \;\to\; "
+             r"z^{[l]}_{\text{norm}} = \frac{z^{[l]} - \mu}{\sqrt{\sigma^2 + \varepsilon}}")
+    st.latex(r"\to\; \tilde z^{[l]} = \gamma^{[l]} z^{[l]}_{\text{norm}} + \beta^{[l]} "
+             r"\;\to\; a^{[l]} = g^{[l]}\big(\tilde z^{[l]}\big)")
+    st.latex(r"W^{[l]}: (n^{[l]}, n^{[l-1]}), \quad b^{[l]}, \gamma^{[l]}, \beta^{[l]}: "
+             r"(n^{[l]}, 1)")
+with right:
+    st.markdown("**Why b goes**")
+    st.latex(r"\mu = \frac{1}{m}\sum_j \big(W a^{(j)} + b\big) = \overline{W a} + b")
+    st.latex(r"z^{(i)} - \mu = W a^{(i)} + b - \overline{W a} - b = W a^{(i)} - \overline{W a}")
+    st.caption(
+        "Subtracting the mini-batch mean removes any constant b, so b can never change z̃; "
+        "β[l] sets the unit's offset instead. Measured on a random mini-batch: adding "
+        f"b ~ N(0, 2²) changes z̃ by at most {lesson.bias_cancellation():.1e} (rounding)."
+    )
+
+st.subheader("2 · The training loop, one line at a time")
+c1, c2, c3 = st.columns([2, 1, 1])
+with c1:
+    optimizer = ui.choice("Optimizer", "opt", ["gd", "momentum", "rmsprop", "adam"], "adam",
+                          radio=True)
+with c2:
+    batch_size = ui.slider("Mini-batch size m", "m", 2, 8, 6)
+with c3:
+    lr = ui.steps("Learning rate α", "lr", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], 0.1,
+                  advanced=True)
+settings = lesson.WalkSettings(layer_dims=layer_dims, batch_norm=batch_norm,
+                               eliminate_bias=eliminate_bias, activation=activation,
+                               optimizer=optimizer, lr=lr, batch_size=batch_size)
+steps = walkthrough(settings)
+st.session_state[f"{CURSOR}:steps"] = steps
+index = min(st.session_state.setdefault(CURSOR, 0), len(steps) - 1)
+step = steps[index]
+
+b1, b2, b3, b4, info = st.columns([1, 1, 1, 1, 2])
+b1.button("⏮ Start", on_click=move, kwargs={"to": 0}, width="stretch", disabled=index == 0)
+b2.button("◀ Back", on_click=move, kwargs={"delta": -1}, width="stretch", disabled=index == 0)
+b3.button("Next line ▶", on_click=move, kwargs={"delta": 1}, width="stretch", type="primary",
+          disabled=index == len(steps) - 1)
+b4.button("Next mini-batch ⏭", on_click=move, kwargs={"next_batch": True}, width="stretch",
+          disabled=step.t == settings.n_batches)
+info.caption(f"Stop {index + 1} of {len(steps)} · mini-batch t = {step.t} of "
+             f"{settings.n_batches} · a {len(layer_dims) - 1}-layer network on 64 points of "
+             "the moons set")
+
+code, now = st.columns([3, 2], gap="large")
+with code:
+    lines = lesson.loop_lines(batch_norm, eliminate_bias, optimizer)
+    st.code("\n".join(("▶ " if i == step.line else "  ") + text
+                      for i, text in enumerate(lines)), language=None)
+with now:
+    st.markdown(f"**{step.title}**")
+    for formula in line_latex(step, settings):
+        st.latex(formula)
+    for label, value in step.scalars:
+        st.metric(label, f"{value:.4f}")
+    if step.line == lesson.LINE_UPDATE and step.t == 1:
+        st.caption(UPDATE_NOTES[optimizer])
+ui.chart(viz.step_figure(step), key="step")
+st.caption("Each box is a matrix: a row per unit, a column per example (or per input, for W); "
+           "blue is positive, red negative.")
+
+ui.end_page()

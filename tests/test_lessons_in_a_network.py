@@ -1,0 +1,161 @@
+"""bn_core.lessons.in_a_network: parameter counts, the bias that batch norm cancels, and the
+walkthrough's numbers checked against an independent computation and against plain training."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from bn_core import data, optimizers
+from bn_core.lessons import in_a_network as lesson
+from bn_core.network import MLP, NetConfig
+
+DIMS = (2, 4, 3, 2)
+
+
+def by_line(steps, line, t=1, layer=None):
+    found = [s for s in steps if s.line == line and s.t == t
+             and (layer is None or s.layer == layer)]
+    assert found, f"no stop for line {line}, t={t}, layer={layer}"
+    return found[0]
+
+
+def panel(step, label):
+    return next(a for row in step.panels for name, a in row if name == label)
+
+
+# ---------------------------------------------------------------- the architecture
+
+
+def test_counts_per_layer():
+    layers = lesson.architecture(DIMS, batch_norm=True, eliminate_bias=True)
+    assert [(p.l, p.n_prev, p.n, p.output) for p in layers] == [
+        (1, 2, 4, False), (2, 4, 3, False), (3, 3, 2, True)]
+    assert layers[0].counts == {"W": 8, "b": 0, "gamma": 4, "beta": 4}
+    assert layers[1].counts == {"W": 12, "b": 0, "gamma": 3, "beta": 3}
+    assert layers[2].counts == {"W": 6, "b": 2, "gamma": 0, "beta": 0}
+    assert lesson.n_params(layers) == 8 + 8 + 12 + 6 + 6 + 2
+
+
+def test_keeping_b_costs_one_number_per_hidden_unit():
+    dropped = lesson.architecture(DIMS, batch_norm=True, eliminate_bias=True)
+    kept = lesson.architecture(DIMS, batch_norm=True, eliminate_bias=False)
+    assert lesson.n_params(kept) - lesson.n_params(dropped) == 4 + 3
+    assert [p.bias_eliminated for p in dropped] == [True, True, False]
+    assert not any(p.bias_eliminated for p in kept)
+
+
+def test_without_batch_norm_every_layer_keeps_b_and_has_no_gamma_beta():
+    layers = lesson.architecture(DIMS, batch_norm=False, eliminate_bias=True)
+    assert all(p.counts["b"] == p.n and p.counts["gamma"] == 0 for p in layers)
+    assert lesson.n_params(layers) == MLP(NetConfig(DIMS, batch_norm=False)).n_params
+
+
+def test_the_bias_cancels():
+    assert lesson.bias_cancellation() < 1e-12
+
+
+# ---------------------------------------------------------------- the walkthrough
+
+
+@pytest.fixture(scope="module")
+def walk():
+    settings = lesson.WalkSettings(layer_dims=DIMS, optimizer="gd", lr=0.1, batch_size=5)
+    return settings, lesson.walkthrough(settings)
+
+
+def test_stops_follow_the_loop(walk):
+    settings, steps = walk
+    L = len(DIMS) - 1
+    per_batch = 1 + 4 * (L - 1) + 2 + L + L
+    assert len(steps) == settings.n_batches * per_batch
+    lines = [s.line for s in steps[:per_batch]]
+    assert lines == ([lesson.LINE_BATCH] + [lesson.LINE_Z, lesson.LINE_STATS, lesson.LINE_ZT,
+                                            lesson.LINE_A] * (L - 1)
+                     + [lesson.LINE_OUT, lesson.LINE_LOSS] + [lesson.LINE_BACKPROP] * L
+                     + [lesson.LINE_UPDATE] * L)
+    assert [s.layer for s in steps if s.line == lesson.LINE_BACKPROP][:L] == [3, 2, 1]
+    assert [s.t for s in steps][::per_batch] == [1, 2, 3]
+
+
+def test_forward_numbers_are_batch_norm(walk):
+    _, steps = walk
+    X = panel(by_line(steps, lesson.LINE_BATCH), "X{t}")
+    W1 = panel(by_line(steps, lesson.LINE_Z, layer=1), "W[1]")
+    Z = panel(by_line(steps, lesson.LINE_Z, layer=1), "Z[1]")
+    assert_allclose(Z, W1 @ X)
+    stats = by_line(steps, lesson.LINE_STATS, layer=1)
+    assert_allclose(panel(stats, "μ[1]"), Z.mean(axis=1, keepdims=True))
+    assert_allclose(panel(stats, "σ²[1]"), Z.var(axis=1, keepdims=True))
+    zt = by_line(steps, lesson.LINE_ZT, layer=1)
+    Z_norm = (Z - Z.mean(axis=1, keepdims=True)) / np.sqrt(Z.var(axis=1, keepdims=True) + 1e-5)
+    assert_allclose(panel(zt, "Z_norm[1]"), Z_norm, atol=1e-12)
+    assert_allclose(panel(zt, "Z̃[1]"), Z_norm, atol=1e-12)  # gamma = 1, beta = 0 at the start
+    A = panel(by_line(steps, lesson.LINE_A, layer=1), "A[1]")
+    assert_allclose(A, np.maximum(Z_norm, 0.0), atol=1e-12)
+
+
+def test_loss_is_the_mean_negative_log_probability(walk):
+    _, steps = walk
+    cost = by_line(steps, lesson.LINE_LOSS)
+    (label, J), = cost.scalars
+    assert label == "J"
+    assert J == pytest.approx(panel(cost, "-log Ŷ[y(i), i]").mean())
+
+
+def test_gradient_descent_steps_by_lr_times_the_gradient(walk):
+    settings, steps = walk
+    update = by_line(steps, lesson.LINE_UPDATE, layer=2)
+    assert_allclose(panel(update, "step taken"), settings.lr * panel(update, "dW[2]"))
+    assert_allclose(panel(update, "W[2] after"),
+                    panel(update, "W[2] before") - settings.lr * panel(update, "dW[2]"))
+
+
+def test_adams_first_step_is_about_lr_everywhere():
+    settings = lesson.WalkSettings(layer_dims=DIMS, optimizer="adam", lr=0.05)
+    update = by_line(lesson.walkthrough(settings), lesson.LINE_UPDATE, layer=1)
+    step, grad = panel(update, "step taken"), panel(update, "dW[1]")
+    assert_allclose(np.abs(step)[np.abs(grad) > 1e-6], 0.05, rtol=1e-3)
+
+
+def test_the_walkthrough_is_plain_training(walk):
+    """The last update's "after" equals training the same network on the same batches."""
+    settings, steps = walk
+    X, y = lesson.walk_data(settings.seed)
+    net = MLP(NetConfig(DIMS, batch_norm=True, seed=settings.seed))
+    opt = optimizers.make("gd", lr=settings.lr)
+    batches = data.minibatches(X.shape[1], settings.batch_size, seed=settings.seed)
+    for _ in range(settings.n_batches):
+        idx = batches.next_indices()
+        _, grads = net.loss_and_grads(X[:, idx], y[idx])
+        opt.step(net.params, grads)
+    last = [s for s in steps if s.line == lesson.LINE_UPDATE and s.t == settings.n_batches]
+    assert_allclose(panel(last[0], "W[1] after"), net.params["W1"], atol=1e-12)
+    assert_allclose(panel(last[1], "γ[2] after"), net.params["gamma2"], atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "rmsprop", "adam"])
+def test_every_optimizer_walks(name):
+    steps = lesson.walkthrough(lesson.WalkSettings(layer_dims=DIMS, optimizer=name))
+    assert all(np.isfinite(a).all() for s in steps for row in s.panels for _, a in row)
+    assert f"({name}," in by_line(steps, lesson.LINE_UPDATE, layer=1).title
+
+
+def test_without_batch_norm_the_statistics_lines_are_skipped():
+    steps = lesson.walkthrough(lesson.WalkSettings(layer_dims=DIMS, batch_norm=False))
+    assert not any(s.line in (lesson.LINE_STATS, lesson.LINE_ZT) for s in steps)
+    assert "b[1]" in {name for row in by_line(steps, lesson.LINE_Z, layer=1).panels
+                      for name, _ in row}
+
+
+def test_loop_lines_show_b_only_when_kept():
+    assert "+ b[l]" not in lesson.loop_lines(True, True)[lesson.LINE_Z]
+    assert "+ b[l]" in lesson.loop_lines(True, False)[lesson.LINE_Z]
+    assert "+ b[l]" in lesson.loop_lines(False, True)[lesson.LINE_Z]
+    assert "adam" in lesson.loop_lines(optimizer="adam")[lesson.LINE_UPDATE]
+
+
+def test_next_batch_jumps_to_the_next_t(walk):
+    _, steps = walk
+    i = lesson.first_step_of_batch(steps, 3)
+    assert steps[i].t == 2 and steps[i - 1].t == 1
+    assert lesson.first_step_of_batch(steps, len(steps) - 2) == len(steps) - 1

@@ -1,0 +1,145 @@
+"""The "fitting batch norm into a network" page through AppTest: the drawing follows the bias
+toggle, the stepper walks the loop, the optimizer changes the update, presets load."""
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/in_a_network.py"
+
+
+def decode(value):
+    """A Plotly array from the spec: a list, or Plotly 7's base64 {"dtype", "bdata", "shape"}."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
+    return np.asarray(value, dtype=float)
+
+
+def charts(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def diagram(at):
+    return charts(at)[0]
+
+
+def diagram_total(at):
+    return int(re.match(r"(\d+) learned", diagram(at)["layout"]["title"]["text"]).group(1))
+
+
+def step_matrices(at):
+    """{label: array} of the step figure (labels are the heatmaps' trace names; a repeated
+    label, such as "step taken", keeps its first matrix: W's)."""
+    matrices = {}
+    for trace in charts(at)[1]["data"]:
+        matrices.setdefault(trace["name"], decode(trace["z"]))
+    return matrices
+
+
+def marked_line(at):
+    lines = at.code[0].value.splitlines()
+    return next(i for i, line in enumerate(lines) if line.startswith("▶"))
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def no_exception(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def at():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    app.switch_page(PAGE).run()
+    no_exception(app)
+    return app
+
+
+def test_opens_showing_the_network_and_the_first_line(at):
+    assert len(charts(at)) == 2
+    assert diagram_total(at) == 35  # (2, 3, 3, 2) with b dropped on both hidden layers
+    assert marked_line(at) == 1
+    assert {"X{t}", "y{t}"} <= set(step_matrices(at))
+    assert at.latex, "the formulas are on the page"
+
+
+def test_keeping_b_redraws_and_adds_one_number_per_hidden_unit(at):
+    before = diagram_total(at)
+    texts = [a["text"] for a in diagram(at)["layout"]["annotations"]]
+    assert not any("+ b[1]" in t for t in texts)
+    at.toggle(key="in_a_network.nobias").set_value(False).run()
+    no_exception(at)
+    assert diagram_total(at) == before + 3 + 3
+    texts = [a["text"] for a in diagram(at)["layout"]["annotations"]]
+    assert any("+ b[1]" in t for t in texts) and any("+ b[2]" in t for t in texts)
+    at.slider(key="in_a_network.units").set_value(5).run()
+    at.toggle(key="in_a_network.nobias").set_value(True).run()
+    assert diagram_total(at) == (2 * 5 + 5 * 5 + 5 * 2 + 2) + 4 * 5  # W's, b3, gammas, betas
+
+
+def test_stepping_moves_the_marker_and_the_numbers(at):
+    first = step_matrices(at)
+    button(at, "Next line ▶").click().run()
+    assert marked_line(at) == 3  # Z[l] = W[l] A[l-1]
+    second = step_matrices(at)
+    assert "Z[1]" in second and "Z[1]" not in first
+    assert np.allclose(second["Z[1]"], second["W[1]"] @ second["A[0]"], atol=1e-4)
+    button(at, "Next line ▶").click().run()
+    assert marked_line(at) == 4
+    button(at, "◀ Back").click().run()
+    assert marked_line(at) == 3
+    button(at, "Next mini-batch ⏭").click().run()
+    assert marked_line(at) == 1
+    assert any("mini-batch t = 2 of 3" in c.value for c in at.caption)
+    no_exception(at)
+
+
+def go_to_update(at):
+    button(at, "Next mini-batch ⏭").click().run()
+    for _ in range(3):  # back from t = 2 to the last update of t = 1
+        button(at, "◀ Back").click().run()
+    assert marked_line(at) == 10
+
+
+def test_the_optimizer_changes_the_update(at):
+    at.radio(key="in_a_network.opt").set_value("gd").run()
+    go_to_update(at)
+    gd = step_matrices(at)
+    np.testing.assert_allclose(gd["step taken"], 0.1 * gd["dW[1]"], rtol=1e-4, atol=1e-6)
+    steps = {}
+    for name in ("momentum", "rmsprop", "adam"):
+        at.radio(key="in_a_network.opt").set_value(name).run()
+        no_exception(at)
+        assert marked_line(at) == 10  # the stepper stays on the update line
+        steps[name] = step_matrices(at)["step taken"]
+        assert name in at.code[0].value
+    assert not np.allclose(steps["adam"], gd["step taken"])
+    assert np.allclose(np.abs(steps["adam"][np.abs(gd["dW[1]"]) > 1e-4]), 0.1, rtol=1e-2)
+    assert np.abs(steps["rmsprop"]).max() > 1.0  # no bias correction: about 32 alpha
+    assert np.abs(steps["momentum"]).max() < np.abs(gd["step taken"]).max()
+
+
+def test_presets_load(at):
+    button(at, "Without batch norm").click().run()
+    no_exception(at)
+    assert at.toggle(key="in_a_network.bn").value is False
+    assert at.query_params["bn"] in ("0", ["0"])
+    texts = " ".join(a["text"] for a in diagram(at)["layout"]["annotations"])
+    assert "BN" not in texts and "γ" not in texts
+    assert "no batch norm" in at.code[0].value
+    button(at, "Plain gradient descent").click().run()
+    assert at.radio(key="in_a_network.opt").value == "gd"
+    assert at.toggle(key="in_a_network.bn").value is True
+    assert marked_line(at) == 1
+    no_exception(at)
