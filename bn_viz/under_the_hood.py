@@ -1,0 +1,120 @@
+"""Pictures and typeset equations for "Under the hood": each backward stage's equation and code
+line, arrays as LaTeX matrices, dZ split into its three paths, and gradient-check errors.
+
+Notation in the equations: s = sqrt(sigma^2 + eps), z_c = z - mu, sums run over the m examples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from bn_viz.theme import BN_COLOR, PLAIN_COLOR, STAGE_COLORS, empty_figure, f32, finish
+
+# name -> (equation, the matching line of bn_core.batchnorm.backward_staged), in order.
+STAGES = {
+    "dbeta": (r"d\beta = \sum_i d\tilde z^{(i)}",
+              "dbeta = np.sum(dZ_tilde, axis=1, keepdims=True)"),
+    "dgamma": (r"d\gamma = \sum_i d\tilde z^{(i)}\, z_{\text{norm}}^{(i)}",
+               "dgamma = np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)"),
+    "dZ_norm": (r"dz_{\text{norm}}^{(i)} = \gamma\, d\tilde z^{(i)}",
+                "dZ_norm = dZ_tilde * cache.gamma"),
+    "dinv_std": (r"d\!\left(\tfrac{1}{s}\right) = \sum_i dz_{\text{norm}}^{(i)}\, z_c^{(i)}",
+                 "dinv_std = np.sum(dZ_norm * Zc, axis=1, keepdims=True)"),
+    "dZc_direct": (r"dz_c^{(i)}\big|_{\text{direct}} = \frac{dz_{\text{norm}}^{(i)}}{s}",
+                   "dZc_direct = dZ_norm * inv_std"),
+    "dstd": (r"ds = -\frac{1}{s^2}\, d\!\left(\tfrac{1}{s}\right)",
+             "dstd = -dinv_std / std**2"),
+    "dvar": (r"d\sigma^2 = \frac{1}{2s}\, ds", "dvar = 0.5 * dstd / std"),
+    "dsq": (r"d\big(z_c^{(i)}\big)^2 = \frac{1}{m}\, d\sigma^2",
+            "dsq = np.ones_like(Zc) * dvar / m"),
+    "dZc_through_var": (r"dz_c^{(i)}\big|_{\sigma^2} = 2\, z_c^{(i)}\, d\big(z_c^{(i)}\big)^2",
+                        "dZc_through_var = 2.0 * Zc * dsq"),
+    "dZc": (r"dz_c^{(i)} = dz_c^{(i)}\big|_{\text{direct}} + dz_c^{(i)}\big|_{\sigma^2}",
+            "dZc = dZc_direct + dZc_through_var"),
+    "dmu": (r"d\mu = -\sum_i dz_c^{(i)}", "dmu = -np.sum(dZc, axis=1, keepdims=True)"),
+    "dZ": (r"dz^{(i)} = dz_c^{(i)} + \frac{1}{m}\, d\mu",
+           "dZ = dZc + np.ones_like(Zc) * dmu / m"),
+}
+
+# the forward step each group of stages undoes, shown as a heading before its first stage
+UNDOES = {
+    "dbeta": r"\tilde z = \gamma\, z_{\text{norm}} + \beta",
+    "dinv_std": r"z_{\text{norm}} = z_c \cdot \tfrac{1}{s}",
+    "dstd": r"\tfrac{1}{s} \text{ (inv\_std), computed from } s",
+    "dvar": r"s = \sqrt{\sigma^2 + \varepsilon}",
+    "dsq": r"\sigma^2 = \tfrac{1}{m}\textstyle\sum_i \big(z_c^{(i)}\big)^2",
+    "dmu": r"z_c = z - \mu",
+    "dZ": r"\mu = \tfrac{1}{m}\textstyle\sum_i z^{(i)}",
+}
+
+COMPACT = (r"dz^{(i)} = \frac{\gamma}{m\, s}\Big(m\, d\tilde z^{(i)} - \sum_j d\tilde z^{(j)}"
+           r" - z_{\text{norm}}^{(i)} \sum_j d\tilde z^{(j)} z_{\text{norm}}^{(j)}\Big)")
+
+PATH_COLORS = {"direct": STAGE_COLORS["Z_norm"], "through σ²": PLAIN_COLOR,
+               "through μ": STAGE_COLORS["Z"]}
+
+
+def number_latex(value, decimals=3):
+    """One number as LaTeX: fixed decimals, or a power of ten when it is tiny but not zero."""
+    if value != 0 and abs(value) < 0.5 * 10.0**-decimals:
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def matrix_latex(A, decimals=3):
+    """An (n, m) array as a LaTeX bmatrix (a (1, 1) array as a bare number)."""
+    A = np.atleast_2d(A)
+    if A.shape == (1, 1):
+        return number_latex(A[0, 0], decimals)
+    rows = [" & ".join(number_latex(v, decimals) for v in row) for row in A]
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+def stage_latex(name, value, decimals=None):
+    """`name = [numbers]` for one stage, name typeset as in the code. Wide arrays (more than
+    six columns) get two decimals and smaller type so they fit beside their equation."""
+    columns = np.atleast_2d(value).shape[1]
+    if decimals is None:
+        decimals = 3 if columns <= 6 else 2
+    size = r"\small " if columns > 5 else ""
+    escaped = name.replace("_", r"\_")
+    return rf"{size}\texttt{{{escaped}}} = {matrix_latex(value, decimals)}"
+
+
+def paths_figure(paths, dZ, unit=0):
+    """dZ of one unit split into its three paths (stacked bars) with the total dZ (diamonds).
+
+    paths: {"direct", "through σ²", "through μ"} -> (n, m); dZ: (n, m); unit: the row shown.
+    """
+    m = dZ.shape[1]
+    x = [f"example {i}" for i in range(1, m + 1)]
+    fig = go.Figure()
+    for name, values in paths.items():
+        fig.add_trace(go.Bar(x=x, y=f32(values[unit]), name=name,
+                             marker={"color": PATH_COLORS[name]}))
+    fig.add_trace(go.Scatter(x=x, y=f32(dZ[unit]), mode="markers", name="dZ (their sum)",
+                             marker={"color": "#000", "size": 12, "symbol": "diamond"}))
+    fig.update_yaxes(title_text="contribution to dZ", zeroline=True, zerolinecolor="#888")
+    return finish(fig, "Three paths from Z to the loss; the dZ diamonds sum to zero",
+                  height=360, barmode="relative")
+
+
+def relative_error_figure(report, pass_tol):
+    """Relative error of each parameter on a log axis, with the pass line.
+
+    report: a GradReport; parameters whose gradient is zero (status "zero") are left out."""
+    rows = [r for r in report.rows if r.status != "zero"]
+    if not rows:
+        return empty_figure("Every gradient is zero: nothing to compare")
+    errors = np.maximum([r.relative_error for r in rows], 1e-16)
+    colors = [BN_COLOR if r.status == "pass" else PLAIN_COLOR for r in rows]
+    fig = go.Figure(go.Bar(x=[r.name for r in rows], y=f32(errors), marker={"color": colors},
+                           name="relative error", showlegend=False))
+    fig.add_hline(y=pass_tol, line={"dash": "dash", "color": "#d62728"},
+                  annotation_text=f"pass below {pass_tol:g}", annotation_position="top left")
+    fig.update_yaxes(type="log", title_text="relative error", exponentformat="power",
+                     range=[-14, 0.5])
+    return finish(fig, "Analytic vs numeric gradient, per parameter", height=320)

@@ -1,0 +1,134 @@
+"""bn_core.lessons.under_the_hood: the staged backward walk-through and the network gradient check."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from bn_core import batchnorm
+from bn_core.lessons import under_the_hood as uh
+from bn_viz import under_the_hood as viz
+
+ORDER = ["dbeta", "dgamma", "dZ_norm", "dinv_std", "dZc_direct", "dstd", "dvar", "dsq",
+         "dZc_through_var", "dZc", "dmu", "dZ"]
+
+
+@pytest.mark.parametrize(("n", "m", "seed"), [(1, 4, 0), (3, 8, 1), (2, 5, 7)])
+def test_example_batch_shapes_and_rounding(n, m, seed):
+    ex = uh.example_batch(n, m, seed)
+    assert ex.Z.shape == ex.dZ_tilde.shape == ex.Z_tilde.shape == (n, m)
+    assert ex.gamma.shape == ex.beta.shape == (n, 1)
+    assert_allclose(ex.Z, np.round(ex.Z, 1))
+    assert np.all(ex.gamma > 0)
+    assert_allclose(ex.Z_tilde, batchnorm.forward(ex.Z, ex.gamma, ex.beta)[0])
+
+
+def test_steps_come_in_the_order_of_the_staged_code_and_the_page_has_each():
+    ex = uh.example_batch(1, 4)
+    steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
+    assert list(steps) == ORDER
+    assert list(viz.STAGES) == ORDER
+
+
+@pytest.mark.parametrize(("n", "m", "seed"), [(1, 4, 0), (3, 8, 1), (1, 6, 5), (3, 4, 9)])
+def test_steps_agree_with_staged_and_compact_backward(n, m, seed):
+    ex = uh.example_batch(n, m, seed)
+    steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
+    dZ, dgamma, dbeta = batchnorm.backward_staged(ex.dZ_tilde, ex.cache)
+    assert_array_equal(steps["dZ"], dZ)
+    assert_array_equal(steps["dgamma"], dgamma)
+    assert_array_equal(steps["dbeta"], dbeta)
+    agree = uh.backward_agreement(ex.dZ_tilde, ex.cache, steps)
+    assert agree.steps_vs_staged == 0.0
+    assert agree.staged_vs_compact < 1e-12
+    assert agree.sum_dZ < 1e-12
+
+
+def test_steps_match_a_numeric_gradient():
+    """dZ, dgamma, dbeta of J = sum(dZ_tilde * Z_tilde), by centred differences."""
+    ex = uh.example_batch(2, 5, 3)
+    steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
+    arrays = {"dZ": ex.Z.copy(), "dgamma": ex.gamma.copy(), "dbeta": ex.beta.copy()}
+
+    def J():
+        return np.sum(ex.dZ_tilde * batchnorm.forward(arrays["dZ"], arrays["dgamma"],
+                                                      arrays["dbeta"])[0])
+
+    for name, P in arrays.items():
+        numeric = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            old = P[idx]
+            P[idx] = old + 1e-6
+            plus = J()
+            P[idx] = old - 1e-6
+            minus = J()
+            P[idx] = old
+            numeric[idx] = (plus - minus) / 2e-6
+        assert_allclose(steps[name], numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_intermediate_steps_have_the_expected_shapes_and_values():
+    ex = uh.example_batch(3, 6, 2)
+    s = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
+    for name in ("dbeta", "dgamma", "dinv_std", "dstd", "dvar", "dmu"):
+        assert s[name].shape == (3, 1)
+    for name in ("dZ_norm", "dZc_direct", "dsq", "dZc_through_var", "dZc", "dZ"):
+        assert s[name].shape == (3, 6)
+    # the closed form of dvar: -1/2 sum dZ_norm * Zc * (var + eps)^(-3/2)
+    closed = -0.5 * np.sum(s["dZ_norm"] * ex.cache.Z_centered, axis=1, keepdims=True) * (
+        ex.cache.var + ex.cache.eps) ** -1.5
+    assert_allclose(s["dvar"], closed)
+    assert_allclose(s["dZ_norm"], ex.dZ_tilde * ex.gamma)
+
+
+def test_gradient_paths_add_up_to_dZ_and_the_mu_path_is_constant():
+    ex = uh.example_batch(3, 7, 4)
+    s = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
+    paths = uh.gradient_paths(s)
+    assert set(paths) == {"direct", "through σ²", "through μ"}
+    assert_allclose(sum(paths.values()), s["dZ"], atol=1e-12)
+    assert_allclose(np.ptp(paths["through μ"], axis=1), 0.0)
+    assert_allclose(np.sum(s["dZ"], axis=1), 0.0, atol=1e-12)
+
+
+def test_gradient_check_defaults_pass_every_parameter():
+    report = uh.gradient_check()
+    names = [r.name for r in report.rows]
+    assert names == ["W1", "gamma1", "beta1", "W2", "gamma2", "beta2", "W3", "b3"]
+    assert all(r.status == "pass" and r.relative_error < 1e-6 for r in report.rows)
+    assert report.network == "2 -> [4 BN relu] -> [3 BN relu] -> 2 softmax"
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_gradient_check_passes_across_settings(activation, batch_norm):
+    report = uh.gradient_check(activation, batch_norm, True, seed=0)
+    assert {r.status for r in report.rows} <= {"pass", "zero"}
+    assert all(r.relative_error < 1e-6 for r in report.rows if r.status == "pass")
+
+
+def test_bias_under_batch_norm_has_zero_gradient():
+    report = uh.gradient_check("relu", batch_norm=True, eliminate_bias=False, seed=0)
+    rows = {r.name: r for r in report.rows}
+    for name in ("b1", "b2"):
+        assert rows[name].status == "zero"
+        assert rows[name].max_abs_analytic < 1e-15
+        assert rows[name].numeric_norm < uh.ZERO_TOL
+    assert rows["b3"].status == "pass" and rows["b3"].analytic_norm > 1e-3  # output layer's b
+
+
+def test_a_relu_input_at_its_kink_is_flagged_not_failed():
+    report = uh.gradient_check("relu", batch_norm=False, eliminate_bias=True, seed=7)
+    assert report.min_relu_input < report.h
+    statuses = {r.name: r.status for r in report.rows}
+    assert "kink" in statuses.values() and "fail" not in statuses.values()
+
+
+def test_min_relu_input_is_nan_for_other_activations():
+    assert np.isnan(uh.gradient_check("tanh").min_relu_input)
+    assert uh.gradient_check("relu").min_relu_input > 0
+
+
+def test_a_poor_step_h_gives_larger_errors():
+    good = max(r.relative_error for r in uh.gradient_check(h=1e-5).rows)
+    coarse = max(r.relative_error for r in uh.gradient_check(h=1e-2).rows)
+    assert coarse > 100 * good
