@@ -1,0 +1,171 @@
+"""The "Batch norm, step by step" page through AppTest: b cancels, gamma/beta move Z_tilde, the
+identity gives Z back, saturation and the common mistake are reported."""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/step_by_step.py"
+SLUG = "step_by_step"
+
+
+def decode(value):
+    """A Plotly array from a figure spec: plain list, or Plotly 7's {"dtype", "bdata", "shape"}."""
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            arr = arr.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return arr
+    return np.asarray(value, dtype=float)
+
+
+def open_page(**params):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page(PAGE)
+    for name, value in params.items():
+        at.query_params[name] = str(value)
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def assert_clean(at):
+    assert len(at.exception) == 0, [e.value for e in at.exception]
+
+
+def stage(at, name):
+    """The x data of the histogram trace `name` in the stages figure (the first chart)."""
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return decode(next(t for t in fig["data"] if t.get("name") == name)["x"]).astype(float)
+
+
+def trace_names(at, index):
+    return [t.get("name") for t in json.loads(at.get("plotly_chart")[index].proto.spec)["data"]]
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def slider(at, name):
+    return at.slider(key=f"{SLUG}.{name}")
+
+
+def test_opens_showing_every_stage():
+    at = open_page()
+    assert len(at.get("plotly_chart")) == 2
+    assert {"Z", "Z_norm", "Z̃"} <= set(trace_names(at, 0))
+    z_norm = stage(at, "Z_norm")
+    assert z_norm.mean() == pytest.approx(0, abs=1e-5)
+    assert z_norm.var() == pytest.approx(1, abs=1e-4)
+    assert float(metric(at, "σ²")) > 2
+    assert any("Try this" in i.value for i in at.info)
+    assert len(at.get("latex")) >= 4
+    assert len(at.dataframe) == 2
+
+
+def test_moving_b_moves_z_but_not_z_norm_or_z_tilde():
+    at = open_page()
+    before = {name: stage(at, name) for name in ("Z", "Z_norm", "Z̃")}
+    slider(at, "b").set_value(-3.0).run()
+    assert_clean(at)
+    after = {name: stage(at, name) for name in ("Z", "Z_norm", "Z̃")}
+    np.testing.assert_allclose(after["Z"] - before["Z"], -4.0, atol=1e-5)
+    np.testing.assert_allclose(after["Z_norm"], before["Z_norm"], atol=1e-6)
+    np.testing.assert_allclose(after["Z̃"], before["Z̃"], atol=1e-6)
+
+
+def test_gamma_and_beta_set_the_spread_and_centre_of_z_tilde():
+    at = open_page()
+    slider(at, "gamma").set_value(2.5).run()
+    slider(at, "beta").set_value(-1.5).run()
+    assert_clean(at)
+    z_tilde = stage(at, "Z̃")
+    assert z_tilde.std() == pytest.approx(2.5, rel=1e-3)
+    assert z_tilde.mean() == pytest.approx(-1.5, abs=1e-5)
+    np.testing.assert_allclose(stage(at, "Z_norm"), (z_tilde + 1.5) / 2.5, atol=1e-5)
+
+
+def check_identity(at):
+    np.testing.assert_allclose(stage(at, "Z̃"), stage(at, "Z"), atol=1e-6)
+    assert float(metric(at, "max |Z̃ − Z|")) < 1e-12
+    assert any("Identity" in s.value for s in at.success)
+
+
+def test_identity_button_gives_z_back():
+    at = open_page()
+    assert float(metric(at, "max |Z̃ − Z|")) > 1
+    at.button(key=f"{SLUG}.identity_button").click().run()
+    assert_clean(at)
+    check_identity(at)
+    mu = float(metric(at, "μ"))
+    assert slider(at, "beta").value == pytest.approx(mu, abs=1e-4)
+
+
+def test_identity_button_follows_b_eps_and_unit():
+    at = open_page(b=4.5, eps=1, unit=3)
+    at.button(key=f"{SLUG}.identity_button").click().run()
+    assert_clean(at)
+    check_identity(at)
+
+
+def test_identity_preset():
+    at = open_page()
+    next(b for b in at.button if b.label == "Identity").click().run()
+    assert_clean(at)
+    check_identity(at)
+
+
+def test_saturated_sigmoid_is_reported():
+    at = open_page()
+    next(b for b in at.button if b.label == "Saturation").click().run()
+    assert_clean(at)
+    assert at.radio(key=f"{SLUG}.act").value == "sigmoid"
+    assert "saturated / dead" in trace_names(at, 1)
+    assert any("saturated" in w.value for w in at.warning)
+
+
+def test_dead_relu_is_reported():
+    at = open_page()
+    next(b for b in at.button if b.label == "Dead ReLU").click().run()
+    assert_clean(at)
+    assert any("Dead ReLU" in e.value and "100%" in e.value for e in at.error)
+    assert "slope alive" in trace_names(at, 1)  # the trace is there, empty
+
+
+def test_common_mistake_overlay_has_variance_one_over_sigma_squared():
+    at = open_page()
+    at.toggle(key=f"{SLUG}.mistake").set_value(True).run()
+    assert_clean(at)
+    name = next(n for n in trace_names(at, 0) if "mistake" in n)
+    var = float(metric(at, "σ²"))
+    assert stage(at, name).var() == pytest.approx(1 / var, rel=1e-3)
+    assert any("common mistake" in w.value for w in at.warning)
+    assert "(z − μ)/σ²  ✗" in at.dataframe[0].value.columns
+
+
+def test_large_eps_shrinks_the_variance_of_z_norm():
+    at = open_page(eps=10)
+    var = float(metric(at, "σ²"))
+    assert stage(at, "Z_norm").var() == pytest.approx(var / (var + 10), rel=1e-3)
+
+
+@pytest.mark.parametrize("params", [{"m": 2}, {"act": "tanh", "gamma": 0, "beta": 6},
+                                    {"unit": 2, "b": -5}, {"gamma": "oops"}])
+def test_edge_settings_never_raise(params):
+    at = open_page(**params)
+    assert len(at.get("plotly_chart")) == 2
+
+
+@pytest.mark.parametrize("label", ["Identity", "Saturation", "Dead ReLU", "÷ σ² mistake"])
+def test_presets_load(label):
+    at = open_page()
+    next(b for b in at.button if b.label == label).click().run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 2
