@@ -109,8 +109,8 @@ def loss_curves_figure(cmp):
 
 def _legend_below(fig):
     """Legend under the panels, clear of the subplot titles above them."""
-    fig.update_annotations(font={"size": 13})
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0.5,
+    fig.update_annotations(font={"size": None})  # subplot titles follow the figure's font
+    fig.update_layout(font={"size": 13}, legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0.5,
                               "xanchor": "center"}, margin={"b": 70})
     return fig
 

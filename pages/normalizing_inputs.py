@@ -53,11 +53,11 @@ st.markdown(
     "for the raw features; right: the same data after normalizing the inputs."
 )
 ui.presets([
-    ui.Preset("Stretched features", "Feature 2 twenty times larger: a long thin valley on raw "
+    ui.Preset("Stretched ×20", "Feature 2 twenty times larger: a long thin valley on raw "
               "inputs, a round bowl after normalizing.", {"ratio": 20}),
     ui.Preset("Equal scales", "Both features on the same scale: both bowls nearly round "
               "(the raw one still tilts a little: its features are not centred).", {"ratio": 1}),
-    ui.Preset("Same α, raw diverges", "One learning rate for both: fine for the round bowl, "
+    ui.Preset("Same α, diverges", "One learning rate for both: fine for the round bowl, "
               "above the raw bowl's stability limit.", {"ratio": 10, "best": 0, "lr": 0.02}),
     ui.Preset("Same tiny α", "A learning rate small enough for the raw bowl: now the "
               "normalized one is no faster, because it could have taken far bigger steps.",
@@ -68,17 +68,17 @@ c1, c2, c3 = st.columns([2, 2, 3], gap="large")
 with c1:
     ratio = ui.steps("Scale of feature 2 (× feature 1)", "ratio", RATIOS, 10)
 with c2:
-    best = ui.toggle("Each problem its best α", "best", True,
+    best = ui.toggle("Best α for each", "best", True,
                      help="α = 2 / (λ_min + λ_max) of each bowl: the fastest constant step. "
                           "Switch off to give both problems the same α.")
 with c3:
     alpha = ui.steps("Learning rate α, the same for both", "lr", ALPHAS, 0.01, disabled=best,
-                     help="Used when 'Each problem its best α' is off.")
+                     help="Used when 'Best α for each' is off.")
 
 st.info(
     "**Try this.** Slide the scale of feature 2 from 1 to 50: the raw valley gets longer and "
     "thinner and gradient descent needs hundreds, then thousands of steps, while the "
-    "normalized bowl stays round. Then switch off *best α* and raise α to 0.02: the raw path "
+    "normalized bowl stays round. Then switch off *Best α for each* and raise α to 0.02: the raw path "
     "blows up, the normalized one converges."
 )
 
@@ -86,9 +86,8 @@ cmp = compare(ratio, best, alpha)
 ui.chart(bowls_figure(cmp))
 numbers, curves = st.columns([2, 3], gap="large")
 with numbers:
-    m1, m2 = st.columns(2)
-    m1.metric("Steps, raw features", steps_short(cmp.raw_run))
-    m2.metric("Steps, normalized", steps_short(cmp.norm_run))
+    st.metric("Steps, raw features", steps_short(cmp.raw_run))
+    st.metric("Steps, normalized", steps_short(cmp.norm_run))
     verdict(cmp)
 with curves:
     ui.chart(loss_curves_figure(cmp))

@@ -122,7 +122,7 @@ def test_data_table_shows_training_mu_and_variance():
     assert frame.loc["after: training variance"].to_numpy() == pytest.approx([1, 1], abs=1e-6)
 
 
-@pytest.mark.parametrize("label", ["Stretched features", "Equal scales", "Same α, raw diverges",
+@pytest.mark.parametrize("label", ["Stretched ×20", "Equal scales", "Same α, diverges",
                                    "Same tiny α"])
 def test_presets_load(label):
     at = open_page()
