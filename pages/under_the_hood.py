@@ -12,6 +12,14 @@ MARKS = {"pass": "✅ pass", "zero": "✅ zero (both ≈ 0)", "kink": "⚠️ Re
 H_DEFAULT = 1e-5
 
 
+def _side_by_side(spec, **kwargs):
+    """Columns; on a projector (presentation mode, larger type) one above the other instead,
+    so wide matrices keep the full width."""
+    if ui.presenting():
+        return st.container(), st.container()
+    return st.columns(spec, **kwargs)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _walkthrough(n_units, m, seed):
     ex = uh.example_batch(n_units, m, seed)
@@ -56,7 +64,7 @@ with c3:
 ex, steps, agree, paths = _walkthrough(n_units, m, seed)
 
 st.subheader("The forward pass it undoes")
-left, right = st.columns([2, 3])
+left, right = _side_by_side([2, 3])
 with left:
     st.latex(r"\mu = \frac{1}{m}\sum_i z^{(i)} \qquad z_c = z - \mu")
     st.latex(r"\sigma^2 = \frac{1}{m}\sum_i \big(z_c^{(i)}\big)^2 \qquad "
@@ -79,7 +87,7 @@ st.info("**Try this:** follow one column through: dZ_norm is γ·dZ̃, then two 
 for name, (equation, code) in viz.STAGES.items():
     if name in viz.UNDOES:
         st.markdown(f"**Undo** ${viz.UNDOES[name]}$")
-    left, right = st.columns([1, 2], vertical_alignment="center")
+    left, right = _side_by_side([1, 2], vertical_alignment="center")
     with left:
         st.latex(equation)
         st.code(code, language="python", wrap_lines=True)

@@ -154,3 +154,13 @@ def test_a_bad_link_is_ignored_not_a_crash():
     assert_clean(app)
     assert app.select_slider(key="test_time.m").value == 4  # snapped to the nearest option
     assert app.select_slider(key="test_time.beta").value == 0.9  # out of range: default
+
+
+def test_presentation_mode_hides_advanced_controls():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page(PAGE)
+    app.query_params["present"] = "1"
+    app.run()
+    assert_clean(app)
+    assert not app.selectbox and not app.number_input  # layer and seed are advanced
+    assert len(app.get("plotly_chart")) == 5

@@ -168,3 +168,15 @@ def test_bias_and_kink_presets_load(at):
     assert at.toggle(key="under_the_hood.bn").value is False
     assert at.toggle(key="under_the_hood.elim").value is True  # the preset replaced the link
     assert "⚠️ ReLU kink" in [row["check"] for row in rows(at).values()]
+
+
+def test_presentation_mode_hides_advanced_controls_and_stacks_the_stages():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page(PAGE)
+    app.query_params["present"] = "1"
+    app.run()
+    assert_clean(app)
+    keys = {w.key for w in app.number_input} | {w.key for w in app.select_slider}
+    assert "under_the_hood.seed" not in keys and "under_the_hood.h" not in keys
+    assert "under_the_hood.gseed" in keys
+    assert len(app.code) == 12 and len(app.get("plotly_chart")) == 2
