@@ -121,8 +121,10 @@ with left:
     activation = ui.choice("Activation", "act", ["relu", "tanh", "sigmoid", "linear"], "relu")
     batch_norm = ui.toggle("Batch norm on the hidden layers", "bn", True)
     eliminate_bias = ui.toggle("Eliminate b on batch-norm layers", "elim", True,
-                               disabled=not batch_norm,
-                               help="Without batch norm every layer keeps its b.")
+                               help="Only batch-norm layers drop b; the output layer keeps it.")
+    if not batch_norm:
+        st.caption("With batch norm off there is no batch-norm layer: every layer keeps its b "
+                   "whatever this switch says.")
     g1, g2 = st.columns(2)
     with g1:
         gseed = ui.number("Seed", "gseed", 0, 99, 0, help="Initial weights and the 8 examples.")
