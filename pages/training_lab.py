@@ -1,5 +1,358 @@
-"""Placeholder until this page is built."""
+"""Training Lab: train a network live, batch norm on, and its twin without batch norm beside it.
+
+The trainer lives in session state with the signature of the settings that define the data and
+the network; when that signature changes, training starts over and the page says why. The
+optimizer settings apply to the running trainer. While playing, a fragment that reruns every
+INTERVAL_S seconds takes a few steps and redraws the charts; Play, Step, Epoch and Reset sit
+outside it.
+"""
 
 import streamlit as st
 
-st.info("This page is being built.")
+from bn_core import lab
+from bn_core.data import DATASETS, DIGITS_M
+from bn_core.layers import ACTIVATIONS
+from bn_core.network import INITS
+from bn_core.optimizers import OPTIMIZERS
+from bn_core.training import make_split
+from bn_viz import lab as viz
+from bn_viz import lab_data
+from pages import ui
+
+SLUG = "training_lab"
+TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
+UNITS_KEY = "lab.units"
+INTERVAL_S = 0.5  # measured: the browser keeps up at ~2 updates/s and Pause stays responsive
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+STEPS_PER_UPDATE = (1, 2, 5, 10, 20, 50)
+BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+BETA2S = (0.9, 0.99, 0.999, 0.9999)
+EPSILONS = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+INIT_SCALES = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
+MAX_UNITS_SHOWN = 4
+D = lab.LabSettings()  # the defaults
+
+INIT_NAMES = {"he": "He: std √(2/n_prev)", "xavier": "Xavier: std √(1/n_prev)",
+              "gaussian": "Gaussian with a scale you choose"}
+OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "momentum", "rmsprop": "RMSprop",
+                   "adam": "Adam"}
+
+PRESETS = [
+    ui.Preset("🐢 Deep sigmoid stalls",
+              "A deep sigmoid network stalls without batch norm. 5 sigmoid layers, momentum, lr 0.1: with batch norm the loss drops within 100 "
+              "steps; without, it sits at 0.69 (a coin flip).",
+              {"data": "circles", "layers": 5, "act": "sigmoid", "opt": "momentum", "lr": 0.1,
+               "view": "over_time"}),
+    ui.Preset("💥 lr 1: batch norm survives",
+              "Learning rate 1: batch norm survives. 6 layers, plain gradient descent at lr 1: the twin without batch norm blows up "
+              "within ~100 steps, the network with batch norm learns.",
+              {"data": "moons", "layers": 6, "opt": "gd", "lr": 1, "view": "gradients"}),
+    ui.Preset("🎲 Batch size 2",
+              "Batch size 2: noisy statistics. μ and σ of a mini-batch of 2 jump wildly; the running averages try to smooth "
+              "them, and test accuracy with batch norm suffers.",
+              {"data": "circles", "batch": 2, "view": "minibatch"}),
+    ui.Preset("🔬 Initial weights × 1e-3",
+              "Initial weights at scale 1e-3. Tiny weights: without batch norm the signal shrinks layer after layer and "
+              "nothing learns; batch norm rescales it and trains at once.",
+              {"data": "circles", "init": "gaussian", "scale": 0.001, "view": "distributions"}),
+]
+
+TRY_THIS = """
+- Press ▶ Play: compare the blue and orange loss curves, then the decision regions.
+- Learning rate 1 with plain gradient descent: which network survives?
+- Turn *Eliminate b* off: the count grows by one per hidden unit, and |db| stays ~0.
+- Mini-batch size 2, then *Mini-batch μ and σ*: how noisy the statistics are, and how the
+  running averages (black) smooth them for test time.
+- Sigmoid, 5 hidden layers, then *Distributions over time*: without batch norm the layers'
+  inputs drift and saturate (Figure 1 of Ioffe & Szegedy, 2015).
+"""
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _split(dataset, n, noise, test_fraction, seed):
+    return make_split(dataset, n=n, noise=noise, test_fraction=test_fraction, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _digit_images(n, test_fraction, seed):
+    return lab.raw_test_inputs("digits", n, 0.0, test_fraction, seed)
+
+
+def _current(name):
+    """A control's value held from an earlier run (widget state, else the value ui keeps for
+    it across pages), or None. Used to fit it to options that just changed."""
+    key = f"{SLUG}.{name}"  # pages.ui's keys for this page's controls
+    return st.session_state.get(key, st.session_state.get(f"_kept.{key}"))
+
+
+def _fit(name, options):
+    """If a control's held value is no longer among `options`, move it to the nearest one."""
+    value = _current(name)
+    if value is not None and value not in options:
+        ui.set_value(name, min(options, key=lambda o: abs(o - value)))
+
+
+def _batch_sizes(m_train):
+    """2, 4, 8, ... below the training set's size, then the whole training set."""
+    sizes, b = [], 2
+    while b < m_train:
+        sizes.append(b)
+        b *= 2
+    return [*sizes, m_train]
+
+
+# --- the settings ----------------------------------------------------------------------------
+
+
+def _sidebar():
+    """Every setting, from the sidebar's controls. Returns (LabSettings, Split)."""
+    with st.sidebar:
+        st.header("Data")
+        dataset = ui.choice("Data set", "data", DATASETS, D.dataset)
+        digits = dataset == "digits"
+        n = ui.slider("Examples", "n", 100, 2000, D.n, step=50,
+                      help=f"Digits has {DIGITS_M} examples; more gives all of them.")
+        noise = ui.slider("Noise", "noise", 0.0, 0.5, D.noise, step=0.05, disabled=digits,
+                          help="Jitter added to the 2-D points (digits ignore it).")
+        test_fraction = ui.slider("Test share", "test", 0.1, 0.5, D.test_fraction, step=0.05,
+                                  advanced=True)
+        seed = ui.number("Seed", "seed", 0, 9999, D.seed, advanced=True,
+                         help="Seeds the data, the initial weights and the mini-batch order.")
+        split = _split(dataset, n, noise, test_fraction, seed)
+        m_train = split.X_train.shape[1]
+        st.caption(f"{m_train} training and {split.X_test.shape[1]} test examples, "
+                   f"{split.X_train.shape[0]} inputs, {split.n_classes} classes.")
+
+        st.header("Network")
+        layers = ui.slider("Hidden layers", "layers", 1, 6, D.hidden_layers)
+        units = ui.slider("Units per hidden layer", "units", 2, 64, D.units)
+        activation = ui.choice("Activation g", "act", ACTIVATIONS, D.activation)
+        batch_norm = ui.toggle("Batch norm", "bn", D.batch_norm,
+                               help="Normalize Z of every hidden layer over the mini-batch, "
+                                    "then scale by γ and shift by β, before g.")
+        eliminate_bias = ui.toggle("Eliminate b", "nobias", D.eliminate_bias,
+                                   help="Drop b from the batch-norm layers: β does its job.")
+        if not batch_norm:
+            st.caption("ℹ️ Eliminating b only means something with batch norm: without it, "
+                       "every layer keeps its b.")
+        elif not eliminate_bias:
+            st.caption("ℹ️ b is kept, but batch norm subtracts the mean, so db = 0 and b never "
+                       "moves.")
+        init = ui.choice("Initial weights", "init", INITS, D.init, format_func=INIT_NAMES.get)
+        init_scale = D.init_scale
+        if init == "gaussian":
+            init_scale = ui.steps("Scale of the initial weights (std)", "scale", INIT_SCALES,
+                                  D.init_scale)
+        twin = ui.toggle("Compare with the same network without batch norm", "twin", D.twin,
+                         disabled=not batch_norm,
+                         help="A twin with the same initial W and mini-batches, batch norm off.")
+
+        st.header("Training")
+        sizes = _batch_sizes(m_train)
+        _fit("batch", sizes)
+        batch_size = ui.steps("Mini-batch size", "batch", sizes, min(D.batch_size, m_train),
+                              help=f"{m_train} = the whole training set (batch gradient "
+                                   "descent).")
+        optimizer = ui.choice("Optimizer", "opt", OPTIMIZERS, D.optimizer,
+                              format_func=OPTIMIZER_NAMES.get)
+        lr = ui.steps("Learning rate α", "lr", LEARNING_RATES, D.lr,
+                      help="Applies at once, without starting over.")
+        hyper = {"beta": D.beta, "beta1": D.beta1, "beta2": D.beta2, "eps": D.eps}
+        if optimizer == "momentum":
+            hyper["beta"] = ui.steps("β (momentum)", "beta", BETAS, D.beta, advanced=True)
+        if optimizer == "adam":
+            hyper["beta1"] = ui.steps("β₁ (momentum)", "beta1", BETAS, D.beta1, advanced=True)
+        if optimizer in ("rmsprop", "adam"):
+            hyper["beta2"] = ui.steps("β₂ (RMS)", "beta2", BETA2S, D.beta2, advanced=True)
+            hyper["eps"] = ui.steps("ε", "eps", EPSILONS, D.eps, advanced=True)
+    settings = lab.LabSettings(
+        dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, hidden_layers=layers,
+        units=units, activation=activation, batch_norm=batch_norm, eliminate_bias=eliminate_bias,
+        init=init, init_scale=init_scale, batch_size=batch_size, seed=seed, twin=twin,
+        optimizer=optimizer, lr=lr, **hyper)
+    return settings, split
+
+
+def _trainer_for(settings, split):
+    """The session's trainer, rebuilt (and the reason noted) when the data or network changed."""
+    signature = settings.signature()
+    old = st.session_state.get(SIGNATURE)
+    trainer = st.session_state.get(TRAINER)
+    if trainer is None or old != signature:
+        trainer = lab.make_trainer(settings, split)
+        st.session_state[TRAINER] = trainer
+        st.session_state[SIGNATURE] = signature
+        if old is not None and old != signature:
+            st.session_state[NOTE] = ("Training reset: " + lab.describe_changes(old, signature)
+                                      + ".")
+    name, lr, hyper = settings.optimizer_args()
+    trainer.set_optimizer(name, lr, **hyper)
+    return trainer
+
+
+# --- buttons (callbacks run before the script, so the fragment sees their effect) -----------
+
+
+def _toggle_play():
+    st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
+
+
+def _step():
+    st.session_state[TRAINER].step(1)
+
+
+def _epoch():
+    st.session_state[TRAINER].run_epoch()
+
+
+def _reset():
+    st.session_state[TRAINER] = None
+    st.session_state[PLAYING] = False
+    st.session_state[NOTE] = "Training reset: back to step 0 and the same initial weights."
+
+
+def _stop_playing():
+    st.session_state[PLAYING] = False
+
+
+# --- the live panel --------------------------------------------------------------------------
+
+
+def _status(trainer):
+    """One line: step, epoch, and each network's latest loss and test accuracy."""
+    parts = [f"**Step {trainer.step_count}**", f"epoch {trainer.epoch}"]
+    for run in trainer.runs:
+        label = "with batch norm" if run.net.bn_layers else "without batch norm"
+        rec = run.recorder
+        if run.stopped:
+            parts.append(f"{label}: **stopped**")
+        elif rec.test.n and trainer.step_count:
+            loss, acc = rec.test.values[-1]
+            parts.append(f"{label}: test loss {loss:.3f}, test accuracy {acc:.0%}")
+    st.markdown(" · ".join(parts))
+
+
+def _units_chooser(width):
+    """Units (0-based) to show in the mini-batch and γ, β charts: a multiselect, kept valid
+    when the layer gets narrower."""
+    held = [u for u in st.session_state.get(UNITS_KEY, [0, 1, 2]) if u < width]
+    st.session_state[UNITS_KEY] = held or list(range(min(3, width)))
+    return st.multiselect("Units", list(range(width)), key=UNITS_KEY,
+                          max_selections=MAX_UNITS_SHOWN, format_func=lambda u: f"unit {u + 1}")
+
+
+def _live_panel(steps_per_update, images):
+    """Steps (while playing) and redraws everything that changes as the network trains."""
+    trainer = st.session_state[TRAINER]
+    if st.session_state.get(PLAYING):
+        trainer.step(steps_per_update)
+        if trainer.stopped:
+            st.session_state[PLAYING] = False
+            st.rerun()  # the whole page: Play shows again, with the reason
+    _status(trainer)
+    twin_run = trainer.runs[1] if len(trainer.runs) > 1 else None
+    if twin_run is not None and twin_run.stopped and not trainer.stopped:
+        st.warning("The twin **without batch norm** has stopped; the network with batch norm "
+                   "trains on at the same learning rate. " + twin_run.stopped, icon="💥")
+    net = trainer.net
+    if net.bn_layers and not net.config.eliminate_bias and not trainer.stopped:
+        m = min(trainer.batches.batch_size, trainer.split.X_train.shape[1])
+        db = lab.largest_db(net, trainer.split.X_train[:, :m], trainer.split.y_train[:m])
+        st.info(f"Largest |db| of the batch-norm layers = **{db:.1g}**: b is cancelled out by "
+                "the mean subtraction, so it never learns anything.", icon="🔎")
+
+    recorders = [run.recorder for run in trainer.runs]
+    left, right = st.columns(2)
+    with left:
+        ui.chart(viz.loss_figure(recorders))
+    with right:
+        ui.chart(lab_data.data_figure(trainer, images))
+
+    view = ui.choice("Show", "view", list(viz.VIEWS), "distributions", radio=True,
+                     format_func=viz.VIEWS.get, label_visibility="collapsed")
+    layer, units = 1, (0, 1, 2)
+    if view in ("minibatch", "gamma_beta"):
+        n_hidden = len(net.config.layer_dims) - 2
+        options = [str(l) for l in range(1, n_hidden + 1)]
+        if _current("layer") not in (None, *options):
+            ui.set_value("layer", "1")
+        c1, c2 = st.columns([1, 3])
+        with c1:
+            layer = int(ui.choice("Layer", "layer", options, "1",
+                                  format_func=lambda s: f"hidden layer {s}"))
+        with c2:
+            units = _units_chooser(net.config.layer_dims[layer])
+    ui.chart(viz.view_figure(view, recorders, layer, units))
+
+
+def _parameters(trainer):
+    """Parameter counts of both networks, and what eliminating b saves."""
+    dims = trainer.net.config.layer_dims
+    cfg = trainer.net.config
+    hidden = lab.hidden_units(dims)
+    st.subheader("Parameters")
+    cols = st.columns(3)
+    if cfg.batch_norm:
+        kept = lab.count_params(dims, True, False)
+        delta = trainer.net.n_params - kept
+        cols[0].metric("Learned numbers, with batch norm", f"{trainer.net.n_params:,}",
+                       delta=f"{delta:+d} vs keeping b" if delta else "b kept",
+                       delta_color="inverse" if delta else "off")
+        cols[1].metric("Without batch norm (W and b only)",
+                       f"{lab.count_params(dims, False, True):,}")
+        cols[2].caption(
+            f"Batch norm adds γ and β (2 per hidden unit) to every hidden layer. Eliminating b "
+            f"saves one number per hidden unit: {hidden} here, since β already shifts every "
+            f"unit." if cfg.eliminate_bias else
+            f"b is kept: {hidden} numbers (one per hidden unit) that batch norm cancels out, "
+            "so they never move. Turn *Eliminate b* on to drop them.")
+    else:
+        cols[0].metric("Learned numbers (W and b)", f"{trainer.net.n_params:,}")
+        cols[1].caption("Batch norm is off: every layer keeps its b, so *Eliminate b* changes "
+                        "nothing. Turn batch norm on to compare.")
+    st.caption(f"The network: `{trainer.net!r}`")
+
+
+# --- the page --------------------------------------------------------------------------------
+
+ui.start_page(SLUG, "Training Lab", "🏋️")
+st.markdown(
+    "Train a network live, **with batch norm** (blue) beside the same network **without** it "
+    "(orange): same initial weights, same mini-batches. Learning rate and optimizer apply at "
+    "once; changing the data or the network starts over."
+)
+ui.presets(PRESETS, on_apply=_stop_playing)
+
+settings, split = _sidebar()
+trainer = _trainer_for(settings, split)
+if trainer.stopped:
+    st.session_state[PLAYING] = False
+playing = st.session_state.setdefault(PLAYING, False)
+
+bar = st.columns([1.3, 1, 1, 1, 2.6, 1.4], vertical_alignment="bottom")
+bar[0].button("⏸ Pause" if playing else "▶ Play", key="lab.play", on_click=_toggle_play,
+              type="primary", width="stretch", disabled=trainer.stopped is not None)
+bar[1].button("Step", key="lab.step", on_click=_step, width="stretch",
+              disabled=trainer.stopped is not None, help="Train on one mini-batch.")
+bar[2].button("Epoch", key="lab.epoch", on_click=_epoch, width="stretch",
+              disabled=trainer.stopped is not None,
+              help="Train until every example has been seen once more.")
+bar[3].button("Reset", key="lab.reset", on_click=_reset, width="stretch",
+              help="Back to step 0 and the same initial weights.")
+with bar[4]:
+    steps_per_update = ui.steps("Steps per update", "spu", STEPS_PER_UPDATE, 10,
+                                help=f"Mini-batches trained between two redraws (one every "
+                                     f"{INTERVAL_S:g} s while playing).")
+with bar[5].popover("💡 Try this", width="stretch"):
+    st.markdown(TRY_THIS)
+note = st.session_state.pop(NOTE, None)
+if note:
+    st.info(note, icon="🔄")
+if trainer.stopped:
+    st.error(trainer.stopped, icon="🛑")
+
+images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
+          if settings.dataset == "digits" else None)
+st.fragment(run_every=INTERVAL_S if playing else None)(_live_panel)(steps_per_update, images)
+_parameters(trainer)
+ui.end_page()

@@ -1,0 +1,249 @@
+"""The extra arithmetic behind the Training Lab page: smoothed curves, eval-mode decision maps,
+predictions, parameter counts and the "b is cancelled out" check.
+
+Examples are columns, as everywhere in the core: X is (n_x, m). Nothing here trains or changes
+a network; everything is a read-only look at one.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from bn_core import data
+
+
+def ema(values, weight=0.9, block=64):
+    """Exponentially weighted average along axis 0, bias-corrected (as Adam corrects v):
+
+        v_t = weight * v_{t-1} + (1 - weight) * x_t,   v_0 = 0,   smoothed_t = v_t / (1 - weight^t)
+
+    so the first point is x_1 itself rather than a value pulled towards 0. A NaN or inf
+    counts as the last finite value before it (0 if there is none), so one bad point does not
+    spoil the rest of the curve. values: (n,) or (n, k). Returns float64 of the same shape.
+
+    Vectorized a block of `block` points at a time: inside a block starting after v_prev,
+    v_{k} = w^(k+1) v_prev + (1 - w) w^k cumsum_j(x_j w^-j), j, k = 0, 1, ...
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if not 0 <= weight < 1:
+        raise ValueError(f"weight must lie in [0, 1), got {weight!r}")
+    x = _fill_forward(x)
+    if weight == 0 or x.shape[0] == 0:
+        return x
+    out = np.empty_like(x)
+    v = np.zeros(x.shape[1:])
+    k = np.arange(block, dtype=np.float64).reshape(-1, *([1] * (x.ndim - 1)))
+    w_k, w_neg_k = weight**k, weight**-k
+    for start in range(0, x.shape[0], block):
+        chunk = x[start:start + block]
+        b = chunk.shape[0]
+        run = (1 - weight) * w_k[:b] * np.cumsum(chunk * w_neg_k[:b], axis=0)
+        out[start:start + b] = weight * w_k[:b] * v + run
+        v = out[start + b - 1].copy()
+    t = np.arange(1, x.shape[0] + 1, dtype=np.float64).reshape(-1, *([1] * (x.ndim - 1)))
+    return out / (1 - weight**t)
+
+
+def _fill_forward(x):
+    """x with each non-finite entry replaced by the last finite one above it in its column
+    (0 when there is none). x: (n,) or (n, k); returns a new float64 array."""
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return x.copy()
+    flat = x.reshape(x.shape[0], -1)
+    good = ~bad.reshape(flat.shape)
+    rows = np.where(good, np.arange(flat.shape[0])[:, None], 0)
+    np.maximum.accumulate(rows, axis=0, out=rows)
+    filled = flat[rows, np.arange(flat.shape[1])]
+    seen = np.maximum.accumulate(good, axis=0)
+    return np.where(seen, filled, 0.0).reshape(x.shape)
+
+
+# --- decision boundary -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionMap:
+    """Eval-mode predictions of a network on a res x res grid over the 2-D input plane.
+
+    xs: (res,) first input coordinate; ys: (res,) second; label: (res, res) int, the predicted
+    class at (ys[i], xs[j]); confidence: (res, res), the probability of that class. Rows run
+    along ys, as a heatmap wants them.
+    """
+
+    xs: np.ndarray
+    ys: np.ndarray
+    label: np.ndarray
+    confidence: np.ndarray
+
+
+def grid_bounds(X, margin=0.25):
+    """((x_lo, x_hi), (y_lo, y_hi)) around the 2-D points X: (2, m), widened by `margin`."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] != 2:
+        raise ValueError(f"X must be (2, m) points in the plane, got shape {X.shape}")
+    lo, hi = X.min(axis=1), X.max(axis=1)
+    return tuple((float(a - margin), float(b + margin)) for a, b in zip(lo, hi, strict=True))
+
+
+def decision_map(net, bounds, res=60):
+    """The network's eval-mode prediction (running averages, no change to the network) on a
+    res x res grid. bounds: ((x_lo, x_hi), (y_lo, y_hi)). Returns a DecisionMap, or None when
+    the network has 2 inputs no longer or its weights are not finite (a diverged run)."""
+    if net.config.layer_dims[0] != 2 or not np.isfinite(net.params.flat).all():
+        return None
+    xs = np.linspace(*bounds[0], res)
+    ys = np.linspace(*bounds[1], res)
+    gx, gy = np.meshgrid(xs, ys)
+    with np.errstate(all="ignore"):
+        probs = net.forward(np.vstack([gx.ravel(), gy.ravel()]), train=False)
+    if not np.isfinite(probs).all():
+        return None
+    label = probs.argmax(axis=0)
+    confidence = probs[label, np.arange(label.size)]
+    return DecisionMap(xs, ys, label.reshape(res, res), confidence.reshape(res, res))
+
+
+def predict(net, X):
+    """Eval-mode predicted classes (m,) for X: (n_x, m); -1 where the output is not finite."""
+    with np.errstate(all="ignore"):
+        probs = net.forward(X, train=False)
+    label = probs.argmax(axis=0)
+    return np.where(np.isfinite(probs).all(axis=0), label, -1)
+
+
+def raw_test_inputs(dataset, n, noise, test_fraction, seed):
+    """The test set of `bn_core.training.make_split` with the same arguments, before input
+    normalization: for showing digits as the 8x8 images they are. Returns X_test (n_x, m_test)."""
+    X, y = data.make_dataset(dataset, n=n, noise=noise, seed=seed)
+    return data.train_test_split(X, y, test_fraction=test_fraction, seed=seed)[2]
+
+
+# --- parameters and the bias -----------------------------------------------------------------
+
+
+def count_params(layer_dims, batch_norm, eliminate_bias):
+    """How many numbers a network learns, counted layer by layer:
+
+        W[l]: n_l * n_{l-1};  b[l]: n_l (unless batch norm eliminates it);
+        gamma[l], beta[l]: n_l each on a batch-norm (hidden) layer.
+    """
+    total = 0
+    for l in range(1, len(layer_dims)):
+        n, n_prev = layer_dims[l], layer_dims[l - 1]
+        hidden_bn = batch_norm and l < len(layer_dims) - 1
+        total += n * n_prev + (0 if hidden_bn and eliminate_bias else n) + (2 * n if hidden_bn
+                                                                            else 0)
+    return total
+
+
+def hidden_units(layer_dims):
+    """n_1 + ... + n_{L-1}: the units of every hidden layer."""
+    return int(sum(layer_dims[1:-1]))
+
+
+def largest_db(net, X, y):
+    """max over batch-norm layers l and units of |db[l]| on the mini-batch (X, y), or None when
+    no batch-norm layer keeps its b.
+
+    Batch norm subtracts the mini-batch mean of Z = W A + b, and b is the same for every
+    example, so it cancels: dL/db = 0 up to rounding. The gradient is taken on a copy, so the
+    network (its running averages included) is left as it was. X: (n_x, m >= 2); y: (m,).
+    """
+    keys = [f"b{l}" for l in net.bn_layers if net.has_bias(l)]
+    if not keys:
+        return None
+    probe = copy.deepcopy(net)
+    with np.errstate(all="ignore"):
+        _, grads = probe.loss_and_grads(X, y)
+    return float(max(np.max(np.abs(grads[k])) for k in keys))
+
+
+# --- the lab's settings ----------------------------------------------------------------------
+
+OPTIMIZER_FIELDS = ("optimizer", "lr", "beta", "beta1", "beta2", "eps")
+FIELD_NAMES = {"dataset": "data set", "n": "data size", "noise": "noise",
+               "test_fraction": "test share", "hidden_layers": "hidden layers",
+               "units": "units per layer", "activation": "activation",
+               "batch_norm": "batch norm", "eliminate_bias": "eliminate b", "init": "initialization",
+               "init_scale": "initial scale", "batch_size": "mini-batch size", "seed": "seed",
+               "twin": "comparison twin"}
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """Everything the Training Lab trains from. The fields up to `twin` define the data and the
+    network: changing one means a fresh start. The optimizer fields apply to a running trainer.
+    """
+
+    dataset: str = "spiral"
+    n: int = 400
+    noise: float = 0.1
+    test_fraction: float = 0.25
+    hidden_layers: int = 3
+    units: int = 16
+    activation: str = "relu"
+    batch_norm: bool = True
+    eliminate_bias: bool = True
+    init: str = "he"
+    init_scale: float = 0.01
+    batch_size: int = 32
+    seed: int = 0
+    twin: bool = True
+    optimizer: str = "adam"
+    lr: float = 0.01
+    beta: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    @property
+    def hidden(self):
+        """The hidden widths (n_1, ..., n_{L-1}): every hidden layer has `units` units."""
+        return (self.units,) * self.hidden_layers
+
+    def signature(self):
+        """((name, value), ...) of what defines the data and the network. A value that does not
+        matter (the noise of digits, the scale of He or Xavier initialization) is left out."""
+        out = []
+        for name in FIELD_NAMES:
+            value = getattr(self, name)
+            if (name == "noise" and self.dataset == "digits") or (
+                    name == "init_scale" and self.init != "gaussian"):
+                value = None
+            out.append((name, value))
+        return tuple(out)
+
+    def optimizer_args(self):
+        """(name, lr, hyper) for Trainer.set_optimizer."""
+        return self.optimizer, self.lr, {k: getattr(self, k) for k in OPTIMIZER_FIELDS[2:]}
+
+
+def describe_changes(old, new):
+    """What differs between two signatures, in words: "batch norm on → off, seed 0 → 1"."""
+    def show(value):
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return "—" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+    old, new = dict(old), dict(new)
+    return ", ".join(f"{FIELD_NAMES.get(k, k)} {show(old.get(k))} → {show(new[k])}"
+                     for k in new if old.get(k) != new[k])
+
+
+def make_trainer(settings, split, **trainer_kwargs):
+    """A Trainer for the settings on split (a bn_core.training.Split). The mini-batch size is
+    clipped to the training set."""
+    from bn_core.training import Trainer, default_config
+
+    config = default_config(split, hidden=settings.hidden, activation=settings.activation,
+                            batch_norm=settings.batch_norm,
+                            eliminate_bias=settings.eliminate_bias, seed=settings.seed,
+                            init=settings.init, init_scale=settings.init_scale)
+    name, lr, hyper = settings.optimizer_args()
+    return Trainer(config, split, optimizer=name, lr=lr,
+                   batch_size=min(settings.batch_size, split.X_train.shape[1]),
+                   twin=settings.twin, **trainer_kwargs, **hyper)

@@ -1,0 +1,307 @@
+"""Figures of the Training Lab: what a network (and its twin without batch norm) did while it
+trained, from their Recorders.
+
+Every builder takes the recorders to draw, main network first. A network's colour says whether
+it has batch norm (theme.BN_COLOR) or not (theme.PLAIN_COLOR); test curves are dashed; the
+running averages that test time uses are RUNNING_COLOR. Series are thinned to a few hundred
+points and sent as float32, so one live update stays small (bn_viz.lab_layout). The decision
+boundary and the digits grid are in bn_viz.lab_data.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from bn_core.lab import ema
+from bn_viz.lab_layout import (
+    BOTTOM_LEGEND,
+    BOTTOM_MARGIN,
+    Grid,
+    figure,
+    rgba,
+    shade,
+    thin,
+    x_of,
+)
+from bn_viz.theme import RUNNING_COLOR, TEST_DASH, empty_figure, f32, net_color, net_label
+
+MAX_SAMPLES = 400  # values per histogram
+MANY_LINES_POINTS = 200  # points per line when a chart has a line per unit
+SMOOTHING = 0.9  # weight of the exponentially weighted average drawn over the train loss
+STAGE_TITLES = {"Z": "Z = W a (+ b)", "Z_tilde": "Z̃ = γ Z_norm + β, the input to g",
+                "A": "A = g(Z̃)"}
+HEALTHY_RATIO = 1e-3  # a common rule of thumb for the update-to-data ratio
+
+
+def _no_data(recorders):
+    return not recorders or all(r.train.n == 0 for r in recorders)
+
+
+def _legend_ids(recorders):
+    return [(rec, net_color(rec.batch_norm), net_label(rec.batch_norm)) for rec in recorders]
+
+
+# --- 1. loss and accuracy --------------------------------------------------------------------
+
+
+def loss_figure(recorders, smoothing=SMOOTHING, height=360):
+    """Loss (log scale) above accuracy, against the step, for each network.
+
+    Train: every mini-batch's loss faint, its exponentially weighted average solid. Test (eval
+    mode, running averages): dashed. Accuracy: smoothed mini-batch accuracy and test accuracy.
+    """
+    if _no_data(recorders):
+        return empty_figure("Press ▶ Play, Step or Epoch to train:<br>the loss and accuracy of "
+                            "every step appear here.", height=height)
+    grid = Grid(2, 1, shared_x=True, vspace=0.08)
+    top, bottom = grid.axes(1, 1), grid.axes(2, 1)
+    traces = []
+    for rec, color, label in _legend_ids(recorders):
+        train, test = rec.train, rec.test
+        smooth = ema(train.values, smoothing)
+        idx = thin(train.n)
+        x = x_of(train.steps[idx])
+        traces += [
+            go.Scatter(**x, **top, y=f32(train.values[idx, 0]), mode="lines",
+                       name="each mini-batch", line={"color": color, "width": 1}, opacity=0.3,
+                       legendgroup=label, showlegend=False, hoverinfo="skip"),
+            go.Scatter(**x, **top, y=f32(smooth[idx, 0]), mode="lines", name=label,
+                       line={"color": color, "width": 2.5}, legendgroup=label),
+            go.Scatter(**x, **bottom, y=f32(smooth[idx, 1]), mode="lines",
+                       name=f"train, {label}", line={"color": color, "width": 2.5},
+                       legendgroup=label, showlegend=False),
+        ]
+        if test.n:
+            tidx = thin(test.n)
+            tx = x_of(test.steps[tidx])
+            dashed = {"color": color, "width": 2, "dash": TEST_DASH}
+            traces += [
+                go.Scatter(**tx, **top, y=f32(test.values[tidx, 0]), mode="lines",
+                           name=f"test, {label}", legendgroup=label, line=dashed,
+                           showlegend=False),
+                go.Scatter(**tx, **bottom, y=f32(test.values[tidx, 1]), mode="lines",
+                           name=f"test, {label}", legendgroup=label, showlegend=False,
+                           line=dashed),
+            ]
+    traces.append(go.Scatter(x=[None], y=[None], **top, mode="lines", name="test set, eval mode",
+                             line={"color": "#777", "width": 2, "dash": TEST_DASH}))
+    grid.yaxis(1, 1).update(type="log", title={"text": "loss (log scale)"})
+    grid.yaxis(2, 1).update(range=[0, 1.02], tickformat=".0%", title={"text": "accuracy"})
+    grid.xaxis(2, 1).update(title={"text": "step"})
+    return figure(traces, grid.layout, height=height)
+
+
+# --- 2. distributions now --------------------------------------------------------------------
+
+
+def histograms_figure(recorders, max_samples=MAX_SAMPLES, stages=("Z", "Z_tilde", "A")):
+    """Histograms of Z, Z_tilde and A of every hidden layer on the latest recorded mini-batch,
+    one row per layer, both networks overlaid."""
+    recorders = [r for r in recorders if r.samples]
+    if not recorders:
+        return empty_figure("Train a few steps: the histograms of Z, Z̃ and A<br>of each hidden "
+                            "layer appear here.")
+    n_hidden = len(recorders[0].layer_units.widths)
+    grid = Grid(n_hidden, len(stages), column_titles=[STAGE_TITLES[s] for s in stages],
+                row_titles=[f"layer {l}" for l in range(1, n_hidden + 1)], hspace=0.05,
+                vspace=0.3 / n_hidden)
+    traces = []
+    for rec, color, label in _legend_ids(recorders):
+        for l in range(1, n_hidden + 1):
+            for c, stage in enumerate(stages, start=1):
+                values = rec.samples[(l, stage)]
+                values = values[thin(values.size, max_samples)]
+                traces.append(go.Histogram(
+                    x=f32(values), **grid.axes(l, c), name=label, legendgroup=label,
+                    nbinsx=30, bingroup=f"{l},{c}", histnorm="probability", marker={"color": color}, opacity=0.6,
+                    showlegend=l == 1 and c == 1,
+                    hovertemplate="%{x}: %{y:.0%}<extra></extra>"))
+    for axis in grid.every_yaxis():
+        axis["showticklabels"] = False
+    step = recorders[0].samples_step
+    return figure(traces, {**grid.layout, "barmode": "overlay"},
+                  f"Each hidden layer's values on the mini-batch of step {step}",
+                  height=140 + 120 * n_hidden, legend=BOTTOM_LEGEND, margin=BOTTOM_MARGIN)
+
+
+# --- 3. distributions over time --------------------------------------------------------------
+
+
+def _shape(n):
+    """(rows, cols) for n panels, at most 3 a row."""
+    cols = min(n, 3)
+    return -(-n // cols), cols
+
+
+def percentiles_figure(recorders, watch_unit=0):
+    """The 15th, 50th and 85th percentiles of one unit's input to the activation (Z_tilde, or Z
+    without batch norm) over training, per hidden layer: Figure 1 of Ioffe & Szegedy (2015)."""
+    recorders = [r for r in recorders if r.percentiles.n]
+    if not recorders:
+        return empty_figure("Train a few steps: the 15th/50th/85th percentiles<br>of each layer's "
+                            "activation input appear here, step after step.")
+    n_hidden = len(recorders[0].layer_units.widths)
+    n_rows, n_cols = _shape(n_hidden)
+    grid = Grid(n_rows, n_cols, titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
+                vspace=0.35 / n_rows, hspace=0.06)
+    traces = []
+    for rec, color, label in _legend_ids(recorders):
+        idx = thin(rec.percentiles.n)
+        x = x_of(rec.percentiles.steps[idx])
+        values = rec.percentiles.values[idx]  # (n, n_hidden, 3)
+        for l in range(1, n_hidden + 1):
+            axes = grid.axes((l - 1) // n_cols + 1, (l - 1) % n_cols + 1)
+            p15, p50, p85 = (f32(values[:, l - 1, k]) for k in range(3))
+            first = l == 1
+            traces += [
+                go.Scatter(**x, **axes, y=p85, mode="lines", line={"width": 0, "color": color},
+                           legendgroup=label, showlegend=False, hoverinfo="skip"),
+                go.Scatter(**x, **axes, y=p15, mode="lines", fill="tonexty",
+                           fillcolor=rgba(color, 0.25), line={"width": 0, "color": color},
+                           name=f"15th-85th percentile, {label}", legendgroup=label,
+                           showlegend=first, hoverinfo="skip"),
+                go.Scatter(**x, **axes, y=p50, mode="lines", line={"width": 2, "color": color},
+                           name=f"median, {label}", legendgroup=label, showlegend=first),
+            ]
+    return figure(traces, grid.layout, f"Input to the activation of unit {watch_unit + 1} of "
+                  "each layer, over the training steps", height=160 + 200 * n_rows,
+                  legend=BOTTOM_LEGEND, margin=BOTTOM_MARGIN)
+
+
+# --- 4. mini-batch statistics ----------------------------------------------------------------
+
+
+def minibatch_figure(recorders, layer, units):
+    """mu and sigma of Z on every mini-batch for the chosen units of one hidden layer, with
+    the running averages that test time uses drawn over them (batch norm only).
+
+    layer: 1-based; units: 0-based unit indices (a few)."""
+    if _no_data(recorders):
+        return empty_figure("Train a few steps: each mini-batch's μ and σ appear here.")
+    units = list(units) or [0]
+    grid = Grid(2, len(units), column_titles=[f"unit {u + 1}" for u in units],
+                row_titles=["μ of Z", "σ of Z"], shared_x=True, hspace=0.05, vspace=0.1)
+    batch_traces, running_traces = [], []
+    for rec, color, label in _legend_ids(recorders):
+        idx = thin(rec.units.n, MANY_LINES_POINTS * 2 // len(units))
+        x = x_of(rec.units.steps[idx])
+        fields = [("mu", 1, batch_traces, f"each mini-batch, {label}", color, 1.2),
+                  ("sigma", 2, batch_traces, None, color, 1.2)]
+        if rec.batch_norm:
+            fields += [("running_mu", 1, running_traces, "running average (used at test time)",
+                        RUNNING_COLOR, 2.5),
+                       ("running_sigma", 2, running_traces, None, RUNNING_COLOR, 2.5)]
+        for field, row, into, name, line_color, width in fields:
+            values = rec.unit_series(field, layer)[1][idx]
+            group = name or into[-1].legendgroup
+            for c, u in enumerate(units, start=1):
+                into.append(go.Scatter(
+                    **x, **grid.axes(row, c), y=f32(values[:, u]), mode="lines",
+                    line={"color": line_color, "width": width}, name=group,
+                    legendgroup=group, showlegend=bool(name) and c == 1,
+                    opacity=0.75 if into is batch_traces else 1.0))
+    # the running averages go on top of the noisy mini-batch values
+    return figure(batch_traces + running_traces, grid.layout,
+                  f"Hidden layer {layer}: mean and spread of Z on every mini-batch, step after "
+                  "step", height=460, legend=BOTTOM_LEGEND,
+                  margin={**BOTTOM_MARGIN, "r": 40})
+
+
+# --- 5. gamma and beta -----------------------------------------------------------------------
+
+
+def gamma_beta_figure(recorder, layer, highlight=()):
+    """gamma and beta of every unit of one hidden layer over training; the `highlight` units
+    (0-based) drawn bold."""
+    if not recorder.batch_norm:
+        return empty_figure("γ and β exist only with batch norm: turn it on.")
+    if recorder.units.n == 0:
+        return empty_figure("Train a few steps: γ and β of every unit appear here.")
+    grid = Grid(1, 2, titles=("γ (scale)", "β (shift)"), hspace=0.08)
+    idx = thin(recorder.units.n, MANY_LINES_POINTS)
+    x = x_of(recorder.units.steps[idx])
+    highlight = set(highlight)
+    traces = []
+    color = net_color(True)
+    for c, field in enumerate(("gamma", "beta"), start=1):
+        values = recorder.unit_series(field, layer)[1][idx]
+        for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
+            bold = u in highlight
+            traces.append(go.Scatter(
+                **x, **grid.axes(1, c), y=f32(values[:, u]), mode="lines", name=f"unit {u + 1}",
+                line={"color": color if bold else shade(color, 0.35), "width": 2.5 if bold
+                      else 1}, showlegend=False))
+    for axis in grid.every_xaxis():
+        axis["title"] = {"text": "step"}
+    return figure(traces, grid.layout, f"Layer {layer}: γ and β of every unit, learned like W "
+                  "(bold: the units chosen above)", height=340)
+
+
+# --- 6. gradients ----------------------------------------------------------------------------
+
+
+def gradients_figure(recorders, smoothing=SMOOTHING):
+    """Per layer with weights: the gradient norm ||dW[l]|| and the update-to-data ratio
+    ||W[l] after - W[l] before|| / ||W[l]||, each smoothed by an exponentially weighted
+    average, log scale. Deeper layers are darker."""
+    if _no_data(recorders):
+        return empty_figure("Train a few steps: each layer's gradient norm<br>and update size "
+                            "appear here.")
+    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"),
+                hspace=0.12)
+    traces = []
+    for rec, color, label in _legend_ids(recorders):
+        idx = thin(rec.layers.n, MANY_LINES_POINTS)
+        x = x_of(rec.layers.steps[idx])
+        for c, name in enumerate(("grad_norm", "update_ratio"), start=1):
+            values = ema(rec.layer_series(name)[1], smoothing)[idx]
+            L = values.shape[1]
+            for l in range(1, L + 1):
+                traces.append(go.Scatter(
+                    **x, **grid.axes(1, c), y=f32(values[:, l - 1]), mode="lines",
+                    name=f"layer {l}" + (" (output)" if l == L else ""),
+                    legendgroup=label, legendgrouptitle_text=label, showlegend=c == 1,
+                    line={"color": shade(color, 0.3 + 0.7 * l / L), "width": 1.5}))
+    for axis in grid.every_yaxis():
+        axis.update(type="log", exponentformat="power", dtick="D2")
+    for axis in grid.every_xaxis():
+        axis["title"] = {"text": "step"}
+    ratio_line = {"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1,
+                  "y0": HEALTHY_RATIO, "y1": HEALTHY_RATIO,
+                  "line": {"color": "#888", "dash": "dot", "width": 1}}
+    note = {"text": "10⁻³: a common rule of thumb", "xref": "x2 domain", "yref": "y2",
+            "x": 1, "y": -3, "xanchor": "right", "yanchor": "top", "showarrow": False,
+            "font": {"size": 11, "color": "#666"}}
+    layout = {**grid.layout, "shapes": [ratio_line],
+              "annotations": [*grid.layout["annotations"], note]}
+    return figure(traces, layout, "Per layer (darker = deeper), smoothed: how big the "
+                  "gradients and the updates are", height=380,
+                  legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top",
+                          "groupclick": "toggleitem"})
+
+
+# --- the lower panel of the page -------------------------------------------------------------
+
+VIEWS = {
+    "distributions": "Distributions now",
+    "over_time": "Distributions over time",
+    "minibatch": "Mini-batch μ and σ",
+    "gamma_beta": "γ and β",
+    "gradients": "Gradients",
+}
+
+
+def view_figure(view, recorders, layer=1, units=(0, 1, 2)):
+    """The figure of one of VIEWS (its key). layer (1-based) and units (0-based) choose what
+    "minibatch" and "gamma_beta" show."""
+    if view == "distributions":
+        return histograms_figure(recorders)
+    if view == "over_time":
+        return percentiles_figure(recorders, recorders[0].watch_unit)
+    if view == "minibatch":
+        return minibatch_figure(recorders, layer, units)
+    if view == "gamma_beta":
+        return gamma_beta_figure(recorders[0], layer, units)
+    if view == "gradients":
+        return gradients_figure(recorders)
+    raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
