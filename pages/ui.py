@@ -24,6 +24,7 @@ class _PageState:
     known: set = field(default_factory=lambda: set(GLOBAL_PARAMS))
     ignored: list = field(default_factory=list)
     defaults: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # name -> the values a choice control offers
 
 
 _page: _PageState | None = None
@@ -32,10 +33,26 @@ _page: _PageState | None = None
 def start_page(slug, title, icon=None):
     """Begin a page: title, presentation styles, and a fresh record of its URL parameters."""
     global _page
+    _route_through_app()
     _page = _PageState(slug)
     if presenting():
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)  # a constant stylesheet, no user text
     st.title(f"{icon} {title}" if icon else title)
+
+
+def _route_through_app():
+    """Make a deep link run through app.py's router.
+
+    Until some session has run app.py's st.navigation, Streamlit treats a folder named pages/
+    beside the main script as an old-style page list and runs a deep link's page script on its
+    own (no router, no wide layout). Turning that mode off and rerunning sends this run, and
+    every later one, through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def end_page():
@@ -126,6 +143,7 @@ def number(label, name, min_value, max_value, default, step=1, advanced=False, *
 def choice(label, name, options, default, radio=False, advanced=False, **kwargs):
     """A selectbox (or horizontal radio) over string options."""
     options = list(options)
+    _page.options[name] = options
     widget = st.radio if radio else st.selectbox
     extra = {"horizontal": True} if radio else {}
     return _bind(name, default, _one_of(options), str, lambda key: widget(
@@ -136,6 +154,7 @@ def steps(label, name, options, default, advanced=False, **kwargs):
     """A select_slider over numeric options (a log-scale learning rate, say). A URL value
     inside the range snaps to the nearest option."""
     options = list(options)
+    _page.options[name] = options
     return _bind(name, default, _nearest_of(options), _show_number, lambda key: st.select_slider(
         label, options, key=key, **kwargs), advanced)
 
@@ -147,7 +166,8 @@ def toggle(label, name, default, advanced=False, **kwargs):
 
 
 def _show_number(value):
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """URL text for a number: the shortest text that reads back as exactly the same float."""
+    return repr(float(value)) if isinstance(value, float) else str(value)
 
 
 def _parse_bool(raw):

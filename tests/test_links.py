@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages import ui
 from pages.catalog import HOME, LESSONS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,19 +39,14 @@ def bound_controls(at, slug):
     return found
 
 
-def other_value(widget):
-    """A valid value for the widget other than its current one, or None."""
+def other_value(widget, options):
+    """A valid value for the widget other than its current one, or None. options: the values
+    a choice control offers (pages.ui records them; the widget itself only has labels)."""
     kind, value = widget.type, widget.value
     if kind == "toggle":
         return not value
-    if kind in ("selectbox", "radio"):
-        options = list(widget.options)
-        return options[(options.index(str(value)) + 1) % len(options)] if len(options) > 1 \
-            else None
-    if kind == "select_slider":
-        options = list(widget.options)
-        nxt = options[(options.index(str(value)) + 1) % len(options)]
-        return type(value)(nxt) if not isinstance(value, str) else nxt
+    if kind in ("selectbox", "radio", "select_slider"):
+        return options[(options.index(value) + 1) % len(options)] if len(options) > 1 else None
     if kind in ("slider", "number_input"):
         step = widget.step or 1
         lo, hi = widget.min, widget.max
@@ -71,7 +67,7 @@ def test_link_round_trip(page):
     assert_clean(at)
     changed = {}
     for key, widget in list(bound_controls(at, page.url_path).items())[:MAX_CONTROLS]:
-        new = other_value(widget)
+        new = other_value(widget, ui._page.options.get(key.split(".", 1)[1]))
         if new is None:
             continue
         at.get(widget.type)  # refresh the element list after the previous run
