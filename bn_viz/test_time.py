@@ -57,8 +57,8 @@ def minibatch_stats_figure(mus, sigmas, pop_mu, pop_sigma, batch_size, unit_labe
 def spread_figure(batch_sizes, std_mu, std_sigma, expected, chosen):
     """Spread across mini-batches of mu and sigma against the batch size, log-log.
 
-    batch_sizes, std_mu, std_sigma, expected: (k,); expected is the sigma / sqrt(m) curve;
-    chosen: the batch size shown above (ringed).
+    batch_sizes, std_mu, std_sigma: (k,); expected: (k,) the sigma / sqrt(m) curve, or None
+    to leave it out; chosen: the batch size shown above (ringed).
     """
     m = np.asarray(batch_sizes)
     fig = go.Figure()
@@ -66,8 +66,9 @@ def spread_figure(batch_sizes, std_mu, std_sigma, expected, chosen):
                              "mini-batches", line={"color": BN_COLOR, "width": 3}))
     fig.add_trace(go.Scatter(x=m, y=f32(std_sigma), mode="lines+markers", name="std of σ",
                              line={"color": BN_COLOR, "width": 1.5, "dash": "dot"}))
-    fig.add_trace(go.Scatter(x=m, y=f32(expected), mode="lines", name="σ/√m",
-                             line={"color": POPULATION_COLOR, "dash": POPULATION_DASH}))
+    if expected is not None:
+        fig.add_trace(go.Scatter(x=m, y=f32(expected), mode="lines", name="σ/√m",
+                                 line={"color": POPULATION_COLOR, "dash": POPULATION_DASH}))
     pick = np.flatnonzero(m == chosen)
     if pick.size:
         fig.add_trace(go.Scatter(x=m[pick], y=f32(std_mu[pick]), mode="markers",
@@ -102,8 +103,8 @@ def running_average_figure(trace, pop_mu, pop_var, beta):
     _population_line(fig, pop_mu, 1, name="population value")
     _population_line(fig, pop_var, 2, showlegend=False)
     fig.update_xaxes(title_text="training step t (weights frozen)", row=2, col=1)
-    finish(fig, f"From μ = 0, σ² = 1 toward the population (window ≈ 1/(1−β) = "
-           f"{1 / (1 - beta):.0f} mini-batches)", height=500)
+    finish(fig, f"From (0, 1) toward the population; window ≈ 1/(1−β) = {1 / (1 - beta):.0f} "
+           "batches", height=500)
     return _legend_below(fig)
 
 

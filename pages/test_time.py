@@ -105,14 +105,23 @@ mus, sigmas = _jumps(seed, layer, unit, m)
 with right:
     ui.chart(viz.minibatch_stats_figure(mus, sigmas, pop_mu, pop_sigma, m, where))
 std_mu, std_sigma, expected = _spread(seed, layer, unit, N, pop_sigma)
-ui.chart(viz.spread_figure(tt.BATCH_SIZES, std_mu, std_sigma, expected, m))
-st.caption(
-    f"Each point is the standard deviation over {N_DRAWS} mini-batches drawn as in training "
-    f"(an epoch is a fresh shuffle of the {N} examples). The dashed line is σ/√m times "
-    "√((N−m)/(N−1)), the small correction for drawing without replacement. Quadrupling m "
-    "halves the jumps."
-    + (" In layer 2 the jumps also carry layer 1's mini-batch noise." if layer == 2 else "")
-)
+if layer == 1:
+    ui.chart(viz.spread_figure(tt.BATCH_SIZES, std_mu, std_sigma, expected, m))
+    st.caption(
+        f"Each point is the standard deviation over {N_DRAWS} mini-batches drawn as in "
+        f"training (an epoch is a fresh shuffle of the {N} examples). The dashed line is σ/√m "
+        "times √((N−m)/(N−1)), the small correction for drawing without replacement. "
+        "Quadrupling m halves the jumps."
+    )
+else:
+    ui.chart(viz.spread_figure(tt.BATCH_SIZES, std_mu, std_sigma, None, m))
+    st.warning(
+        "**Layer 2 is different.** Its z = W[2] a[1] depends on how layer 1 was normalized, "
+        "which depends on the whole mini-batch: with m = 2, layer 1's z_norm is always ±1. So "
+        "with small m the mini-batch values are not just noisy around the dashed line but "
+        "shifted away from it (the dashed line is the whole training set passed as one batch), "
+        "and σ/√m no longer describes them. Switch back to layer 1 for the clean picture."
+    )
 
 # --- (b) -------------------------------------------------------------------------------------
 st.header("2 · Running averages for test time")
@@ -140,6 +149,9 @@ with right:
         "of size m) with the weights frozen, so the target stays still and the convergence is "
         f"clear; in real training it chases a moving target. After t steps the start still "
         f"weighs β^t: {beta:g}^{steps} = {trace.start_weight:.2g}."
+        + (" In layer 2 with small m the average settles where the training-mode values are, "
+           "off the dashed line: at test time the network would then see statistics it never "
+           "met in training." if layer == 2 else "")
     )
 
 # --- (c) -------------------------------------------------------------------------------------

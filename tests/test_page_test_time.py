@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
 PAGE = "pages/test_time.py"
+# Most tests run the page script on its own: clicks and reruns then reach the page directly.
+# (Through app.py, pages.ui reruns the first run of every AppTest run to route deep links.)
+PAGE_FILE = str(ROOT / PAGE)
 JUMPS, SPREAD, RUNNING, TRAIN_EVAL, ALONE = range(5)  # the order the page draws its charts
 
 
@@ -39,12 +43,24 @@ def running_line(fig):
     return decode(trace(fig, "running average")["y"])
 
 
+def open_page(query=None):
+    app = AppTest.from_file(PAGE_FILE, default_timeout=60)
+    for name, value in (query or {}).items():
+        app.query_params[name] = value
+    return app.run()
+
+
 @pytest.fixture
 def at():
+    return open_page()
+
+
+def test_page_opens_through_the_router():
     app = AppTest.from_file(APP, default_timeout=60)
     app.switch_page(PAGE)
     app.run()
-    return app
+    assert not app.exception, [e.message for e in app.exception]
+    assert len(app.get("plotly_chart")) == 5
 
 
 def assert_clean(at):
@@ -128,6 +144,9 @@ def test_unit_and_layer_controls(at):
     at.selectbox(key="test_time.layer").set_value("2").run()
     assert_clean(at)
     assert charts(at)[JUMPS]["layout"]["title"]["text"].startswith("Unit 3 of layer 2")
+    # layer 2's statistics carry layer 1's mini-batch: no sigma/sqrt(m) line, a warning instead
+    assert "σ/√m" not in [t["name"] for t in charts(at)[SPREAD]["data"]]
+    assert any("Layer 2 is different" in w.body for w in at.warning)
     assert dict(at.query_params) == {"unit": "3", "layer": "2"}
 
 
@@ -146,21 +165,14 @@ def test_presets_load(at, label, expected):
 
 
 def test_a_bad_link_is_ignored_not_a_crash():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.switch_page(PAGE)
-    app.query_params["m"] = "5"
-    app.query_params["beta"] = "7"
-    app.run()
+    app = open_page({"m": "5", "beta": "7"})
     assert_clean(app)
     assert app.select_slider(key="test_time.m").value == 4  # snapped to the nearest option
     assert app.select_slider(key="test_time.beta").value == 0.9  # out of range: default
 
 
 def test_presentation_mode_hides_advanced_controls():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.switch_page(PAGE)
-    app.query_params["present"] = "1"
-    app.run()
+    app = open_page({"present": "1"})
     assert_clean(app)
     assert not app.selectbox and not app.number_input  # layer and seed are advanced
     assert len(app.get("plotly_chart")) == 5

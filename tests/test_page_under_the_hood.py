@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
 PAGE = "pages/under_the_hood.py"
+# Most tests run the page script on its own: clicks and reruns then reach the page directly.
+# (Through app.py, pages.ui reruns the first run of every AppTest run to route deep links.)
+PAGE_FILE = str(ROOT / PAGE)
 
 
 def decode(values):
@@ -46,12 +50,24 @@ def latex_of(at, name):
     return matches[0]
 
 
+def open_page(query=None):
+    app = AppTest.from_file(PAGE_FILE, default_timeout=60)
+    for name, value in (query or {}).items():
+        app.query_params[name] = value
+    return app.run()
+
+
 @pytest.fixture
 def at():
+    return open_page()
+
+
+def test_page_opens_through_the_router():
     app = AppTest.from_file(APP, default_timeout=60)
     app.switch_page(PAGE)
     app.run()
-    return app
+    assert not app.exception, [e.message for e in app.exception]
+    assert len(app.get("plotly_chart")) == 2
 
 
 def assert_clean(at):
@@ -171,10 +187,7 @@ def test_bias_and_kink_presets_load(at):
 
 
 def test_presentation_mode_hides_advanced_controls_and_stacks_the_stages():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.switch_page(PAGE)
-    app.query_params["present"] = "1"
-    app.run()
+    app = open_page({"present": "1"})
     assert_clean(app)
     keys = {w.key for w in app.number_input} | {w.key for w in app.select_slider}
     assert "under_the_hood.seed" not in keys and "under_the_hood.h" not in keys
