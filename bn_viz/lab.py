@@ -10,15 +10,15 @@ boundary and the digits grid are in bn_viz.lab_data.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from bn_core.lab import ema
 from bn_viz.lab_layout import (
     BOTTOM_LEGEND,
     BOTTOM_MARGIN,
     Grid,
     figure,
+    histogram,
     rgba,
+    scatter,
     shade,
     thin,
     x_of,
@@ -26,7 +26,7 @@ from bn_viz.lab_layout import (
 from bn_viz.theme import RUNNING_COLOR, TEST_DASH, empty_figure, f32, net_color, net_label
 
 MAX_SAMPLES = 400  # values per histogram
-MANY_LINES_POINTS = 200  # points per line when a chart has a line per unit
+MANY_LINES_POINTS = 200  # points per line when a chart has many lines
 SMOOTHING = 0.9  # weight of the exponentially weighted average drawn over the train loss
 STAGE_TITLES = {"Z": "Z = W a (+ b)", "Z_tilde": "Z̃ = γ Z_norm + β, the input to g",
                 "A": "A = g(Z̃)"}
@@ -62,12 +62,12 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
         idx = thin(train.n)
         x = x_of(train.steps[idx])
         traces += [
-            go.Scatter(**x, **top, y=f32(train.values[idx, 0]), mode="lines",
+            scatter(**x, **top, y=f32(train.values[idx, 0]), mode="lines",
                        name="each mini-batch", line={"color": color, "width": 1}, opacity=0.3,
                        legendgroup=label, showlegend=False, hoverinfo="skip"),
-            go.Scatter(**x, **top, y=f32(smooth[idx, 0]), mode="lines", name=label,
+            scatter(**x, **top, y=f32(smooth[idx, 0]), mode="lines", name=label,
                        line={"color": color, "width": 2.5}, legendgroup=label),
-            go.Scatter(**x, **bottom, y=f32(smooth[idx, 1]), mode="lines",
+            scatter(**x, **bottom, y=f32(smooth[idx, 1]), mode="lines",
                        name=f"train, {label}", line={"color": color, "width": 2.5},
                        legendgroup=label, showlegend=False),
         ]
@@ -76,14 +76,14 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
             tx = x_of(test.steps[tidx])
             dashed = {"color": color, "width": 2, "dash": TEST_DASH}
             traces += [
-                go.Scatter(**tx, **top, y=f32(test.values[tidx, 0]), mode="lines",
+                scatter(**tx, **top, y=f32(test.values[tidx, 0]), mode="lines",
                            name=f"test, {label}", legendgroup=label, line=dashed,
                            showlegend=False),
-                go.Scatter(**tx, **bottom, y=f32(test.values[tidx, 1]), mode="lines",
+                scatter(**tx, **bottom, y=f32(test.values[tidx, 1]), mode="lines",
                            name=f"test, {label}", legendgroup=label, showlegend=False,
                            line=dashed),
             ]
-    traces.append(go.Scatter(x=[None], y=[None], **top, mode="lines", name="test set, eval mode",
+    traces.append(scatter(x=[None], y=[None], **top, mode="lines", name="test set, eval mode",
                              line={"color": "#777", "width": 2, "dash": TEST_DASH}))
     grid.yaxis(1, 1).update(type="log", title={"text": "loss (log scale)"})
     grid.yaxis(2, 1).update(range=[0, 1.02], tickformat=".0%", title={"text": "accuracy"})
@@ -111,9 +111,10 @@ def histograms_figure(recorders, max_samples=MAX_SAMPLES, stages=("Z", "Z_tilde"
             for c, stage in enumerate(stages, start=1):
                 values = rec.samples[(l, stage)]
                 values = values[thin(values.size, max_samples)]
-                traces.append(go.Histogram(
+                traces.append(histogram(
                     x=f32(values), **grid.axes(l, c), name=label, legendgroup=label,
-                    nbinsx=30, bingroup=f"{l},{c}", histnorm="probability", marker={"color": color}, opacity=0.6,
+                    nbinsx=30, bingroup=f"{l},{c}", histnorm="probability",
+                    marker={"color": color}, opacity=0.6,
                     showlegend=l == 1 and c == 1,
                     hovertemplate="%{x}: %{y:.0%}<extra></extra>"))
     for axis in grid.every_yaxis():
@@ -146,7 +147,7 @@ def percentiles_figure(recorders, watch_unit=0):
                 vspace=0.35 / n_rows, hspace=0.06)
     traces = []
     for rec, color, label in _legend_ids(recorders):
-        idx = thin(rec.percentiles.n)
+        idx = thin(rec.percentiles.n, MANY_LINES_POINTS)
         x = x_of(rec.percentiles.steps[idx])
         values = rec.percentiles.values[idx]  # (n, n_hidden, 3)
         for l in range(1, n_hidden + 1):
@@ -154,13 +155,13 @@ def percentiles_figure(recorders, watch_unit=0):
             p15, p50, p85 = (f32(values[:, l - 1, k]) for k in range(3))
             first = l == 1
             traces += [
-                go.Scatter(**x, **axes, y=p85, mode="lines", line={"width": 0, "color": color},
+                scatter(**x, **axes, y=p85, mode="lines", line={"width": 0, "color": color},
                            legendgroup=label, showlegend=False, hoverinfo="skip"),
-                go.Scatter(**x, **axes, y=p15, mode="lines", fill="tonexty",
+                scatter(**x, **axes, y=p15, mode="lines", fill="tonexty",
                            fillcolor=rgba(color, 0.25), line={"width": 0, "color": color},
                            name=f"15th-85th percentile, {label}", legendgroup=label,
                            showlegend=first, hoverinfo="skip"),
-                go.Scatter(**x, **axes, y=p50, mode="lines", line={"width": 2, "color": color},
+                scatter(**x, **axes, y=p50, mode="lines", line={"width": 2, "color": color},
                            name=f"median, {label}", legendgroup=label, showlegend=first),
             ]
     return figure(traces, grid.layout, f"Input to the activation of unit {watch_unit + 1} of "
@@ -193,9 +194,9 @@ def minibatch_figure(recorders, layer, units):
                        ("running_sigma", 2, running_traces, None, RUNNING_COLOR, 2.5)]
         for field, row, into, name, line_color, width in fields:
             values = rec.unit_series(field, layer)[1][idx]
-            group = name or into[-1].legendgroup
+            group = name or into[-1]["legendgroup"]
             for c, u in enumerate(units, start=1):
-                into.append(go.Scatter(
+                into.append(scatter(
                     **x, **grid.axes(row, c), y=f32(values[:, u]), mode="lines",
                     line={"color": line_color, "width": width}, name=group,
                     legendgroup=group, showlegend=bool(name) and c == 1,
@@ -227,7 +228,7 @@ def gamma_beta_figure(recorder, layer, highlight=()):
         values = recorder.unit_series(field, layer)[1][idx]
         for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
             bold = u in highlight
-            traces.append(go.Scatter(
+            traces.append(scatter(
                 **x, **grid.axes(1, c), y=f32(values[:, u]), mode="lines", name=f"unit {u + 1}",
                 line={"color": color if bold else shade(color, 0.35), "width": 2.5 if bold
                       else 1}, showlegend=False))
@@ -257,10 +258,10 @@ def gradients_figure(recorders, smoothing=SMOOTHING):
             values = ema(rec.layer_series(name)[1], smoothing)[idx]
             L = values.shape[1]
             for l in range(1, L + 1):
-                traces.append(go.Scatter(
+                traces.append(scatter(
                     **x, **grid.axes(1, c), y=f32(values[:, l - 1]), mode="lines",
                     name=f"layer {l}" + (" (output)" if l == L else ""),
-                    legendgroup=label, legendgrouptitle_text=label, showlegend=c == 1,
+                    legendgroup=label, legendgrouptitle={"text": label}, showlegend=c == 1,
                     line={"color": shade(color, 0.3 + 0.7 * l / L), "width": 1.5}))
     for axis in grid.every_yaxis():
         axis.update(type="log", exponentformat="power", dtick="D2")

@@ -8,10 +8,9 @@ Classes are drawn in CLASS_PALETTE, which leaves out the blue and orange that me
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
 from bn_core import lab
-from bn_viz.lab_layout import Grid, axis_names, figure, shade
+from bn_viz.lab_layout import Grid, axis_names, figure, heatmap, scatter, shade
 from bn_viz.theme import empty_figure, f32, net_color, net_label
 
 CLASS_PALETTE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -62,19 +61,19 @@ def boundary_figure(maps, split, height=360):
                           "x": 0.5, "y": 0.5})
         else:
             z, zmin, zmax = _decision_z(dmap, k)
-            traces.append(go.Heatmap(x=f32(dmap.xs), y=f32(dmap.ys), z=z, **axes, zmin=zmin,
+            traces.append(heatmap(x=f32(dmap.xs), y=f32(dmap.ys), z=z, **axes, zmin=zmin,
                                      zmax=zmax, colorscale=_class_colorscale(k),
                                      showscale=False, zsmooth="best", hoverinfo="skip"))
         for cls in range(k):
             color = CLASS_PALETTE[cls % len(CLASS_PALETTE)]
             train, test = split.y_train == cls, split.y_test == cls
             traces += [
-                go.Scatter(x=f32(split.X_train[0, train]), y=f32(split.X_train[1, train]),
+                scatter(x=f32(split.X_train[0, train]), y=f32(split.X_train[1, train]),
                            **axes, mode="markers", name=f"train, class {cls}",
                            marker={"size": 6, "color": color,
                                    "line": {"color": "white", "width": 0.8}},
                            hoverinfo="skip"),
-                go.Scatter(x=f32(split.X_test[0, test]), y=f32(split.X_test[1, test]),
+                scatter(x=f32(split.X_test[0, test]), y=f32(split.X_test[1, test]),
                            **axes, mode="markers", name=f"test, class {cls}",
                            marker={"size": 7, "symbol": "x-thin", "color": color,
                                    "line": {"color": color, "width": 2}}, hoverinfo="skip"),
@@ -133,7 +132,7 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
     traces, notes, shapes = [], [], []
     for r, (_, preds) in enumerate(predictions, start=1):
         axes = grid.axes(r, 1)
-        traces.append(go.Heatmap(z=tile, **axes, colorscale="Greys", zmin=0, zmax=1,
+        traces.append(heatmap(z=tile, **axes, colorscale="Greys", zmin=0, zmax=1,
                                  showscale=False, hoverinfo="skip"))
         for i in range(n):
             row, col = divmod(i, n_cols)

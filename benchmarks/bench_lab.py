@@ -1,0 +1,93 @@
+"""Server-side cost of one live update of the Training Lab, and the bytes it sends.
+
+One update is what the page's fragment does on every tick while playing: 10 trainer steps
+(the network and its twin without batch norm), then every figure built and serialized to JSON
+the way st.plotly_chart does (plotly.io.to_json, validate=False); the JSON's length is the size
+of the chart specs sent to the browser. Measured for the default lab with the twin, twice:
+
+  page   what the page draws on a tick: loss, decision regions and the one lower panel it shows
+         (by default "Distributions now")
+  every  every figure the page can show: loss, decision regions and all five lower panels
+
+early in training (after 200 steps) and late (after 20,000, when the recorder has thinned its
+series). Goals: at most 100 ms and 300 KB an update. Prints, asserts nothing.
+
+    .venv/bin/python benchmarks/bench_lab.py [updates]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import plotly.io as pio
+
+from bn_core import lab
+from bn_core.training import make_split
+from bn_viz import lab as viz
+from bn_viz import lab_data
+
+STEPS_PER_UPDATE = 10
+PAGE_VIEW = "distributions"  # the lower panel the page shows by default
+
+
+def figures(trainer, views):
+    recorders = [run.recorder for run in trainer.runs]
+    out = [viz.loss_figure(recorders), lab_data.data_figure(trainer)]
+    return out + [viz.view_figure(view, recorders, 1, (0, 1, 2)) for view in views]
+
+
+def update(trainer, views):
+    """One tick: the steps, then every figure built and serialized. Returns bytes sent."""
+    trainer.step(STEPS_PER_UPDATE)
+    return sum(len(pio.to_json(fig, validate=False)) for fig in figures(trainer, views))
+
+
+def measure(trainer, views, n):
+    update(trainer, views)  # warm up
+    wall, cpu, sizes = [], [], []
+    for _ in range(n):
+        w0, c0 = time.perf_counter(), time.process_time()
+        sizes.append(update(trainer, views))
+        wall.append(1000 * (time.perf_counter() - w0))
+        cpu.append(1000 * (time.process_time() - c0))
+    return wall, cpu, sizes
+
+
+def fresh_trainer(settings):
+    split = make_split(settings.dataset, n=settings.n, noise=settings.noise,
+                       test_fraction=settings.test_fraction, seed=settings.seed)
+    return lab.make_trainer(settings, split)
+
+
+def main(n=30):
+    settings = lab.LabSettings()  # the page's defaults, twin on
+    print(f"Training Lab, default settings: {settings.dataset}, {settings.hidden_layers} hidden "
+          f"layers of {settings.units} {settings.activation}, batch norm with the twin, "
+          f"{settings.optimizer} lr {settings.lr:g}, mini-batch {settings.batch_size}; "
+          f"{STEPS_PER_UPDATE} steps per update, {n} updates each")
+    print(f"{'':28s}{'wall ms mean':>13s}{'max':>8s}{'cpu ms mean':>13s}{'max':>8s}"
+          f"{'KB mean':>9s}{'max':>8s}")
+    steps_alone = fresh_trainer(settings)
+    t0 = time.perf_counter()
+    steps_alone.step(STEPS_PER_UPDATE * n)
+    print(f"{STEPS_PER_UPDATE} steps alone: {1000 * (time.perf_counter() - t0) / n:.1f} ms")
+    for trained in (200, 20_000):
+        trainer = fresh_trainer(settings)
+        trainer.step(trained)
+        for label, views in (("page", [PAGE_VIEW]), ("every", list(viz.VIEWS))):
+            wall, cpu, sizes = measure(trainer, views, n)
+            name = f"after {trained:,} steps, {label}"
+            print(f"{name:28s}{statistics.mean(wall):13.1f}{max(wall):8.1f}"
+                  f"{statistics.mean(cpu):13.1f}{max(cpu):8.1f}"
+                  f"{statistics.mean(sizes) / 1024:9.1f}{max(sizes) / 1024:8.1f}")
+    print("goals: <= 100 ms and <= 300 KB per update. Wall time includes waiting for the CPU "
+          "when other processes share it; cpu is this process's own time.")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

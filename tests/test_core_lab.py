@@ -1,0 +1,199 @@
+"""bn_core.lab: smoothing, eval-mode decision maps, parameter counts, the cancelled b, and the
+lab's settings (what resets training and what does not)."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import bn_core as bn
+from bn_core import data, lab, training
+
+
+@pytest.fixture(scope="module")
+def split():
+    return training.make_split("circles", n=160, noise=0.1, seed=2)
+
+
+@pytest.fixture(scope="module")
+def trained(split):
+    """A small lab trainer (batch norm with b kept, and the twin) after 30 steps."""
+    settings = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=8,
+                               eliminate_bias=False, batch_size=16, seed=2)
+    trainer = lab.make_trainer(settings, split)
+    trainer.step(30)
+    return trainer
+
+
+def _ema_by_hand(x, w):
+    v, out = 0.0, []
+    for t, value in enumerate(x, start=1):
+        v = w * v + (1 - w) * value
+        out.append(v / (1 - w**t))
+    return np.array(out)
+
+
+# --- ema -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 0.9, 0.99])
+def test_ema_matches_the_recurrence_over_many_blocks(weight):
+    x = np.random.default_rng(0).normal(size=1000)
+    np.testing.assert_allclose(lab.ema(x, weight), _ema_by_hand(x, weight), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_ema_is_bias_corrected_and_works_per_column():
+    x = np.column_stack([np.full(50, 3.0), np.arange(50.0)])
+    out = lab.ema(x, 0.9)
+    np.testing.assert_allclose(out[:, 0], 3.0)  # a constant stays itself from the first point
+    np.testing.assert_allclose(out[:, 1], _ema_by_hand(x[:, 1], 0.9))
+
+
+def test_ema_skips_non_finite_points():
+    x = np.array([1.0, np.nan, 1.0, np.inf, 1.0])
+    np.testing.assert_allclose(lab.ema(x, 0.5), 1.0)
+    assert np.isfinite(lab.ema([np.nan, 2.0], 0.5)).all()
+
+
+def test_ema_refuses_a_weight_outside_0_1():
+    with pytest.raises(ValueError, match="weight"):
+        lab.ema([1.0, 2.0], 1.0)
+
+
+def test_ema_of_nothing_is_nothing():
+    assert lab.ema(np.zeros((0, 2))).shape == (0, 2)
+
+
+# --- decision map and predictions ------------------------------------------------------------
+
+
+def test_grid_bounds_cover_the_points_with_a_margin():
+    X = np.array([[0.0, 1.0, -2.0], [5.0, 4.0, 3.0]])
+    assert lab.grid_bounds(X, margin=0.5) == ((-2.5, 1.5), (2.5, 5.5))
+    with pytest.raises(ValueError, match="plane"):
+        lab.grid_bounds(np.zeros((3, 4)))
+
+
+def test_decision_map_is_eval_mode_and_changes_nothing(trained, split):
+    net = trained.net
+    before = net.params.flat.copy(), {l: v.copy() for l, v in net.running_mu.items()}
+    dmap = lab.decision_map(net, lab.grid_bounds(split.X_train), res=20)
+    assert dmap.label.shape == dmap.confidence.shape == (20, 20)
+    assert dmap.xs.shape == dmap.ys.shape == (20,)
+    assert set(np.unique(dmap.label)) <= {0, 1}
+    assert np.all((dmap.confidence >= 0.5) & (dmap.confidence <= 1))
+    np.testing.assert_array_equal(net.params.flat, before[0])
+    for l, mu in before[1].items():
+        np.testing.assert_array_equal(net.running_mu[l], mu)
+    # the same answer as an eval-mode forward at one grid point
+    i, j = 7, 13
+    probs = net.forward(np.array([[dmap.xs[j]], [dmap.ys[i]]]), train=False)
+    assert dmap.label[i, j] == probs.argmax()
+    assert dmap.confidence[i, j] == pytest.approx(probs.max())
+
+
+def test_decision_map_of_a_blown_up_network_is_none(split):
+    net = bn.MLP(training.default_config(split, hidden=(4,)))
+    net.params["W1"] = np.full_like(net.params["W1"], np.nan)
+    assert lab.decision_map(net, ((-1, 1), (-1, 1))) is None
+
+
+def test_predict_is_the_eval_mode_argmax(trained, split):
+    preds = lab.predict(trained.net, split.X_test)
+    np.testing.assert_array_equal(
+        preds, trained.net.forward(split.X_test, train=False).argmax(axis=0))
+
+
+def test_raw_test_inputs_are_the_split_before_normalization():
+    split = training.make_split("digits", n=300, test_fraction=0.2, seed=1)
+    raw = lab.raw_test_inputs("digits", 300, 0.0, 0.2, 1)
+    assert raw.shape == split.X_test.shape
+    assert raw.min() >= 0 and raw.max() <= 1  # pixels in [0, 1]
+    X, y = data.make_dataset("digits", n=300, seed=1)
+    norm = data.fit_normalizer(data.train_test_split(X, y, test_fraction=0.2, seed=1)[0])
+    np.testing.assert_allclose(norm.apply(raw), split.X_test)
+
+
+# --- parameters and b ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+@pytest.mark.parametrize("eliminate_bias", [True, False])
+@pytest.mark.parametrize("dims", [(2, 16, 16, 2), (64, 5, 10), (2, 3, 4, 5, 3)])
+def test_count_params_matches_the_network(dims, batch_norm, eliminate_bias):
+    net = bn.MLP(bn.NetConfig(layer_dims=dims, batch_norm=batch_norm,
+                              eliminate_bias=eliminate_bias))
+    assert lab.count_params(dims, batch_norm, eliminate_bias) == net.n_params
+
+
+def test_eliminating_b_saves_one_number_per_hidden_unit():
+    dims = (2, 16, 8, 3)
+    assert lab.hidden_units(dims) == 24
+    assert (lab.count_params(dims, True, False) - lab.count_params(dims, True, True)
+            == lab.hidden_units(dims))
+    # without batch norm eliminate_bias changes nothing
+    assert lab.count_params(dims, False, False) == lab.count_params(dims, False, True)
+
+
+def test_largest_db_is_round_off_and_leaves_the_network_alone(trained, split):
+    net = trained.net
+    params, running = net.params.flat.copy(), {l: v.copy() for l, v in net.running_var.items()}
+    db = lab.largest_db(net, split.X_train[:, :16], split.y_train[:16])
+    assert 0 <= db < 1e-12
+    np.testing.assert_array_equal(net.params.flat, params)
+    for l, var in running.items():
+        np.testing.assert_array_equal(net.running_var[l], var)
+    # the twin has no batch-norm layer: nothing to report
+    assert lab.largest_db(trained.twin, split.X_train[:, :16], split.y_train[:16]) is None
+
+
+def test_largest_db_is_none_when_b_is_eliminated(split):
+    net = bn.MLP(training.default_config(split, hidden=(4,), eliminate_bias=True))
+    assert lab.largest_db(net, split.X_train[:, :8], split.y_train[:8]) is None
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def test_signature_leaves_out_what_does_not_matter():
+    s = lab.LabSettings()
+    assert dict(s.signature())["init_scale"] is None  # He: the scale is unused
+    assert (dataclasses.replace(s, init_scale=0.5).signature() == s.signature())
+    g = dataclasses.replace(s, init="gaussian")
+    assert dataclasses.replace(g, init_scale=0.5).signature() != g.signature()
+    d = dataclasses.replace(s, dataset="digits")
+    assert dataclasses.replace(d, noise=0.3).signature() == d.signature()
+
+
+def test_optimizer_settings_are_not_in_the_signature():
+    s = lab.LabSettings()
+    changed = dataclasses.replace(s, optimizer="gd", lr=1.0, beta=0.5, beta1=0.5, beta2=0.9,
+                                  eps=1e-4)
+    assert changed.signature() == s.signature()
+    assert changed.optimizer_args() == ("gd", 1.0, {"beta": 0.5, "beta1": 0.5, "beta2": 0.9,
+                                                    "eps": 1e-4})
+
+
+def test_describe_changes_names_each_change():
+    s = lab.LabSettings()
+    t = dataclasses.replace(s, batch_norm=False, hidden_layers=4, noise=0.25)
+    assert lab.describe_changes(s.signature(), t.signature()) == (
+        "noise 0.1 → 0.25, hidden layers 3 → 4, batch norm on → off")
+    assert lab.describe_changes(s.signature(), s.signature()) == ""
+
+
+def test_make_trainer_builds_the_network_and_clips_the_batch(split):
+    s = lab.LabSettings(dataset="circles", hidden_layers=2, units=5, activation="tanh",
+                        batch_size=10_000, optimizer="momentum", lr=0.3, beta=0.8)
+    trainer = lab.make_trainer(s, split)
+    assert trainer.net.config.layer_dims == (2, 5, 5, 2)
+    assert trainer.net.config.activation == "tanh"
+    assert trainer.batches.batch_size == split.X_train.shape[1]
+    assert trainer.twin is not None
+    assert trainer.optimizers[0].name == "momentum" and trainer.optimizers[0].lr == 0.3
+    assert trainer.optimizers[0].hyper["beta"] == 0.8
+    no_twin = lab.make_trainer(dataclasses.replace(s, twin=False), split)
+    assert no_twin.twin is None
+    plain = lab.make_trainer(dataclasses.replace(s, batch_norm=False), split)
+    assert plain.twin is None and not plain.net.bn_layers
