@@ -79,7 +79,9 @@ def spread_figure(batch_sizes, std_mu, std_sigma, expected, chosen):
                      ticktext=[str(v) for v in m])
     fig.update_yaxes(type="log", title_text="spread (standard deviation)",
                      tickvals=LOG_TICKS, ticktext=[f"{v:g}" for v in LOG_TICKS])
-    finish(fig, "Bigger mini-batches, steadier statistics: spread ≈ σ/√m", height=440)
+    title = "Bigger mini-batches, steadier statistics" + (": spread ≈ σ/√m" if expected is
+                                                          not None else "")
+    finish(fig, title, height=440)
     return _legend_below(fig)
 
 
