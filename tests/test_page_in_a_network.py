@@ -10,8 +10,18 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
 PAGE = "pages/in_a_network.py"
+
+
+def page_alone():
+    """The page script run on its own. Preset buttons are clicked here: through app.py,
+    AppTest resets Streamlit's PagesManager.uses_pages_directory on every run, so
+    ui.start_page's one-time reroute (see _route_through_app) reruns every run and drops a
+    plain st.button's click."""
+    app = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
+    return app.run()
 
 
 def decode(value):
@@ -130,7 +140,10 @@ def test_the_optimizer_changes_the_update(at):
     assert np.abs(steps["momentum"]).max() < np.abs(gd["step taken"]).max()
 
 
-def test_presets_load(at):
+def test_presets_load():
+    at = page_alone()
+    button(at, "Next line ▶").click().run()
+    assert marked_line(at) == 3
     button(at, "Without batch norm").click().run()
     no_exception(at)
     assert at.toggle(key="in_a_network.bn").value is False
@@ -138,6 +151,7 @@ def test_presets_load(at):
     texts = " ".join(a["text"] for a in diagram(at)["layout"]["annotations"])
     assert "BN" not in texts and "γ" not in texts
     assert "no batch norm" in at.code[0].value
+    assert marked_line(at) == 1  # a preset restarts the stepper
     button(at, "Plain gradient descent").click().run()
     assert at.radio(key="in_a_network.opt").value == "gd"
     assert at.toggle(key="in_a_network.bn").value is True
