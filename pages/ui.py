@@ -9,11 +9,14 @@ lesson marks as advanced and sizes text and charts for a projector.
 from __future__ import annotations
 
 import math
+import runpy
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
+APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 PRESENT = "present"
 GLOBAL_PARAMS = {PRESENT}
 
@@ -45,14 +48,16 @@ def _route_through_app():
 
     Until some session has run app.py's st.navigation, Streamlit treats a folder named pages/
     beside the main script as an old-style page list and runs a deep link's page script on its
-    own (no router, no wide layout). Turning that mode off and rerunning sends this run, and
-    every later one, through app.py.
+    own (no router, no wide layout; AppTest starts every run that way). Then this turns that
+    mode off, runs the router (which runs this page properly) and stops the stray run. Unlike
+    a rerun, this keeps the run's widget events, such as a button click.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        runpy.run_path(str(APP_SCRIPT), run_name="__main__")
+        st.stop()
 
 
 def end_page():
