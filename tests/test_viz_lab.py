@@ -174,7 +174,7 @@ def test_minibatch_stats_with_running_averages_on_top(recorders):
     running = [t for t in fig.data if t.line.color == RUNNING_COLOR]
     assert len(running) == 4 and fig.data[-1].line.color == RUNNING_COLOR
     _, values = recorders[0].unit_series("running_mu", 2)
-    mu_unit_3 = [t for t in running if t.xaxis == "x2" and t.yaxis == "y2"][0]
+    mu_unit_3 = next(t for t in running if t.xaxis == "x2" and t.yaxis == "y2")
     assert mu_unit_3.y[-1] == pytest.approx(values[-1, 2])
 
 
