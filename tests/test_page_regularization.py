@@ -1,0 +1,120 @@
+"""The "slight regularizer" page through AppTest: a bigger mini-batch narrows the noise, the
+dropout comparison follows p, the gap experiment draws both networks, presets load."""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGE = "pages/regularization.py"
+
+
+def page_alone():
+    """The page script run on its own. Preset buttons are clicked here: through app.py,
+    AppTest resets Streamlit's PagesManager.uses_pages_directory on every run, so
+    ui.start_page's one-time reroute (see _route_through_app) reruns every run and drops a
+    plain st.button's click."""
+    app = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
+    return app.run()
+
+
+def decode(value):
+    """A Plotly array from the spec: a list, or Plotly 7's base64 {"dtype", "bdata"}."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return np.asarray(value, dtype=float)
+
+
+def charts(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def histograms(at):
+    """{"batch norm": values, "dropout": values} of the histogram figure."""
+    return {t["name"].split(",")[0]: decode(t["x"]) for t in charts(at)[0]["data"]}
+
+
+def curve(at):
+    """(m, std) of the batch-norm noise curve."""
+    trace = next(t for t in charts(at)[1]["data"] if t["name"] == "batch norm")
+    return decode(trace["x"]), decode(trace["y"])
+
+
+def dropout_lines(at):
+    return {t["name"]: decode(t["y"])[0] for t in charts(at)[1]["data"]
+            if t["name"].startswith("dropout")}
+
+
+def no_exception(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture(scope="module")
+def at():
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page(PAGE).run()
+    no_exception(app)
+    return app
+
+
+def test_opens_with_the_noise_and_the_gap(at):
+    assert len(charts(at)) == 3
+    assert len(at.latex) >= 2
+    assert len(at.metric) == 4
+    m, std = curve(at)
+    assert list(m) == [2, 4, 8, 16, 32, 64, 128, 256]
+    assert np.all(np.diff(std) < 0), "bigger mini-batch, less noise"
+    assert std[-1] < std[3] / 3
+
+
+def test_a_bigger_batch_narrows_the_histogram(at):
+    at.select_slider(key="regularization.m").set_value(4).run()
+    small = histograms(at)["batch norm"].std()
+    at.select_slider(key="regularization.m").set_value(128).run()
+    no_exception(at)
+    large = histograms(at)["batch norm"].std()
+    assert large < small / 3
+    ringed = next(t for t in charts(at)[1]["data"] if t["name"] == "m = 128")
+    assert decode(ringed["x"])[0] == 128
+
+
+def test_dropout_noise_follows_p(at):
+    at.select_slider(key="regularization.p").set_value(0.5).run()
+    spread_half = histograms(at)["dropout"].std()
+    at.select_slider(key="regularization.p").set_value(0.95).run()
+    no_exception(at)
+    assert histograms(at)["dropout"].std() < spread_half / 2
+    lines = dropout_lines(at)
+    assert lines["dropout p = 0.5"] > lines["dropout p = 0.8"] > lines["dropout p = 0.95"]
+    _, std = curve(at)
+    assert std[5] < lines["dropout p = 0.8"]  # m = 64: batch norm's noise is the slighter
+
+
+def test_the_gap_experiment_draws_both_networks(at):
+    names = {t["name"] for t in charts(at)[2]["data"]}
+    assert names == {"with batch norm, train", "with batch norm, test",
+                     "without batch norm, train", "without batch norm, test"}
+    before = [m.value for m in at.metric]
+    at.select_slider(key="regularization.gm").set_value(150).run()
+    no_exception(at)
+    assert [m.value for m in at.metric] != before
+    assert any("test set's own noise" in md.value for md in at.markdown)
+
+
+def test_presets_load():
+    at = page_alone()
+    no_exception(at)
+    at.button(key="preset.regularization.Tiny mini-batches").click().run()
+    no_exception(at)
+    assert at.select_slider(key="regularization.m").value == 4
+    assert at.select_slider(key="regularization.gm").value == 4
+    at.button(key="preset.regularization.Strong dropout").click().run()
+    assert at.select_slider(key="regularization.p").value == 0.5
+    assert at.select_slider(key="regularization.m").value == 16
+    no_exception(at)
