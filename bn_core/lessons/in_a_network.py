@@ -112,7 +112,7 @@ def loop_lines(batch_norm=True, eliminate_bias=True, optimizer="gd"):
         "    Ŷ = softmax(W[L] A[L-1] + b[L])",
         "    J = -1/m Σ_i log Ŷ[y(i), i]",
         "    backprop: " + ", ".join(f"d{n}[l]" for n in names) + "   for l = L ... 1",
-        f"    update {', '.join(names)} with {optimizer}   (b[L] too)",
+        f"    update {', '.join(names)} with {optimizer}" + ("" if keeps_b else "   (and b[L])"),
     )
 
 
