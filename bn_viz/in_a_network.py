@@ -41,8 +41,9 @@ def network_diagram(layers, activation="relu"):
     fig.update_xaxes(visible=False, range=[-0.8, 12.4], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-(len(layers) - 1) * _ROW_DY - 0.75, 0.85],
                      fixedrange=True)
+    # text sizes follow the layout font, so presentation mode's larger font reaches them
     return finish(fig, title=f"{total} learned parameters{note}",
-                  height=int(150 * len(layers) + 70), showlegend=False)
+                  height=int(150 * len(layers) + 70), showlegend=False, font={"size": 13})
 
 
 def _draw_layer(fig, layer, y, activation):
@@ -76,7 +77,7 @@ def _node(fig, x, y, text, fill):
     fig.add_shape(type="rect", x0=x - _NODE_W / 2, x1=x + _NODE_W / 2, y0=y - _NODE_H / 2,
                   y1=y + _NODE_H / 2, fillcolor=fill, line={"color": "#888", "width": 1},
                   layer="below")
-    fig.add_annotation(x=x, y=y, text=text, showarrow=False, font={"size": 13})
+    fig.add_annotation(x=x, y=y, text=text, showarrow=False)
 
 
 def _edge(fig, x_from, x_to, y, label, counts, color):
@@ -87,9 +88,9 @@ def _edge(fig, x_from, x_to, y, label, counts, color):
                        arrowcolor=color)
     middle = (start + end) / 2
     fig.add_annotation(x=middle, y=y + 0.2, text=label, showarrow=False,
-                       font={"size": 13, "color": color}, yanchor="bottom")
+                       font={"color": color}, yanchor="bottom")
     fig.add_annotation(x=middle, y=y - 0.2, text=counts, showarrow=False,
-                       font={"size": 12, "color": "#666"}, yanchor="top")
+                       font={"color": "#666"}, yanchor="top")
 
 
 def _draw_return(fig, y):
@@ -110,8 +111,7 @@ def _summary(fig, layer, y):
         parts += [f"γ {c['gamma']}", f"β {c['beta']}"]
     kind = "output layer" if layer.output else "layer"
     fig.add_annotation(x=_SUMMARY_X, y=y, xanchor="left", showarrow=False, align="left",
-                       text=f"<b>{kind} {layer.l}: {layer.total}</b><br>" + " · ".join(parts),
-                       font={"size": 13})
+                       text=f"<b>{kind} {layer.l}: {layer.total}</b><br>" + " · ".join(parts))
 
 
 # --- one stop of the training loop -----------------------------------------------------------
@@ -146,7 +146,7 @@ def step_figure(step):
             x += (slot + _GAP_CELLS) * cell_w
         top -= h / total_h
     fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=total_h + 20,
-                      showlegend=False)
+                      showlegend=False, font={"size": 12})
     return fig
 
 
@@ -167,7 +167,7 @@ def _matrix(fig, k, array, x_domain, y_domain, label):
     limit = float(np.abs(array).max()) or 1.0
     fig.add_trace(go.Heatmap(
         z=f32(array), xaxis=xa, yaxis=ya, colorscale="RdBu", zmid=0.0, zmin=-limit, zmax=limit,
-        showscale=False, xgap=1, ygap=1, texttemplate="%{z:.3r}", textfont={"size": 11},
+        showscale=False, xgap=1, ygap=1, texttemplate="%{z:.3r}",
         hovertemplate=f"{label}[%{{y}}, %{{x}}] = %{{z:.6g}}<extra></extra>", name=label))
     axis = {"visible": False, "fixedrange": True}
     fig.update_layout({
@@ -177,5 +177,4 @@ def _matrix(fig, k, array, x_domain, y_domain, label):
     rows, cols = array.shape
     fig.add_annotation(x=x_domain[0], y=y_domain[1], xref="paper", yref="paper",
                        xanchor="left", yanchor="bottom", showarrow=False,
-                       text=f"<b>{label}</b> <span style='color:#888'>{rows}×{cols}</span>",
-                       font={"size": 13})
+                       text=f"<b>{label}</b> <span style='color:#888'>{rows}×{cols}</span>")

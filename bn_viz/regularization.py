@@ -92,7 +92,8 @@ def gap_curves(with_bn, without_bn):
                                      showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(type="log", row=1, col=2,
+                     tickvals=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10])
     finish(fig, height=400)
     fig.update_layout(legend={"orientation": "h", "y": -0.22, "yanchor": "top", "x": 0},
                       margin={"b": 90, "t": 50})

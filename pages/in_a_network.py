@@ -10,12 +10,12 @@ from pages import ui
 SLUG = "in_a_network"
 CURSOR = f"stepper:{SLUG}"  # the stepper's position (session only, not in the URL)
 
-UPDATE_LATEX = {  # one or two lines each, P standing for any of W, b, γ, β
+UPDATE_LATEX = {  # a few lines each, P standing for any of W, b, γ, β
     "gd": [r"P := P - \alpha\, dP"],
     "momentum": [r"v = \beta v + (1-\beta)\, dP", r"P := P - \alpha\, v"],
     "rmsprop": [r"s = \beta_2 s + (1-\beta_2)\, dP^2",
                 r"P := P - \alpha\, \frac{dP}{\sqrt{s} + \varepsilon}"],
-    "adam": [r"v = \beta_1 v + (1-\beta_1)\, dP, \quad s = \beta_2 s + (1-\beta_2)\, dP^2",
+    "adam": [r"v = \beta_1 v + (1-\beta_1)\, dP", r"s = \beta_2 s + (1-\beta_2)\, dP^2",
              r"P := P - \alpha\, \frac{v / (1-\beta_1^t)}{\sqrt{s / (1-\beta_2^t)} + \varepsilon}"],
 }
 UPDATE_NOTES = {  # what to notice in the "step taken" column on the first mini-batch
@@ -51,7 +51,7 @@ def walkthrough(settings):
 
 
 def line_latex(step, settings):
-    """The formulas (0 to 2 lines) of the current line, with the layer number filled in."""
+    """The formulas (0 to 3 lines) of the current line, with the layer number filled in."""
     if step.line == lesson.LINE_Z:
         text = r"Z^{[l]} = W^{[l]} A^{[l-1]}" + (
             "" if settings.batch_norm and settings.eliminate_bias else r" + b^{[l]}")
@@ -81,6 +81,17 @@ def reset_stepper():
     st.session_state[CURSOR] = 0
 
 
+def columns(spec, per_row=1, **kwargs):
+    """st.columns; in presentation mode rows of `per_row` columns, since big type needs room."""
+    if not ui.presenting():
+        return st.columns(spec, **kwargs)
+    n = spec if isinstance(spec, int) else len(spec)
+    cells = []
+    while len(cells) < n:
+        cells += st.columns(per_row, **kwargs) if per_row > 1 else [st.container()]
+    return cells[:n]
+
+
 ui.start_page(SLUG, "Fitting batch norm into a network", "🧩")
 st.markdown(
     "In a network, batch norm is one more step inside each hidden layer: between computing "
@@ -102,7 +113,7 @@ st.info(
 )
 
 st.subheader("1 · Where batch norm sits")
-c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 3, 2])
+c1, c2, c3, c4, c5 = columns([3, 3, 2, 3, 2], per_row=2)
 with c1:
     n_layers = ui.slider("Hidden layers", "layers", 1, 3, 2)
 with c2:
@@ -120,7 +131,7 @@ layer_dims = (2, *([units] * n_layers), 2)
 layers = architecture(layer_dims, batch_norm, eliminate_bias)
 ui.chart(viz.network_diagram(layers, activation), key="diagram")
 
-left, right = st.columns(2, gap="large")
+left, right = columns(2, gap="large")
 with left:
     st.markdown("**Each hidden layer, for a mini-batch of m examples**")
     st.latex(r"z^{[l]} = W^{[l]} a^{[l-1]} \;\big(+\, b^{[l]}\big) \;\to\; "
@@ -140,7 +151,7 @@ with right:
     )
 
 st.subheader("2 · The training loop, one line at a time")
-c1, c2, c3 = st.columns([2, 1, 1])
+c1, c2, c3 = columns([2, 1, 1], per_row=2)
 with c1:
     optimizer = ui.choice("Optimizer", "opt", ["gd", "momentum", "rmsprop", "adam"], "adam",
                           radio=True)
@@ -157,7 +168,7 @@ st.session_state[f"{CURSOR}:steps"] = steps
 index = min(st.session_state.setdefault(CURSOR, 0), len(steps) - 1)
 step = steps[index]
 
-b1, b2, b3, b4, info = st.columns([1, 1, 1, 1, 2])
+b1, b2, b3, b4, info = columns([1, 1, 1, 1, 2], per_row=2)
 b1.button("⏮ Start", on_click=move, kwargs={"to": 0}, width="stretch", disabled=index == 0)
 b2.button("◀ Back", on_click=move, kwargs={"delta": -1}, width="stretch", disabled=index == 0)
 b3.button("Next line ▶", on_click=move, kwargs={"delta": 1}, width="stretch", type="primary",
@@ -168,7 +179,7 @@ info.caption(f"Stop {index + 1} of {len(steps)} · mini-batch t = {step.t} of "
              f"{settings.n_batches} · a {len(layer_dims) - 1}-layer network on 64 points of "
              "the moons set")
 
-code, now = st.columns([3, 2], gap="large")
+code, now = columns([3, 2], gap="large")
 with code:
     lines = lesson.loop_lines(batch_norm, eliminate_bias, optimizer)
     st.code("\n".join(("▶ " if i == step.line else "  ") + text

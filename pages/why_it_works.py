@@ -37,6 +37,17 @@ def run_sweeps(sweeps):
     return tables
 
 
+def columns(spec, per_row=1, **kwargs):
+    """st.columns; in presentation mode rows of `per_row` columns, since big type needs room."""
+    if not ui.presenting():
+        return st.columns(spec, **kwargs)
+    n = spec if isinstance(spec, int) else len(spec)
+    cells = []
+    while len(cells) < n:
+        cells += st.columns(per_row, **kwargs) if per_row > 1 else [st.container()]
+    return cells[:n]
+
+
 ui.start_page(SLUG, "Why batch norm works", "📈")
 st.markdown(
     "Two reasons from the lecture, each measured here: batch norm keeps the distribution "
@@ -71,7 +82,7 @@ st.markdown(
     "independently. Below, the 15th, 50th and 85th percentiles of one unit's sigmoid input "
     "over training, in two networks with the same initial weights and mini-batches."
 )
-c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 2])
+c1, c2, c3, c4, c5 = columns([2, 2, 2, 2, 2], per_row=2)
 with c1:
     layer = ui.slider("Watched hidden layer", "layer", 1, 3, 3)
 with c2:
@@ -91,17 +102,17 @@ for run, name in ((with_bn, "with"), (without_bn, "without")):
     if run.stopped:
         st.warning(f"The network {name} batch norm: {run.stopped}")
 
-bands, acc = st.columns([2, 1])
+bands, acc = columns([2, 1])
 with bands:
     ui.chart(viz.percentile_bands(with_bn, without_bn, layer), key="bands")
 with acc:
     ui.chart(viz.accuracy_curves(with_bn, without_bn), key="accuracy")
 st.latex(r"\tilde z^{[l]} = \gamma^{[l]} z^{[l]}_{\text{norm}} + \beta^{[l]}"
          r"\quad\Rightarrow\quad \text{mean}\big(\tilde z^{[l]}\big) = \beta^{[l]},\;\; "
-         r"\text{std}\big(\tilde z^{[l]}\big) \approx \gamma^{[l]}"
-         r"\qquad \text{whatever } W^{[1]}, \dots, W^{[l-1]} \text{ do}")
+         r"\text{std}\big(\tilde z^{[l]}\big) \approx \gamma^{[l]}")
 st.caption(
-    f"64-100-100-100-10 sigmoid network, mini-batches of {lesson.SHIFT_BATCH}, on the 8×8 "
+    "Whatever W[1] … W[l−1] do, the mean and spread of layer l's input are set by its own β "
+    f"and γ. 64-100-100-100-10 sigmoid network, mini-batches of {lesson.SHIFT_BATCH}, on the 8×8 "
     "digits (the paper: MNIST, 50,000 steps). \"Band moved\": how far each percentile's "
     "moving average (over a tenth of the run, to leave out the mini-batch jitter) "
     "travelled, largest minus smallest value, averaged over the three. With batch norm the "
@@ -116,7 +127,7 @@ st.markdown(
     "independent of the scale of its weights, so a too-small or too-large initialization "
     "is undone at once, and large learning rates cannot blow the activations up."
 )
-c1, c2, _ = st.columns([2, 2, 4])
+c1, c2, _ = columns([2, 2, 4], per_row=2)
 with c1:
     sweep_opt = ui.choice("Optimizer of the sweeps", "sopt", ["gd", "momentum", "adam"], "gd",
                           advanced=True)
@@ -126,7 +137,7 @@ with c2:
 lr_table, init_table = run_sweeps([
     lesson.lr_sweep(sweep_opt),
     lesson.init_sweep(init_lr, sweep_opt)])
-left, right = st.columns(2)
+left, right = columns(2)
 with left:
     ui.chart(viz.sweep_figure(lr_table, "learning rate α", "Final loss against the learning "
                               "rate"), key="lr_sweep")
