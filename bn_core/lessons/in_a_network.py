@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core import data, optimizers
+from bn_core import batchnorm, data, optimizers
 from bn_core.network import MLP, NetConfig
 
 PARAM_KINDS = ("W", "b", "gamma", "beta")
@@ -72,8 +72,6 @@ def bias_cancellation(n=3, m=8, seed=0):
 
     The mean subtraction removes b exactly (up to rounding): mu moves by b, Z - mu does not.
     """
-    from bn_core import batchnorm
-
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((n, m))
     b = 2.0 * rng.standard_normal((n, 1))
