@@ -20,13 +20,18 @@ def percentile_bands(with_bn, without_bn, layer):
     """Two panels side by side, without then with batch norm: the median of one unit's sigmoid
     input over training, shaded between the 15th and 85th percentiles, on a shared y axis."""
     fig = make_subplots(1, 2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=(
-        f"Without batch norm: band moved {without_bn.drift:.2f}",
-        f"With batch norm: band moved {with_bn.drift:.2f}"))
+        f"Without batch norm: {_moved(without_bn)}", f"With batch norm: {_moved(with_bn)}"))
     for col, (run, bn) in enumerate(((without_bn, False), (with_bn, True)), start=1):
         _band(fig, run, bn, col)
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text=f"input of a layer-{layer} sigmoid", col=1)
     return finish(fig, height=360, showlegend=False)
+
+
+def _moved(run):
+    if np.isfinite(run.drift):
+        return f"band moved {run.drift:.2f}" + (" (then diverged)" if run.stopped else "")
+    return "diverged before the first record"
 
 
 def _band(fig, run, batch_norm, col):

@@ -100,7 +100,8 @@ with st.spinner("Training both networks on the digits…"):
     with_bn, without_bn = covariate_shift(settings)
 for run, name in ((with_bn, "with"), (without_bn, "without")):
     if run.stopped:
-        st.warning(f"The network {name} batch norm: {run.stopped}")
+        st.warning(f"The network {name} batch norm diverged (its loss blew up), so its curves "
+                   "stop there. Lower the learning rate α.", icon="⚠️")
 
 bands, acc = columns([2, 1])
 with bands:

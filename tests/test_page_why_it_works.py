@@ -122,3 +122,14 @@ def test_presets_load():
     drawn = bands(at)
     assert not np.allclose(drawn["x"], before)
     assert band_drift(drawn["x2"].astype(float)) < band_drift(drawn["x"].astype(float))
+
+
+def test_divergence_is_a_warning_not_an_exception():
+    app = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
+    app.query_params["opt"] = "rmsprop"
+    app.query_params["lr"] = "3"
+    app.run()
+    no_exception(app)
+    assert len(app.warning) == 2 and "diverged" in app.warning[0].value
+    titles = [a["text"] for a in charts(app)[0]["layout"]["annotations"]]
+    assert all("diverged" in t for t in titles)
