@@ -6,7 +6,6 @@ from pages.catalog import HOME, LESSONS
 
 st.set_page_config(page_title="BatchNorm Lab", page_icon="🧪", layout="wide")
 
-pages = [st.Page(HOME.file, title=HOME.title, icon=HOME.icon, url_path=HOME.url_path,
-                 default=True)]
+pages = [st.Page(HOME.file, title=HOME.title, icon=HOME.icon, default=True)]
 pages += [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path) for p in LESSONS]
 st.navigation(pages).run()

@@ -14,8 +14,9 @@ class PageInfo:
     url_path: str
 
 
+# The default page lives at the app's root address: its url_path is empty.
 HOME = PageInfo("pages/home.py", "BatchNorm Lab", "🧪", "What batch norm is, in five equations.",
-                "home")
+                "")
 
 LESSONS = (
     PageInfo("pages/training_lab.py", "Training Lab", "🏋️",

@@ -1,0 +1,48 @@
+"""Every page in a real browser: it opens from its own link, shows no exception, and every
+chart on it is drawn with data. Screenshots go to artifacts/screenshots/page-<name>.png."""
+
+import pytest
+
+from pages.catalog import HOME, LESSONS
+from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app
+
+PAGES = [HOME, *LESSONS]
+CHART_TIMEOUT_MS = 45_000
+
+# How many traces each Plotly chart holds, once Plotly has drawn it.
+_TRACE_COUNTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .map(el => (el.data || []).length)"""
+
+
+@pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])
+def test_page_opens_with_every_chart_drawn(page, app_url, info):
+    page.goto(f"{app_url}/{info.url_path}")
+    wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
+    assert_no_exception(page)
+    assert page.locator("h1").first.inner_text().strip()
+    charts = page.locator('[data-testid="stPlotlyChart"]').count()
+    if charts:
+        page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length "
+                               f">= {charts}", timeout=CHART_TIMEOUT_MS)
+        counts = page.evaluate(_TRACE_COUNTS_JS)
+        assert all(n > 0 for n in counts), f"empty chart(s) on {info.url_path}: {counts}"
+    assert page.get_by_text("Page not found").count() == 0
+    screenshot(page, f"page-{info.url_path or 'home'}")
+
+
+def test_presentation_mode_hides_advanced_controls_and_enlarges_text(page, app_url):
+    lab = next(p for p in LESSONS if p.url_path == "step_by_step")
+    sizes = {}
+    for present in ("0", "1"):
+        page.goto(f"{app_url}/{lab.url_path}?present={present}")
+        wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
+        assert_no_exception(page)
+        sizes[present] = (
+            page.locator('[data-testid="stSlider"], [data-testid="stSelectSlider"]').count(),
+            page.evaluate("() => parseFloat(getComputedStyle("
+                          "document.querySelector('[data-testid=stMarkdownContainer] p'))"
+                          ".fontSize)"),
+        )
+    screenshot(page, "present-step_by_step")
+    assert sizes["1"][0] < sizes["0"][0], sizes  # advanced controls hidden
+    assert sizes["1"][1] > sizes["0"][1], sizes  # larger text for the projector
