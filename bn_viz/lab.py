@@ -63,29 +63,30 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
         x = x_of(train.steps[idx])
         traces += [
             scatter(**x, **top, y=f32(train.values[idx, 0]), mode="lines",
-                       name="each mini-batch", line={"color": color, "width": 1}, opacity=0.3,
-                       legendgroup=label, showlegend=False, hoverinfo="skip"),
+                    name="each mini-batch", line={"color": color, "width": 1}, opacity=0.3,
+                    legendgroup=label, showlegend=False, hoverinfo="skip"),
             scatter(**x, **top, y=f32(smooth[idx, 0]), mode="lines", name=label,
-                       line={"color": color, "width": 2.5}, legendgroup=label),
+                    line={"color": color, "width": 2.5}, legendgroup=label),
             scatter(**x, **bottom, y=f32(smooth[idx, 1]), mode="lines",
-                       name=f"train, {label}", line={"color": color, "width": 2.5},
-                       legendgroup=label, showlegend=False),
+                    name=f"train, {label}", line={"color": color, "width": 2.5},
+                    legendgroup=label, showlegend=False),
         ]
         if test.n:
             tidx = thin(test.n)
             tx = x_of(test.steps[tidx])
             dashed = {"color": color, "width": 2, "dash": TEST_DASH}
+            mode = "lines" if test.n > 2 else "lines+markers"  # a lone point shows too
             traces += [
-                scatter(**tx, **top, y=f32(test.values[tidx, 0]), mode="lines",
-                           name=f"test, {label}", legendgroup=label, line=dashed,
-                           showlegend=False),
-                scatter(**tx, **bottom, y=f32(test.values[tidx, 1]), mode="lines",
-                           name=f"test, {label}", legendgroup=label, showlegend=False,
-                           line=dashed),
+                scatter(**tx, **top, y=f32(test.values[tidx, 0]), mode=mode,
+                        name=f"test, {label}", legendgroup=label, line=dashed,
+                        showlegend=False),
+                scatter(**tx, **bottom, y=f32(test.values[tidx, 1]), mode=mode,
+                        name=f"test, {label}", legendgroup=label, showlegend=False,
+                        line=dashed),
             ]
     traces.append(scatter(x=[None], y=[None], **top, mode="lines", name="test set, eval mode",
-                             line={"color": "#777", "width": 2, "dash": TEST_DASH}))
-    grid.yaxis(1, 1).update(type="log", title={"text": "loss (log scale)"})
+                          line={"color": "#777", "width": 2, "dash": TEST_DASH}))
+    grid.yaxis(1, 1).update(type="log", tickformat=".2g", title={"text": "loss (log scale)"})
     grid.yaxis(2, 1).update(range=[0, 1.02], tickformat=".0%", title={"text": "accuracy"})
     grid.xaxis(2, 1).update(title={"text": "step"})
     return figure(traces, grid.layout, height=height)
@@ -156,13 +157,13 @@ def percentiles_figure(recorders, watch_unit=0):
             first = l == 1
             traces += [
                 scatter(**x, **axes, y=p85, mode="lines", line={"width": 0, "color": color},
-                           legendgroup=label, showlegend=False, hoverinfo="skip"),
+                        legendgroup=label, showlegend=False, hoverinfo="skip"),
                 scatter(**x, **axes, y=p15, mode="lines", fill="tonexty",
-                           fillcolor=rgba(color, 0.25), line={"width": 0, "color": color},
-                           name=f"15th-85th percentile, {label}", legendgroup=label,
-                           showlegend=first, hoverinfo="skip"),
+                        fillcolor=rgba(color, 0.25), line={"width": 0, "color": color},
+                        name=f"15th-85th percentile, {label}", legendgroup=label,
+                        showlegend=first, hoverinfo="skip"),
                 scatter(**x, **axes, y=p50, mode="lines", line={"width": 2, "color": color},
-                           name=f"median, {label}", legendgroup=label, showlegend=first),
+                        name=f"median, {label}", legendgroup=label, showlegend=first),
             ]
     return figure(traces, grid.layout, f"Input to the activation of unit {watch_unit + 1} of "
                   "each layer, over the training steps", height=160 + 200 * n_rows,

@@ -62,20 +62,20 @@ def boundary_figure(maps, split, height=360):
         else:
             z, zmin, zmax = _decision_z(dmap, k)
             traces.append(heatmap(x=f32(dmap.xs), y=f32(dmap.ys), z=z, **axes, zmin=zmin,
-                                     zmax=zmax, colorscale=_class_colorscale(k),
-                                     showscale=False, zsmooth="best", hoverinfo="skip"))
+                                  zmax=zmax, colorscale=_class_colorscale(k),
+                                  showscale=False, zsmooth="best", hoverinfo="skip"))
         for cls in range(k):
             color = CLASS_PALETTE[cls % len(CLASS_PALETTE)]
             train, test = split.y_train == cls, split.y_test == cls
             traces += [
                 scatter(x=f32(split.X_train[0, train]), y=f32(split.X_train[1, train]),
-                           **axes, mode="markers", name=f"train, class {cls}",
-                           marker={"size": 6, "color": color,
+                        **axes, mode="markers", name=f"train, class {cls}",
+                        marker={"size": 6, "color": color,
                                    "line": {"color": "white", "width": 0.8}},
-                           hoverinfo="skip"),
+                        hoverinfo="skip"),
                 scatter(x=f32(split.X_test[0, test]), y=f32(split.X_test[1, test]),
-                           **axes, mode="markers", name=f"test, class {cls}",
-                           marker={"size": 7, "symbol": "x-thin", "color": color,
+                        **axes, mode="markers", name=f"test, class {cls}",
+                        marker={"size": 7, "symbol": "x-thin", "color": color,
                                    "line": {"color": color, "width": 2}}, hoverinfo="skip"),
             ]
     for c in range(1, len(maps) + 1):
@@ -133,7 +133,7 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
     for r, (_, preds) in enumerate(predictions, start=1):
         axes = grid.axes(r, 1)
         traces.append(heatmap(z=tile, **axes, colorscale="Greys", zmin=0, zmax=1,
-                                 showscale=False, hoverinfo="skip"))
+                              showscale=False, hoverinfo="skip"))
         for i in range(n):
             row, col = divmod(i, n_cols)
             x0, y0 = col * (SIDE + COL_GAP), row * (SIDE + ROW_GAP) + ROW_GAP
@@ -156,7 +156,7 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
                   height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})
 
 
-def data_figure(trainer, digit_images=None, res=60, n_digits=24, height=360):
+def data_figure(trainer, digit_images=None, res=80, n_digits=24, height=360):
     """The data panel for a trainer: decision regions over 2-D inputs, or for digits the first
     `n_digits` test images (digit_images: their raw pixels (64, m_test), as from
     bn_core.lab.raw_test_inputs) with each network's predictions."""

@@ -193,8 +193,10 @@ def _trainer_for(settings, split):
 # --- buttons (callbacks run before the script, so the fragment sees their effect) -----------
 
 
-def _toggle_play():
-    st.session_state[PLAYING] = not st.session_state.get(PLAYING, False)
+def _set_playing(value):
+    # Set, not toggled: a click that reaches the server twice (its rerun coalesced with a
+    # fragment tick's) must not cancel itself out.
+    st.session_state[PLAYING] = value
 
 
 def _step():
@@ -209,10 +211,6 @@ def _reset():
     st.session_state[TRAINER] = None
     st.session_state[PLAYING] = False
     st.session_state[NOTE] = "Training reset: back to step 0 and the same initial weights."
-
-
-def _stop_playing():
-    st.session_state[PLAYING] = False
 
 
 # --- the live panel --------------------------------------------------------------------------
@@ -321,7 +319,7 @@ st.markdown(
     "(orange): same initial weights, same mini-batches. Learning rate and optimizer apply at "
     "once; changing the data or the network starts over."
 )
-ui.presets(PRESETS, on_apply=_stop_playing)
+ui.presets(PRESETS, on_apply=lambda: _set_playing(False))
 
 settings, split = _sidebar()
 trainer = _trainer_for(settings, split)
@@ -330,8 +328,9 @@ if trainer.stopped:
 playing = st.session_state.setdefault(PLAYING, False)
 
 bar = st.columns([1.3, 1, 1, 1, 2.6, 1.4], vertical_alignment="bottom")
-bar[0].button("⏸ Pause" if playing else "▶ Play", key="lab.play", on_click=_toggle_play,
-              type="primary", width="stretch", disabled=trainer.stopped is not None)
+bar[0].button("⏸ Pause" if playing else "▶ Play", key="lab.play", on_click=_set_playing,
+              args=(not playing,), type="primary", width="stretch",
+              disabled=trainer.stopped is not None)
 bar[1].button("Step", key="lab.step", on_click=_step, width="stretch",
               disabled=trainer.stopped is not None, help="Train on one mini-batch.")
 bar[2].button("Epoch", key="lab.epoch", on_click=_epoch, width="stretch",

@@ -207,7 +207,7 @@ def test_boundary_figure_shows_regions_and_points_for_both_networks(trainer):
     fig = lab_data.data_figure(trainer)
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(heatmaps) == 2
-    assert heatmaps[0].z.dtype == np.uint8 and heatmaps[0].z.shape == (60, 60)
+    assert heatmaps[0].z.dtype == np.uint8 and heatmaps[0].z.shape == (80, 80)
     points = [t for t in fig.data if t.type == "scatter"]
     assert len(points) == 2 * 2 * 2  # networks x classes x (train, test)
     n_shown = sum(len(t.x) for t in points)

@@ -1,0 +1,129 @@
+"""The Training Lab in a real headless Chromium: Play trains live (the loss chart changes several
+times within 10 s), Pause stops it, flipping batch norm resets training, the learning-rate
+slider applies without a reset. No exception anywhere; screenshots in artifacts/screenshots/.
+"""
+
+import itertools
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app
+
+# A fingerprint of the loss chart (the first Plotly chart of the page): each trace's y, read
+# from the live plot's `data`, where Plotly 7's float32 arrays arrive as {dtype, bdata}
+# (base64). It changes whenever the chart is redrawn with new points.
+_LOSS_CHART_JS = """() => {
+    const plots = document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot');
+    if (plots.length === 0 || !plots[0].data) return null;
+    return plots[0].data.map(t => {
+        const y = t.y;
+        if (y && y.bdata) return y.bdata.length + ':' + y.bdata.slice(-12);
+        return y ? y.length + ':' + y[y.length - 1] : '-';
+    }).join('|');
+}"""
+
+_STEP_JS = """() => {
+    const strong = [...document.querySelectorAll('[data-testid="stMain"] strong')]
+        .find(e => /^Step \\d+$/.test(e.textContent.trim()));
+    return strong ? Number(strong.textContent.trim().slice(5)) : null;
+}"""
+
+
+def loss_chart(page):
+    return page.evaluate(_LOSS_CHART_JS)
+
+
+def step_count(page):
+    return page.evaluate(_STEP_JS)
+
+
+def open_lab(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    page.goto(f"{app_url}/training_lab")
+    wait_for_app(page)
+    expect(page.locator("h1").first).to_contain_text("Training Lab")
+    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
+
+
+def test_play_pause_batch_norm_and_learning_rate(page, app_url):
+    open_lab(page, app_url)
+    assert_no_exception(page)
+    assert step_count(page) == 0
+    screenshot(page, "training_lab_start")
+
+    # Play: the loss chart changes several times within 10 s
+    page.get_by_role("button", name="▶ Play").click()
+    expect(page.get_by_role("button", name="⏸ Pause")).to_be_visible(timeout=10_000)
+    seen, start = [loss_chart(page)], time.monotonic()
+    while time.monotonic() - start < 10 and len(set(seen)) < 6:
+        page.wait_for_timeout(200)
+        seen.append(loss_chart(page))
+    changes = sum(a != b for a, b in itertools.pairwise(seen))
+    assert changes >= 3, f"the loss chart changed {changes} times in 10 s: {seen}"
+    assert_no_exception(page)
+    page.set_viewport_size({"width": 1280, "height": 720})  # a classroom projector
+    page.wait_for_timeout(800)
+    screenshot(page, "training_lab_playing_1280x720")
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+    # Pause: it stops changing
+    page.get_by_role("button", name="⏸ Pause").click()
+    expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=10_000)
+    wait_for_app(page)
+    paused_chart, paused_step = loss_chart(page), step_count(page)
+    assert paused_step > 0
+    page.wait_for_timeout(2000)
+    assert loss_chart(page) == paused_chart and step_count(page) == paused_step
+    screenshot(page, "training_lab_paused")
+
+    # Batch norm off: training starts over, and the page says why
+    toggle = page.locator('[data-testid="stCheckbox"]').filter(has_text=re.compile(r"^Batch norm$"))
+    toggle.locator("label").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Training reset: batch norm on → off")).to_be_visible()
+    assert step_count(page) == 0
+    assert_no_exception(page)
+    screenshot(page, "training_lab_batch_norm_off")
+
+    # Two steps, then a higher learning rate: it applies without a reset
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_for_app(page)
+    assert step_count(page) == 2
+    slider = (page.locator('[data-testid="stSlider"]').filter(has_text="Learning rate")
+              .get_by_role("slider"))
+    before = slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow")
+    slider.focus()
+    slider.press("ArrowRight")
+    wait_for_app(page)
+    after = slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow")
+    assert after != before
+    assert "lr=0.03" in page.url
+    assert step_count(page) == 2
+    expect(page.get_by_text("Training reset")).to_have_count(0)
+    assert_no_exception(page)
+    screenshot(page, "training_lab_learning_rate")
+
+
+def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
+    open_lab(page, app_url)
+    page.get_by_role("button", name="Epoch", exact=True).click()
+    wait_for_app(page)
+    for view in ("Distributions over time", "Mini-batch μ and σ", "γ and β", "Gradients",
+                 "Distributions now"):
+        page.get_by_text(view, exact=True).click()
+        wait_for_app(page)
+        assert_no_exception(page)
+        expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
+    page.get_by_role("button", name="🎲 Batch size 2").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Epoch", exact=True).click()
+    wait_for_app(page)
+    assert_no_exception(page)
+    page.set_viewport_size({"width": 1400, "height": 1700})  # the page scrolls inside Streamlit
+    page.wait_for_timeout(1000)
+    screenshot(page, "training_lab_batch_size_2")
