@@ -61,8 +61,8 @@ def accuracy_curves(with_bn, without_bn):
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text="test accuracy", range=[0, 1.02])
     finish(fig, title="Test accuracy", height=360)
-    fig.update_layout(legend={"orientation": "v", "x": 0.98, "xanchor": "right", "y": 0.04,
-                              "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.8)"})
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0},
+                      margin={"b": 80})
     return fig
 
 
