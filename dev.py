@@ -69,6 +69,9 @@ def main(argv: list[str]) -> int:
     except subprocess.CalledProcessError as error:
         return error.returncode or 1
     os.chdir(ROOT)
+    # The core's matrices are small: one BLAS thread per process is faster, and a server
+    # running several sessions (or tests beside a browser) stops fighting over the cores.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if command == "app":
         say("starting the app: streamlit run app.py " + " ".join(extra))
         os.execv(PYTHON, [str(PYTHON), "-m", "streamlit", "run", "app.py", *extra])

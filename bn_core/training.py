@@ -184,13 +184,20 @@ def _divergence_reason(loss, net, opt, step):
             f"blew up. Try to {', or '.join(tips)}, then press Reset.")
 
 
+# Digit pixels near the border are almost always 0: dividing by their tiny sigma would blow a
+# rare stroke up to thousands. A variance floor of 0.01 (a tenth of the intensity range)
+# keeps them near the others' scale.
+DIGITS_NORMALIZER_EPS = 1e-2
+
+
 def make_split(dataset, n=400, noise=0.1, test_fraction=0.25, seed=0):
     """A dataset from bn_core.data, split and normalized (see `split_and_normalize`)."""
     X, y = data.make_dataset(dataset, n=n, noise=noise, seed=seed)
-    return split_and_normalize(X, y, test_fraction, seed)
+    eps = DIGITS_NORMALIZER_EPS if dataset == "digits" else data.NORMALIZER_EPS
+    return split_and_normalize(X, y, test_fraction, seed, eps)
 
 
-def split_and_normalize(X, y, test_fraction=0.25, seed=0):
+def split_and_normalize(X, y, test_fraction=0.25, seed=0, eps=data.NORMALIZER_EPS):
     """A stratified train/test split with inputs normalized by the training set's mean and
     variance (the lecture's "normalizing inputs"; the test set gets the same mu and sigma^2).
 
@@ -200,7 +207,7 @@ def split_and_normalize(X, y, test_fraction=0.25, seed=0):
     missing = sorted(set(np.unique(y).tolist()) - set(np.unique(y_tr).tolist()))
     if missing:
         raise ValueError(f"class {missing} is missing from the training set")
-    normalizer = data.fit_normalizer(X_tr)
+    normalizer = data.fit_normalizer(X_tr, eps=eps)
     return Split(normalizer.apply(X_tr), y_tr, normalizer.apply(X_te), y_te)
 
 
