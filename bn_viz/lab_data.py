@@ -84,10 +84,12 @@ def boundary_figure(maps, split, height=360):
                                 zeroline=False)
         grid.yaxis(1, c).update(showticklabels=False, constrain="domain", showgrid=False,
                                 zeroline=False, scaleanchor=x)
-    layout = {**grid.layout, "annotations": [*grid.layout["annotations"], *notes],
+    key = {"text": "● train   × test", "x": 0.5, "y": 0, "xref": "paper", "yref": "paper",
+           "xanchor": "center", "yanchor": "top", "yshift": -4, "showarrow": False}
+    layout = {**grid.layout, "annotations": [*grid.layout["annotations"], *notes, key],
               "showlegend": False}
-    return figure(traces, layout, "Decision regions in eval mode · ● train · × test",
-                  height=height, margin={"l": 10, "r": 10, "t": 70, "b": 10})
+    return figure(traces, layout, "Decision regions (eval mode)", height=height,
+                  margin={"l": 10, "r": 10, "t": 70, "b": 30})
 
 
 SIDE = 8  # the digits are 8x8 pixels

@@ -83,8 +83,9 @@ class Grid:
 
 
 def _title(text, x, y):
+    # no font size of its own: a title follows the figure's font (presentation mode enlarges it)
     return {"text": text, "x": x, "y": y, "xref": "paper", "yref": "paper", "showarrow": False,
-            "xanchor": "center", "yanchor": "bottom", "font": {"size": 13}}
+            "xanchor": "center", "yanchor": "bottom"}
 
 
 def figure(traces, layout, title=None, height=320, legend=None, margin=None):

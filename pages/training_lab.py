@@ -105,7 +105,8 @@ def _batch_sizes(m_train):
 
 
 def _sidebar():
-    """Every setting, from the sidebar's controls. Returns (LabSettings, Split)."""
+    """Every setting, from the sidebar's controls. Returns (LabSettings, Split, steps per
+    update)."""
     with st.sidebar:
         st.header("Data")
         dataset = ui.choice("Data set", "data", DATASETS, D.dataset)
@@ -157,6 +158,9 @@ def _sidebar():
                               format_func=OPTIMIZER_NAMES.get)
         lr = ui.steps("Learning rate α", "lr", LEARNING_RATES, D.lr,
                       help="Applies at once, without starting over.")
+        steps_per_update = ui.steps("Steps per update (speed)", "spu", STEPS_PER_UPDATE, 10,
+                                    help=f"Mini-batches trained between two redraws (one every "
+                                         f"{INTERVAL_S:g} s while playing).")
         hyper = {"beta": D.beta, "beta1": D.beta1, "beta2": D.beta2, "eps": D.eps}
         if optimizer == "momentum":
             hyper["beta"] = ui.steps("β (momentum)", "beta", BETAS, D.beta, advanced=True)
@@ -170,7 +174,7 @@ def _sidebar():
         units=units, activation=activation, batch_norm=batch_norm, eliminate_bias=eliminate_bias,
         init=init, init_scale=init_scale, batch_size=batch_size, seed=seed, twin=twin,
         optimizer=optimizer, lr=lr, **hyper)
-    return settings, split
+    return settings, split, steps_per_update
 
 
 def _trainer_for(settings, split):
@@ -321,13 +325,13 @@ st.markdown(
 )
 ui.presets(PRESETS, on_apply=lambda: _set_playing(False))
 
-settings, split = _sidebar()
+settings, split, steps_per_update = _sidebar()
 trainer = _trainer_for(settings, split)
 if trainer.stopped:
     st.session_state[PLAYING] = False
 playing = st.session_state.setdefault(PLAYING, False)
 
-bar = st.columns([1.3, 1, 1, 1, 2.6, 1.4], vertical_alignment="bottom")
+bar = st.columns([1.3, 1, 1, 1, 1.4], vertical_alignment="bottom")
 bar[0].button("⏸ Pause" if playing else "▶ Play", key="lab.play", on_click=_set_playing,
               args=(not playing,), type="primary", width="stretch",
               disabled=trainer.stopped is not None)
@@ -338,11 +342,7 @@ bar[2].button("Epoch", key="lab.epoch", on_click=_epoch, width="stretch",
               help="Train until every example has been seen once more.")
 bar[3].button("Reset", key="lab.reset", on_click=_reset, width="stretch",
               help="Back to step 0 and the same initial weights.")
-with bar[4]:
-    steps_per_update = ui.steps("Steps per update", "spu", STEPS_PER_UPDATE, 10,
-                                help=f"Mini-batches trained between two redraws (one every "
-                                     f"{INTERVAL_S:g} s while playing).")
-with bar[5].popover("💡 Try this", width="stretch"):
+with bar[4].popover("💡 Try this", width="stretch"):
     st.markdown(TRY_THIS)
 note = st.session_state.pop(NOTE, None)
 if note:

@@ -39,6 +39,11 @@ def step_count(page):
     return page.evaluate(_STEP_JS)
 
 
+def learning_rate_slider(page):
+    return (page.locator('[data-testid="stSlider"]').filter(has_text="Learning rate")
+            .get_by_role("slider"))
+
+
 def open_lab(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
@@ -64,6 +69,16 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
     changes = sum(a != b for a, b in itertools.pairwise(seen))
     assert changes >= 3, f"the loss chart changed {changes} times in 10 s: {seen}"
     assert_no_exception(page)
+
+    # While it plays, a control still answers: the learning rate goes down a notch
+    lr = learning_rate_slider(page)
+    lr.focus()
+    lr.press("ArrowLeft")
+    expect(lr).to_have_attribute("aria-valuetext", "0.003", timeout=5_000)
+    page.wait_for_url(re.compile(r"lr=0\.003"), timeout=5_000)
+    playing_step = step_count(page)
+    page.wait_for_timeout(1500)
+    assert step_count(page) > playing_step  # still training, not reset
     page.set_viewport_size({"width": 1280, "height": 720})  # a classroom projector
     page.wait_for_timeout(800)
     screenshot(page, "training_lab_playing_1280x720")
@@ -94,14 +109,12 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
     page.get_by_role("button", name="Step", exact=True).click()
     wait_for_app(page)
     assert step_count(page) == 2
-    slider = (page.locator('[data-testid="stSlider"]').filter(has_text="Learning rate")
-              .get_by_role("slider"))
-    before = slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow")
-    slider.focus()
-    slider.press("ArrowRight")
-    wait_for_app(page)
-    after = slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow")
-    assert after != before
+    slider = learning_rate_slider(page)
+    for _ in range(2):  # 0.003 -> 0.01 -> 0.03
+        slider.focus()
+        slider.press("ArrowRight")
+        wait_for_app(page)
+    expect(slider).to_have_attribute("aria-valuetext", "0.03")
     assert "lr=0.03" in page.url
     assert step_count(page) == 2
     expect(page.get_by_text("Training reset")).to_have_count(0)
