@@ -111,7 +111,8 @@ def test_raw_test_inputs_are_the_split_before_normalization():
     assert raw.shape == split.X_test.shape
     assert raw.min() >= 0 and raw.max() <= 1  # pixels in [0, 1]
     X, y = data.make_dataset("digits", n=300, seed=1)
-    norm = data.fit_normalizer(data.train_test_split(X, y, test_fraction=0.2, seed=1)[0])
+    norm = data.fit_normalizer(data.train_test_split(X, y, test_fraction=0.2, seed=1)[0],
+                               eps=training.DIGITS_NORMALIZER_EPS)
     np.testing.assert_allclose(norm.apply(raw), split.X_test)
 
 
