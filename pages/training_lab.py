@@ -13,7 +13,7 @@ from bn_core import lab
 from bn_core.data import DATASETS, DIGITS_M
 from bn_core.layers import ACTIVATIONS
 from bn_core.network import INITS
-from bn_core.optimizers import OPTIMIZERS
+from bn_core.optimizers import OPTIMIZERS, USES
 from bn_core.training import make_split
 from bn_viz import lab as viz
 from bn_viz import lab_data
@@ -92,6 +92,16 @@ def _fit(name, options):
         ui.set_value(name, min(options, key=lambda o: abs(o - value)))
 
 
+def _not_shown(*names):
+    """Controls that only some settings show (the scale of Gaussian weights, an optimizer's
+    betas, the unit choosers): while hidden they set nothing, so their values leave the
+    address, which always reproduces what is on screen (and the page does not call them
+    unknown)."""
+    for name in names:
+        if name in st.query_params:
+            del st.query_params[name]
+
+
 def _batch_sizes(m_train):
     """2, 4, 8, ... below the training set's size, then the whole training set."""
     sizes, b = [], 2
@@ -144,6 +154,8 @@ def _sidebar():
         if init == "gaussian":
             init_scale = ui.steps("Scale of the initial weights (std)", "scale", INIT_SCALES,
                                   D.init_scale)
+        else:
+            _not_shown("scale")
         twin = ui.toggle("Compare with the same network without batch norm", "twin", D.twin,
                          disabled=not batch_norm,
                          help="A twin with the same initial W and mini-batches, batch norm off.")
@@ -169,6 +181,8 @@ def _sidebar():
         if optimizer in ("rmsprop", "adam"):
             hyper["beta2"] = ui.steps("β₂ (RMS)", "beta2", BETA2S, D.beta2, advanced=True)
             hyper["eps"] = ui.steps("ε", "eps", EPSILONS, D.eps, advanced=True)
+        _not_shown(*(name for name in ("beta", "beta1", "beta2", "eps")
+                     if name not in USES[optimizer]))
     settings = lab.LabSettings(
         dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, hidden_layers=layers,
         units=units, activation=activation, batch_norm=batch_norm, eliminate_bias=eliminate_bias,
@@ -284,6 +298,8 @@ def _live_panel(steps_per_update, images):
                                   format_func=lambda s: f"hidden layer {s}"))
         with c2:
             units = _units_chooser(net.config.layer_dims[layer])
+    else:
+        _not_shown("layer")
     ui.chart(viz.view_figure(view, recorders, layer, units))
 
 

@@ -436,3 +436,21 @@ def test_presentation_mode_hides_the_advanced_controls():
     assert f"{SLUG}.lr" in keys
     click(at, "lab.step")
     assert trainer(at).step_count == 1
+
+
+def test_controls_that_hide_leave_the_address_quietly(at):
+    set_control(at, "selectbox", "init", "gaussian")
+    set_control(at, "select_slider", "scale", 0.001)
+    assert at.query_params["scale"] == "0.001"
+    set_control(at, "selectbox", "init", "he")
+    set_control(at, "selectbox", "opt", "momentum")
+    set_control(at, "select_slider", "beta", 0.5)
+    set_control(at, "selectbox", "opt", "gd")
+    at.radio(key=f"{SLUG}.view").set_value("minibatch")
+    clean(at.run())
+    set_control(at, "selectbox", "layer", "2")
+    at.radio(key=f"{SLUG}.view").set_value("gradients")
+    clean(at.run())
+    set_control(at, "select_slider", "lr", 0.1)  # a full run: the page checks its address
+    assert set(at.query_params) == {"opt", "lr", "view"}
+    assert not at.toast  # nothing "ignored from the link"
