@@ -113,13 +113,15 @@ class MLP:
 
     params: "W{l}", "b{l}", "gamma{l}", "beta{l}" for l = 1..L (b{l} absent on a batch-norm layer
     when eliminate_bias is on; gamma/beta only on batch-norm layers). Live arrays.
-    running_mu, running_var: {l: (n_l, 1)} for each batch-norm layer l.
+    running_mu, running_var: {l: (n_l, 1)} for each batch-norm layer l (views into
+    running_flat, (2, total batch-norm units): row 0 the means, row 1 the variances).
     """
 
     config: NetConfig
     params: FlatDict = field(init=False)
     running_mu: dict = field(init=False)
     running_var: dict = field(init=False)
+    running_flat: np.ndarray = field(init=False, repr=False)
     bn_layers: tuple = field(init=False)
     trace: list = field(init=False, default_factory=list)
     last_probs: np.ndarray | None = field(init=False, default=None)
@@ -129,8 +131,15 @@ class MLP:
         self.bn_layers = tuple(range(1, cfg.n_layers)) if cfg.batch_norm else ()
         self.params = FlatDict(self._param_layout())
         self._initialize(np.random.default_rng(cfg.seed))
-        self.running_mu = {l: np.zeros((cfg.layer_dims[l], 1)) for l in self.bn_layers}
-        self.running_var = {l: np.ones((cfg.layer_dims[l], 1)) for l in self.bn_layers}
+        # Both dicts hold views into one (2, units) array, so a recorder reads them in one go.
+        widths = [cfg.layer_dims[l] for l in self.bn_layers]
+        self.running_flat = np.zeros((2, sum(widths)))
+        self.running_flat[1] = 1.0
+        starts = np.cumsum([0, *widths])
+        self.running_mu = {l: self.running_flat[0, a:b].reshape(-1, 1)
+                           for l, a, b in zip(self.bn_layers, starts[:-1], starts[1:], strict=True)}
+        self.running_var = {l: self.running_flat[1, a:b].reshape(-1, 1)
+                            for l, a, b in zip(self.bn_layers, starts[:-1], starts[1:], strict=True)}
 
     # --- structure -------------------------------------------------------------------------
 

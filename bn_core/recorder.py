@@ -100,7 +100,7 @@ class Recorder:
     samples: the latest {(l, stage): float32 values} of Z, Z_tilde and A per hidden layer.
     """
 
-    def __init__(self, net, budget_bytes=4_000_000, detail_every=5, sample_size=2048,
+    def __init__(self, net, budget_bytes=4_000_000, detail_every=10, sample_size=2048,
                  watch_unit=0):
         widths = net.config.layer_dims[1:-1]
         self.batch_norm = bool(net.bn_layers)
@@ -111,6 +111,7 @@ class Recorder:
         self.watch_unit = int(watch_unit)
         self.budget_bytes = int(budget_bytes)
         self._w_bounds = _weight_bounds(net)
+        self._gamma_beta = _gamma_beta_index(net)
         shapes = {"train": (2,), "test": (2,), "units": (len(self.unit_fields), sum(widths)),
                   "layers": (2, net.L), "percentiles": (len(widths), len(PERCENTILES))}
         point_bytes = sum(4 * int(np.prod(shape)) + 8 for shape in shapes.values())
@@ -149,20 +150,14 @@ class Recorder:
         """(k, n_units): mu and sigma of Z over the mini-batch, then for batch norm the
         running mu and sigma, gamma and beta."""
         trace = net.trace
-        if self.batch_norm:
-            mu = np.concatenate([t.mu for t in trace])
-            var = np.concatenate([t.var for t in trace])
-        else:
-            mu = np.concatenate([t.Z.mean(axis=1, keepdims=True) for t in trace])
-            var = np.concatenate([t.Z.var(axis=1, keepdims=True) for t in trace])
-        columns = [mu, np.sqrt(var)]
-        if self.batch_norm:
-            layers, p = net.bn_layers, net.params
-            columns += [np.concatenate([net.running_mu[l] for l in layers]),
-                        np.sqrt(np.concatenate([net.running_var[l] for l in layers])),
-                        np.concatenate([p[f"gamma{l}"] for l in layers]),
-                        np.concatenate([p[f"beta{l}"] for l in layers])]
-        return np.hstack(columns).T
+        if not self.batch_norm:
+            mu = np.concatenate([t.Z.mean(axis=1) for t in trace])
+            sigma = np.concatenate([t.Z.std(axis=1) for t in trace])
+            return np.stack((mu, sigma))
+        mu = np.concatenate([t.mu[:, 0] for t in trace])
+        var = np.concatenate([t.var[:, 0] for t in trace])
+        return np.vstack((mu, np.sqrt(var), net.running_flat[0], np.sqrt(net.running_flat[1]),
+                          net.params.flat[self._gamma_beta]))
 
     def _layer_values(self, theta, grad, theta_before):
         """(2, L): ||dW[l]|| and ||W[l] after - W[l] before|| / ||W[l] after||."""
@@ -176,7 +171,7 @@ class Recorder:
     def _record_details(self, step, net):
         inputs = np.stack([t.Z_tilde[min(self.watch_unit, t.Z_tilde.shape[0] - 1)]
                            for t in net.trace])
-        self.percentiles.add(step, np.percentile(inputs, PERCENTILES, axis=1).T)
+        self.percentiles.add(step, _percentiles(inputs))
         for l, t in enumerate(net.trace, start=1):
             for stage in STAGES:
                 values = getattr(t, stage).ravel()
@@ -204,6 +199,24 @@ class Recorder:
         series = (self.train, self.test, self.units, self.layers, self.percentiles)
         return (sum(s.nbytes for s in series)
                 + sum(v.nbytes for v in self.samples.values()))
+
+
+def _percentiles(rows):
+    """The PERCENTILES of each row, as np.percentile's default (linear) method computes them,
+    from one sort. rows: (k, m). Returns (k, len(PERCENTILES))."""
+    ordered = np.sort(rows, axis=1)
+    position = np.asarray(PERCENTILES) / 100 * (rows.shape[1] - 1)
+    lo = np.floor(position).astype(int)
+    hi = np.minimum(lo + 1, rows.shape[1] - 1)
+    frac = position - lo
+    return ordered[:, lo] + frac * (ordered[:, hi] - ordered[:, lo])
+
+
+def _gamma_beta_index(net):
+    """Indices into the flat parameter vector: every gamma[l], then every beta[l]."""
+    slots = {key: (start, stop) for key, _, start, stop in net.params._slots}
+    ranges = [range(*slots[f"{name}{l}"]) for name in ("gamma", "beta") for l in net.bn_layers]
+    return np.array([i for r in ranges for i in r], dtype=np.intp).reshape(2, -1)
 
 
 def _weight_bounds(net):
