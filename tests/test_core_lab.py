@@ -198,3 +198,14 @@ def test_make_trainer_builds_the_network_and_clips_the_batch(split):
     assert no_twin.twin is None
     plain = lab.make_trainer(dataclasses.replace(s, batch_norm=False), split)
     assert plain.twin is None and not plain.net.bn_layers
+
+
+def test_decision_map_in_chunks_equals_one_forward(trained, split):
+    res = 70  # 4900 grid points: more than one chunk
+    assert res * res > lab.GRID_CHUNK
+    bounds = lab.grid_bounds(split.X_train)
+    dmap = lab.decision_map(trained.net, bounds, res)
+    gx, gy = np.meshgrid(dmap.xs, dmap.ys)
+    probs = trained.net.forward(np.vstack([gx.ravel(), gy.ravel()]), train=False)
+    np.testing.assert_array_equal(dmap.label.ravel(), probs.argmax(axis=0))
+    np.testing.assert_allclose(dmap.confidence.ravel(), probs.max(axis=0), rtol=1e-12)
