@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bn_core import training
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR
 from pages.catalog import LESSONS
 
@@ -263,7 +264,8 @@ def test_eliminating_b_drops_one_number_per_hidden_unit(at):
     ("selectbox", "data", "moons", lambda t: t.split.n_classes == 2),
     ("selectbox", "data", "blobs", lambda t: t.split.n_classes == 3),
     ("slider", "n", 200, lambda t: t.split.X_train.shape[1] + t.split.X_test.shape[1] == 200),
-    ("slider", "noise", 0.3, lambda t: True),
+    ("slider", "noise", 0.3, lambda t: t.split.X_train.shape[1] == 300 and not np.allclose(
+        t.split.X_train, training.make_split("spiral", n=400, noise=0.1).X_train)),
     ("slider", "test", 0.5, lambda t: t.split.X_test.shape[1] == 200),
     ("number_input", "seed", 7, lambda t: t.net.config.seed == 7),
 ])
@@ -427,6 +429,23 @@ def test_tiny_initial_weights_preset_makes_its_point():
     with_bn, without = _test_losses_after({"data": "circles", "init": "gaussian",
                                            "scale": "0.001"}, 100)
     assert with_bn < 0.3 and without > 0.68
+
+
+def test_batch_size_2_preset_makes_its_point():
+    def run(batch):
+        at = open_lab({"data": "circles", "batch": batch, "spu": "50"})
+        click(at, "lab.play")
+        while trainer(at).step_count < 150:
+            clean(at.run())
+        t = trainer(at)
+        _, mu = t.runs[0].recorder.unit_series("mu", 1)
+        accuracies = [run.recorder.test.values[-1, 1] for run in t.runs]
+        return np.std(np.diff(mu[-100:], axis=0)), accuracies
+
+    jumps_2, (bn_2, plain_2) = run("2")
+    jumps_32, _ = run("32")
+    assert jumps_2 > 3 * jumps_32  # mu jumps from one mini-batch to the next
+    assert bn_2 < plain_2  # and batch norm's test accuracy suffers
 
 
 def test_presentation_mode_hides_the_advanced_controls():
