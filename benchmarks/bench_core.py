@@ -1,6 +1,6 @@
 """Speed and memory of the core. Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/bench_core.py [--seconds S]
+    .venv/bin/python benchmarks/bench_core.py [--seconds S]      (THREADS=2 ... for 2 threads)
 
 Training steps per second with batch norm and Adam, recording off and on, for three networks;
 the same networks in PyTorch on the CPU (float64, same thread count, same run) when PyTorch is
@@ -18,6 +18,10 @@ import os
 import sys
 import time
 from pathlib import Path
+
+# NumPy and PyTorch get the same number of threads, fixed before NumPy loads its BLAS: one by
+# default, as the app runs (dev.py), or THREADS from the environment (see --help).
+THREADS = int(os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("THREADS", "1")))
 
 import numpy as np
 
@@ -69,7 +73,7 @@ def torch_rate(dims, m, seconds):
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(THREADS)
     layers = []
     for l in range(1, len(dims) - 1):
         layers += [torch.nn.Linear(dims[l - 1], dims[l], bias=False, dtype=torch.float64),
@@ -124,7 +128,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     args = parser.parse_args()
-    print(f"numpy {np.__version__}, {os.cpu_count()} cores, float64, Adam, batch norm on\n")
+    print(f"numpy {np.__version__}, {os.cpu_count()} cores, {THREADS} thread(s) for NumPy and "
+          f"PyTorch (THREADS=n to change), float64, Adam, batch norm on\n")
     print(f"{'network':<8} {'m':>4} {'bare/s':>9} {'recorded/s':>11} {'recording':>10} "
           f"{'torch/s':>9} {'vs torch':>9}")
     for name, (dims, m) in NETWORKS.items():

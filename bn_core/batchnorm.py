@@ -98,11 +98,12 @@ def backward(dZ_tilde, cache):
     """
     m = dZ_tilde.shape[1]
     dbeta = np.add.reduce(dZ_tilde, axis=1, keepdims=True)
-    dgamma = np.add.reduce(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)
+    scratch = dZ_tilde * cache.Z_norm
+    dgamma = np.add.reduce(scratch, axis=1, keepdims=True)
     # In place, in the formula's order of operations (same numbers, fewer temporaries).
     dZ = dZ_tilde * m
     dZ -= dbeta
-    dZ -= cache.Z_norm * dgamma
+    dZ -= np.multiply(cache.Z_norm, dgamma, out=scratch)
     dZ *= cache.gamma * cache.inv_std / m
     return dZ, dgamma, dbeta
 

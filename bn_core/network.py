@@ -251,6 +251,11 @@ class MLP:
         """
         X = self._check_X(X, train=True)
         y = check_labels(y, X.shape[1], self.config.layer_dims[-1])
+        return self.loss_and_grads_unchecked(X, y)
+
+    def loss_and_grads_unchecked(self, X, y):
+        """`loss_and_grads` for inputs already validated (a trainer's mini-batches of a
+        checked data set): float64 X (n_x, m) with m >= 2, int labels y (m,) in range."""
         ZL, caches, traces, A_last = self._forward(X, train=True)
         self.trace = traces
         loss, self.last_probs, dZ = softmax_cross_entropy(ZL, y)

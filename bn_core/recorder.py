@@ -110,7 +110,7 @@ class Recorder:
         self.sample_size = int(sample_size)
         self.watch_unit = int(watch_unit)
         self.budget_bytes = int(budget_bytes)
-        self._w_bounds = _weight_bounds(net)
+        self._w_slices = _weight_slices(net)
         self._gamma_beta = _gamma_beta_index(net)
         shapes = {"train": (2,), "test": (2,), "units": (len(self.unit_fields), sum(widths)),
                   "layers": (2, net.L), "percentiles": (len(widths), len(PERCENTILES))}
@@ -160,13 +160,15 @@ class Recorder:
                           net.params.flat[self._gamma_beta]))
 
     def _layer_values(self, theta, grad, theta_before):
-        """(2, L): ||dW[l]|| and ||W[l] after - W[l] before|| / ||W[l] after||."""
-        bounds = self._w_bounds
-        delta = theta - theta_before
-        grad_sq, delta_sq, data_sq = (np.add.reduceat(v * v, bounds)[::2]
-                                      for v in (grad, delta, theta))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sqrt([grad_sq, delta_sq / data_sq])
+        """(2, L): ||dW[l]|| and ||W[l] after - W[l] before|| / ||W[l] after||, from dot
+        products over each W[l]'s stretch of the flat vectors (no full-size temporaries)."""
+        values = np.empty((2, len(self._w_slices)))
+        for l, part in enumerate(self._w_slices):
+            W, dW = theta[part], grad[part]
+            delta = W - theta_before[part]
+            values[0, l] = dW @ dW
+            values[1, l] = (delta @ delta) / (W @ W) if W.any() else np.inf
+        return np.sqrt(values)
 
     def _record_details(self, step, net):
         inputs = np.stack([t.Z_tilde[min(self.watch_unit, t.Z_tilde.shape[0] - 1)]
@@ -219,14 +221,7 @@ def _gamma_beta_index(net):
     return np.array([i for r in ranges for i in r], dtype=np.intp).reshape(2, -1)
 
 
-def _weight_bounds(net):
-    """[start_1, stop_1, start_2, stop_2, ...]: where each W[l] sits in the flat parameter
-    vector. np.add.reduceat over these sums each W[l] in the even entries (the odd ones are
-    the b, gamma, beta between two W's, and are dropped)."""
-    bounds, offset = [], 0
-    for key, shape in net.params.layout:
-        size = int(np.prod(shape))
-        if key.startswith("W"):
-            bounds += [offset, offset + size]
-        offset += size
-    return np.array(bounds, dtype=np.intp)
+def _weight_slices(net):
+    """Where each W[l] sits in the flat parameter vector, l = 1..L."""
+    return [slice(start, stop) for key, _, start, stop in net.params._slots
+            if key.startswith("W")]

@@ -35,11 +35,13 @@ class Split:
     y_test: np.ndarray
 
     def __post_init__(self):
-        n_x = check_matrix(self.X_train, "X_train").shape[0]
-        check_matrix(self.X_test, "X_test", rows=n_x)
+        object.__setattr__(self, "X_train", check_matrix(self.X_train, "X_train"))
+        n_x = self.X_train.shape[0]
+        object.__setattr__(self, "X_test", check_matrix(self.X_test, "X_test", rows=n_x))
         n_classes = int(max(np.max(self.y_train), np.max(self.y_test))) + 1
-        check_labels(self.y_train, self.X_train.shape[1], n_classes)
-        check_labels(self.y_test, self.X_test.shape[1], n_classes)
+        for name, X in (("y_train", self.X_train), ("y_test", self.X_test)):
+            object.__setattr__(self, name, check_labels(getattr(self, name), X.shape[1],
+                                                        n_classes))
 
     @property
     def n_classes(self):
@@ -65,7 +67,15 @@ class Trainer:
 
     def __init__(self, config, split, optimizer="adam", lr=0.01, batch_size=32, twin=True,
                  eval_every=10, record=True, budget_bytes=4_000_000, **hyper):
+        dims = config.layer_dims
+        if dims[0] != split.X_train.shape[0] or dims[-1] < split.n_classes:
+            raise ValueError(f"a {dims[0]}-input, {dims[-1]}-class network cannot train on "
+                             f"{split.X_train.shape[0]}-feature data with {split.n_classes} "
+                             "classes")
         self.split = split
+        # Examples as rows, so a mini-batch is a gather of contiguous rows; its transpose is
+        # the course's (n_x, m) view (F-ordered, which matmul takes as is).
+        self._examples = np.ascontiguousarray(split.X_train.T)
         self.batches = MiniBatchIterator(split.X_train.shape[1], batch_size, seed=config.seed)
         self.eval_every = int(eval_every)
         self.step_count = 0
@@ -117,7 +127,7 @@ class Trainer:
         done = 0
         while done < n and not self.stopped:
             idx = self.batches.next_indices()
-            X, y = self.split.X_train[:, idx], self.split.y_train[idx]
+            X, y = self._examples[idx].T, self.split.y_train[idx]
             self.step_count += 1
             for run, opt in zip(self.runs, self.optimizers, strict=True):
                 if not run.stopped:
@@ -138,7 +148,7 @@ class Trainer:
     def _step_run(self, run, opt, X, y):
         net = run.net
         with np.errstate(all="ignore"):
-            loss, grads = net.loss_and_grads(X, y)
+            loss, grads = net.loss_and_grads_unchecked(X, y)  # the Split was checked
             before = net.params.flat.copy() if run.recorder else None
             opt.step(net.params, grads)
         run.last_loss = loss
@@ -170,7 +180,8 @@ def evaluate(net, X, y):
 
 def _divergence_reason(loss, net, opt, step):
     """A plain-language reason to stop this network, or None if it is fine."""
-    if np.isfinite(loss) and loss <= EXPLODED_LOSS and np.isfinite(net.params.flat).all():
+    # One sum finds any NaN or inf among the parameters (an overflowing sum means they blew up).
+    if np.isfinite(loss) and loss <= EXPLODED_LOSS and np.isfinite(net.params.flat.sum()):
         return None
     what = ("the loss became NaN or infinite" if not np.isfinite(loss)
             else f"the loss exploded to {loss:.3g}" if loss > EXPLODED_LOSS

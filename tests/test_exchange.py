@@ -63,7 +63,7 @@ def test_bad_settings_files_are_refused_with_a_reason(data, message):
 def test_a_pickle_is_refused_not_loaded():
     import pickle
 
-    with pytest.raises(ValueError, match="not (UTF-8|valid JSON)"):
+    with pytest.raises(ValueError, match=r"not (UTF-8|valid JSON)"):
         exchange.parse_settings_json(pickle.dumps({"app": "batchnorm-lab"}), "lab")
 
 
@@ -81,7 +81,7 @@ def test_own_points_are_read_with_named_classes():
 
 def test_label_column_is_found_by_name():
     data = b"class,u,v\n" + b"\n".join(f"{i % 3},{i},{2 * i}".encode() for i in range(12))
-    X, y, names = exchange.parse_points_csv(data)
+    X, _, names = exchange.parse_points_csv(data)
     assert names == ["0", "1", "2"]
     np.testing.assert_allclose(X[:, 4], [4, 8])
 
