@@ -250,7 +250,8 @@ def presets(items, on_apply=None):
     st.caption("Scenarios: one click sets every control; each is also a shareable link.")
     cols = st.columns(len(items))
     for col, preset in zip(cols, items, strict=True):
-        if col.button(preset.label, help=preset.blurb, key=f"preset.{_page.slug}.{preset.label}",
+        tip = f"{preset.blurb}  \nLink: `{preset_link(preset)}`"
+        if col.button(preset.label, help=tip, key=f"preset.{_page.slug}.{preset.label}",
                       width="stretch"):
             apply_params(preset.params)
             if on_apply:
