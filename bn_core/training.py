@@ -62,11 +62,12 @@ class Trainer:
     """Steps a network (and its twin without batch norm) one mini-batch at a time.
 
     The optimizer is made per network from (optimizer, lr, hyper); `set_optimizer` changes them
-    live. Test loss and accuracy, in eval mode, are recorded every `eval_every` steps.
+    live. Test loss and accuracy, in eval mode, are recorded every `eval_every` steps, the
+    recorders' percentiles and histogram samples every `detail_every`.
     """
 
     def __init__(self, config, split, optimizer="adam", lr=0.01, batch_size=32, twin=True,
-                 eval_every=10, record=True, budget_bytes=4_000_000, **hyper):
+                 eval_every=10, record=True, budget_bytes=4_000_000, detail_every=10, **hyper):
         dims = config.layer_dims
         if dims[0] != split.X_train.shape[0] or dims[-1] < split.n_classes:
             raise ValueError(f"a {dims[0]}-input, {dims[-1]}-class network cannot train on "
@@ -79,18 +80,20 @@ class Trainer:
         self.batches = MiniBatchIterator(split.X_train.shape[1], batch_size, seed=config.seed)
         self.eval_every = int(eval_every)
         self.step_count = 0
-        self.runs = [self._make_run(MLP(config), record, budget_bytes)]
+        recording = {"budget_bytes": budget_bytes, "detail_every": detail_every} if record \
+            else None
+        self.runs = [self._make_run(MLP(config), recording)]
         if twin and config.batch_norm:
             plain = MLP(dataclasses.replace(config, batch_norm=False))
             for l in range(1, plain.L + 1):
                 plain.params[f"W{l}"] = self.net.params[f"W{l}"]
-            self.runs.append(self._make_run(plain, record, budget_bytes))
+            self.runs.append(self._make_run(plain, recording))
         self.optimizers = [optimizers.make(optimizer, lr, **hyper) for _ in self.runs]
         self.evaluate()
 
     @staticmethod
-    def _make_run(net, record, budget_bytes):
-        return Run(net, Recorder(net, budget_bytes) if record else None)
+    def _make_run(net, recording):
+        return Run(net, Recorder(net, **recording) if recording else None)
 
     @property
     def net(self):

@@ -103,7 +103,7 @@ def covariate_shift(settings=ShiftSettings()):
                        activation="sigmoid", batch_norm=True, init="gaussian",
                        init_scale=s.init_scale, seed=s.seed)
     trainer = Trainer(config, split, optimizer=s.optimizer, lr=s.lr, batch_size=SHIFT_BATCH,
-                      twin=True, eval_every=max(s.steps // 40, 1))
+                      twin=True, eval_every=max(s.steps // 40, 1), detail_every=5)
     trainer.step(s.steps)
     return tuple(_shift_run(run, s.layer) for run in trainer.runs)
 
