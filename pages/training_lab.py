@@ -78,28 +78,11 @@ def _digit_images(n, test_fraction, seed):
     return lab.raw_test_inputs("digits", n, 0.0, test_fraction, seed)
 
 
-def _current(name):
-    """A control's value held from an earlier run (widget state, else the value ui keeps for
-    it across pages), or None. Used to fit it to options that just changed."""
-    key = f"{SLUG}.{name}"  # pages.ui's keys for this page's controls
-    return st.session_state.get(key, st.session_state.get(f"_kept.{key}"))
-
-
 def _fit(name, options):
     """If a control's held value is no longer among `options`, move it to the nearest one."""
-    value = _current(name)
+    value = ui.held(name)
     if value is not None and value not in options:
         ui.set_value(name, min(options, key=lambda o: abs(o - value)))
-
-
-def _not_shown(*names):
-    """Controls that only some settings show (the scale of Gaussian weights, an optimizer's
-    betas, the unit choosers): while hidden they set nothing, so their values leave the
-    address, which always reproduces what is on screen (and the page does not call them
-    unknown)."""
-    for name in names:
-        if name in st.query_params:
-            del st.query_params[name]
 
 
 def _batch_sizes(m_train):
@@ -155,7 +138,7 @@ def _sidebar():
             init_scale = ui.steps("Scale of the initial weights (std)", "scale", INIT_SCALES,
                                   D.init_scale)
         else:
-            _not_shown("scale")
+            ui.hide("scale")
         twin = ui.toggle("Compare with the same network without batch norm", "twin", D.twin,
                          disabled=not batch_norm,
                          help="A twin with the same initial W and mini-batches, batch norm off.")
@@ -181,7 +164,7 @@ def _sidebar():
         if optimizer in ("rmsprop", "adam"):
             hyper["beta2"] = ui.steps("β₂ (RMS)", "beta2", BETA2S, D.beta2, advanced=True)
             hyper["eps"] = ui.steps("ε", "eps", EPSILONS, D.eps, advanced=True)
-        _not_shown(*(name for name in ("beta", "beta1", "beta2", "eps")
+        ui.hide(*(name for name in ("beta", "beta1", "beta2", "eps")
                      if name not in USES[optimizer]))
     settings = lab.LabSettings(
         dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, hidden_layers=layers,
@@ -290,7 +273,7 @@ def _live_panel(steps_per_update, images):
     if view in ("minibatch", "gamma_beta"):
         n_hidden = len(net.config.layer_dims) - 2
         options = [str(l) for l in range(1, n_hidden + 1)]
-        if _current("layer") not in (None, *options):
+        if ui.held("layer") not in (None, *options):
             ui.set_value("layer", "1")
         c1, c2 = st.columns([1, 3])
         with c1:
@@ -299,7 +282,7 @@ def _live_panel(steps_per_update, images):
         with c2:
             units = _units_chooser(net.config.layer_dims[layer])
     else:
-        _not_shown("layer")
+        ui.hide("layer")
     ui.chart(viz.view_figure(view, recorders, layer, units))
 
 

@@ -30,14 +30,19 @@ class _PageState:
     options: dict = field(default_factory=dict)  # name -> the values a choice control offers
 
 
-_page: _PageState | None = None
+_STATE_KEY = "_ui.page"
+
+
+def _state():
+    """This session's record of the page being drawn (fragment reruns reuse the last full
+    run's)."""
+    return st.session_state[_STATE_KEY]
 
 
 def start_page(slug, title, icon=None):
     """Begin a page: title, presentation styles, and a fresh record of its URL parameters."""
-    global _page
     _route_through_app()
-    _page = _PageState(slug)
+    st.session_state[_STATE_KEY] = _PageState(slug)
     if presenting():
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)  # a constant stylesheet, no user text
     st.title(f"{icon} {title}" if icon else title)
@@ -62,8 +67,9 @@ def _route_through_app():
 
 def end_page():
     """Name, once, any URL parameter this page did not understand."""
-    unknown = sorted(set(st.query_params) - _page.known)
-    problems = _page.ignored + [f"`{name}` (not a setting of this page)" for name in unknown]
+    page = _state()
+    unknown = sorted(set(st.query_params) - page.known)
+    problems = page.ignored + [f"`{name}` (not a setting of this page)" for name in unknown]
     for name in unknown:
         del st.query_params[name]
     if problems:
@@ -79,11 +85,11 @@ def presenting():
 
 
 def _widget_key(name):
-    return f"{_page.slug}.{name}"
+    return f"{_state().slug}.{name}"
 
 
 def _kept_key(name):
-    return f"_kept.{_page.slug}.{name}"
+    return f"_kept.{_state().slug}.{name}"
 
 
 def _initial(name, default, parse):
@@ -94,15 +100,15 @@ def _initial(name, default, parse):
         try:
             return parse(raw)
         except (ValueError, TypeError) as err:
-            _page.ignored.append(f"`{name}={raw}` ({err})")
+            _state().ignored.append(f"`{name}={raw}` ({err})")
     return st.session_state.get(_kept_key(name), default)
 
 
 def _bind(name, default, parse, show, render, advanced=False):
     """Render one control (or, when hidden in presentation mode, just resolve its value) and
     write its value to the URL. `show` turns a value into its URL text."""
-    _page.known.add(name)
-    _page.defaults[name] = default
+    _state().known.add(name)
+    _state().defaults[name] = default
     key = _widget_key(name)
     if key not in st.session_state:
         st.session_state[key] = _initial(name, default, parse)
@@ -122,6 +128,22 @@ def _write_param(name, value, default, show):
             del st.query_params[name]
     elif st.query_params.get(name) != text:
         st.query_params[name] = text
+
+
+def held(name):
+    """A control's current value before it is drawn in this run (widget state, else the value
+    kept from earlier in the session), or None."""
+    return st.session_state.get(_widget_key(name), st.session_state.get(_kept_key(name)))
+
+
+def hide(*names):
+    """Controls that these settings do not show (a Gaussian scale when the init is He, say):
+    their values leave the address, which reproduces what is on screen, and they are not
+    reported as unknown."""
+    _state().known.update(names)
+    for name in names:
+        if name in st.query_params:
+            del st.query_params[name]
 
 
 def set_value(name, value):
@@ -148,7 +170,7 @@ def number(label, name, min_value, max_value, default, step=1, advanced=False, *
 def choice(label, name, options, default, radio=False, advanced=False, **kwargs):
     """A selectbox (or horizontal radio) over string options."""
     options = list(options)
-    _page.options[name] = options
+    _state().options[name] = options
     widget = st.radio if radio else st.selectbox
     extra = {"horizontal": True} if radio else {}
     return _bind(name, default, _one_of(options), str, lambda key: widget(
@@ -159,7 +181,7 @@ def steps(label, name, options, default, advanced=False, **kwargs):
     """A select_slider over numeric options (a log-scale learning rate, say). A URL value
     inside the range snaps to the nearest option."""
     options = list(options)
-    _page.options[name] = options
+    _state().options[name] = options
     return _bind(name, default, _nearest_of(options), _show_number, lambda key: st.select_slider(
         label, options, key=key, **kwargs), advanced)
 
@@ -251,7 +273,7 @@ def presets(items, on_apply=None):
     cols = st.columns(len(items))
     for col, preset in zip(cols, items, strict=True):
         tip = f"{preset.blurb}  \nLink: `{preset_link(preset)}`"
-        if col.button(preset.label, help=tip, key=f"preset.{_page.slug}.{preset.label}",
+        if col.button(preset.label, help=tip, key=f"preset.{_state().slug}.{preset.label}",
                       width="stretch"):
             apply_params(preset.params)
             if on_apply:
@@ -263,8 +285,8 @@ def apply_params(params):
     """Replace this page's settings with `params` (unknown ones are named later), keep
     presentation mode, and forget the controls' current values so they re-read the URL."""
     keep_present = presenting()
-    for key in [k for k in st.session_state if str(k).startswith((f"{_page.slug}.",
-                                                                   f"_kept.{_page.slug}."))]:
+    for key in [k for k in st.session_state if str(k).startswith((f"{_state().slug}.",
+                                                                   f"_kept.{_state().slug}."))]:
         del st.session_state[key]
     st.query_params.from_dict({**{k: str(v) for k, v in params.items()},
                                **({PRESENT: "1"} if keep_present else {})})
@@ -274,10 +296,13 @@ def apply_params(params):
 
 
 def chart(fig, key=None):
-    """Show a Plotly figure full width; larger type in presentation mode."""
+    """Show a Plotly figure full width. In presentation mode the type is larger; the figure
+    keeps its own theme then, since Streamlit's would put its font sizes back."""
+    theme = "streamlit"
     if presenting():
         fig.update_layout(font={"size": 18}, height=(fig.layout.height or 320) + 80)
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+        theme = None
+    st.plotly_chart(fig, width="stretch", key=key, theme=theme, config={"displaylogo": False})
 
 
 _PRESENT_CSS = """

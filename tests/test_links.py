@@ -68,7 +68,8 @@ def test_link_round_trip(lesson):
     assert_clean(at)
     changed = {}
     for key, widget in list(bound_controls(at, page.url_path).items())[:MAX_CONTROLS]:
-        new = other_value(widget, ui._page.options.get(key.split(".", 1)[1]))
+        new = other_value(widget, at.session_state[ui._STATE_KEY].options.get(
+            key.split(".", 1)[1]))
         if new is None:
             continue
         at.get(widget.type)  # refresh the element list after the previous run
