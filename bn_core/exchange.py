@@ -130,6 +130,15 @@ def _text(data):
 # --- the learner's own points -----------------------------------------------------------------
 
 
+def points_csv(X, y):
+    """2-D points as CSV text with a header row x1,x2,label. X: (2, m); y: (m,)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("x1", "x2", "label"))
+    writer.writerows((f"{a:.6g}", f"{b:.6g}", int(c)) for a, b, c in zip(*X, y, strict=True))
+    return out.getvalue()
+
+
 def parse_points_csv(data):
     """Read 2-D labelled points from CSV text with a header row: two numeric feature columns
     and a label column (named label, class, y or target; else the last column).

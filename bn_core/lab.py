@@ -172,12 +172,14 @@ def largest_db(net, X, y):
 # --- the lab's settings ----------------------------------------------------------------------
 
 OPTIMIZER_FIELDS = ("optimizer", "lr", "beta", "beta1", "beta2", "eps")
+OWN_DATA = "own"  # the data set name for points the learner uploads
+
 FIELD_NAMES = {"dataset": "data set", "n": "data size", "noise": "noise",
                "test_fraction": "test share", "hidden_layers": "hidden layers",
                "units": "units per layer", "activation": "activation",
                "batch_norm": "batch norm", "eliminate_bias": "eliminate b", "init": "initialization",
                "init_scale": "initial scale", "batch_size": "mini-batch size", "seed": "seed",
-               "twin": "comparison twin"}
+               "twin": "comparison twin", "data_file": "your data file"}
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ class LabSettings:
     batch_size: int = 32
     seed: int = 0
     twin: bool = True
+    data_file: str = ""  # for dataset "own": a digest of the uploaded CSV
     optimizer: str = "adam"
     lr: float = 0.01
     beta: float = 0.9
@@ -218,8 +221,10 @@ class LabSettings:
         out = []
         for name in FIELD_NAMES:
             value = getattr(self, name)
+            own = self.dataset == OWN_DATA
             if (name == "noise" and self.dataset == "digits") or (
-                    name == "init_scale" and self.init != "gaussian"):
+                    name == "init_scale" and self.init != "gaussian") or (
+                    name in ("n", "noise") and own) or (name == "data_file" and not own):
                 value = None
             out.append((name, value))
         return tuple(out)

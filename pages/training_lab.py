@@ -7,14 +7,16 @@ INTERVAL_S seconds takes a few steps and redraws the charts; Play, Step, Epoch a
 outside it.
 """
 
+import hashlib
+
 import streamlit as st
 
-from bn_core import lab
-from bn_core.data import DATASETS, DIGITS_M
+from bn_core import exchange, lab
+from bn_core.data import DATASETS, DIGITS_M, make_dataset
 from bn_core.layers import ACTIVATIONS
 from bn_core.network import INITS
 from bn_core.optimizers import OPTIMIZERS, USES
-from bn_core.training import make_split
+from bn_core.training import make_split, split_and_normalize
 from bn_viz import lab as viz
 from bn_viz import lab_data
 from pages import ui
@@ -31,6 +33,14 @@ EPSILONS = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
 INIT_SCALES = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
 MAX_UNITS_SHOWN = 4
 D = lab.LabSettings()  # the defaults
+
+DATA_CHOICES = (*DATASETS, lab.OWN_DATA)
+DATA_NAMES = {lab.OWN_DATA: "your own points (CSV)"}
+OWN_KEY, SETTINGS_FILE_KEY, LOADED_KEY = "lab.own_file", "lab.settings_file", "lab.loaded"
+CSV_HELP = ("A CSV with a header row and three columns: two numeric features and a label "
+            "(a column named label, class, y or target, else the last one). At most "
+            f"{exchange.MAX_POINTS:,} points, 2 to {exchange.MAX_CLASSES} classes, each with 2 "
+            "or more points.")
 
 INIT_NAMES = {"he": "He: std √(2/n_prev)", "xavier": "Xavier: std √(1/n_prev)",
               "gaussian": "Gaussian with a scale you choose"}
@@ -73,6 +83,28 @@ def _split(dataset, n, noise, test_fraction, seed):
     return make_split(dataset, n=n, noise=noise, test_fraction=test_fraction, seed=seed)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _own_split(data, test_fraction, seed):
+    """The uploaded points, checked, split and normalized; a refusal raises ValueError."""
+    X, y, _ = exchange.parse_points_csv(data)
+    return split_and_normalize(X, y, test_fraction, seed)
+
+
+def _own_data(test_fraction, seed):
+    """(split, digest) of the CSV in the uploader, or (None, "") with the reason shown."""
+    upload = st.file_uploader("Your points (CSV)", type=["csv"], key=OWN_KEY, help=CSV_HELP)
+    if upload is None:
+        st.caption("Upload a CSV to train on your own 2-D points. " + CSV_HELP)
+        return None, ""
+    data = upload.getvalue()
+    try:
+        split = _own_split(data, test_fraction, seed)
+    except ValueError as err:
+        st.error(f"{upload.name} can't be used: {err}.", icon="🚫")
+        return None, ""
+    return split, hashlib.sha256(data).hexdigest()[:12]
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _digit_images(n, test_fraction, seed):
     return lab.raw_test_inputs("digits", n, 0.0, test_fraction, seed)
@@ -99,20 +131,31 @@ def _batch_sizes(m_train):
 
 def _sidebar():
     """Every setting, from the sidebar's controls. Returns (LabSettings, Split, steps per
-    update)."""
+    update), or three Nones while "your own points" waits for a usable file."""
     with st.sidebar:
         st.header("Data")
-        dataset = ui.choice("Data set", "data", DATASETS, D.dataset)
-        digits = dataset == "digits"
-        n = ui.slider("Examples", "n", 100, 2000, D.n, step=50,
-                      help=f"Digits has {DIGITS_M} examples; more gives all of them.")
-        noise = ui.slider("Noise", "noise", 0.0, 0.5, D.noise, step=0.05, disabled=digits,
-                          help="Jitter added to the 2-D points (digits ignore it).")
+        dataset = ui.choice("Data set", "data", DATA_CHOICES, D.dataset,
+                            format_func=lambda d: DATA_NAMES.get(d, d))
+        digits, own = dataset == "digits", dataset == lab.OWN_DATA
+        n, noise = D.n, D.noise
+        if own:
+            ui.hide("n", "noise")
+        else:
+            n = ui.slider("Examples", "n", 100, 2000, D.n, step=50,
+                          help=f"Digits has {DIGITS_M} examples; more gives all of them.")
+            noise = ui.slider("Noise", "noise", 0.0, 0.5, D.noise, step=0.05, disabled=digits,
+                              help="Jitter added to the 2-D points (digits ignore it).")
         test_fraction = ui.slider("Test share", "test", 0.1, 0.5, D.test_fraction, step=0.05,
                                   advanced=True)
         seed = ui.number("Seed", "seed", 0, 9999, D.seed, advanced=True,
                          help="Seeds the data, the initial weights and the mini-batch order.")
-        split = _split(dataset, n, noise, test_fraction, seed)
+        data_file = ""
+        if own:
+            split, data_file = _own_data(test_fraction, seed)
+            if split is None:
+                return None, None, None
+        else:
+            split = _split(dataset, n, noise, test_fraction, seed)
         m_train = split.X_train.shape[1]
         st.caption(f"{m_train} training and {split.X_test.shape[1]} test examples, "
                    f"{split.X_train.shape[0]} inputs, {split.n_classes} classes.")
@@ -170,7 +213,7 @@ def _sidebar():
         dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, hidden_layers=layers,
         units=units, activation=activation, batch_norm=batch_norm, eliminate_bias=eliminate_bias,
         init=init, init_scale=init_scale, batch_size=batch_size, seed=seed, twin=twin,
-        optimizer=optimizer, lr=lr, **hyper)
+        data_file=data_file, optimizer=optimizer, lr=lr, **hyper)
     return settings, split, steps_per_update
 
 
@@ -184,8 +227,9 @@ def _trainer_for(settings, split):
         st.session_state[TRAINER] = trainer
         st.session_state[SIGNATURE] = signature
         if old is not None and old != signature:
-            st.session_state[NOTE] = ("Training reset: " + lab.describe_changes(old, signature)
-                                      + ".")
+            earlier = st.session_state.get(NOTE)  # e.g. "Settings loaded from ..."
+            st.session_state[NOTE] = ((f"{earlier} " if earlier else "") + "Training reset: "
+                                      + lab.describe_changes(old, signature) + ".")
     name, lr, hyper = settings.optimizer_args()
     trainer.set_optimizer(name, lr, **hyper)
     return trainer
@@ -314,6 +358,46 @@ def _parameters(trainer):
     st.caption(f"The network: `{trainer.net!r}`")
 
 
+def _save_and_load(trainer):
+    """Download the run's history (CSV) and settings (JSON); load settings from a JSON file."""
+    with st.expander("💾 Save or load this run"):
+        left, right = st.columns(2)
+        runs = [("batch_norm" if run.net.bn_layers else "plain", run.recorder)
+                for run in trainer.runs]
+        left.download_button(
+            "Recorded history (CSV)", lambda: exchange.history_csv(runs),
+            file_name="batchnorm-lab-history.csv", mime="text/csv", on_click="ignore",
+            help="Every series the recorders kept, one row per value: network, quantity, "
+                 "layer, unit, step, value.")
+        left.download_button(
+            "Settings (JSON)", exchange.settings_json(SLUG, ui.settings()),
+            file_name="batchnorm-lab-settings.json", mime="application/json",
+            on_click="ignore", help="Every control of this page; load it here to continue.")
+        upload = right.file_uploader("Load settings (JSON)", type=["json"],
+                                     key=SETTINGS_FILE_KEY)
+        if upload is not None and st.session_state.get(LOADED_KEY) != upload.file_id:
+            try:
+                loaded = exchange.parse_settings_json(upload.getvalue(), SLUG)
+            except ValueError as err:
+                right.error(f"{upload.name} can't be loaded: {err}.", icon="🚫")
+                return
+            st.session_state[LOADED_KEY] = upload.file_id
+            st.session_state[NOTE] = f"Settings loaded from {upload.name}."
+            _set_playing(False)
+            ui.apply_params(loaded)
+            st.rerun()
+
+
+def _wait_for_own_data():
+    st.info("**Your own points:** upload a CSV in the sidebar (under *Data*) to train on it. "
+            + CSV_HELP + " Here is one to start from:", icon="📄")
+    X, y = make_dataset("moons", n=200, noise=0.15, seed=0)
+    st.download_button("Example CSV (moons)", exchange.points_csv(X, y),
+                       file_name="moons.csv", mime="text/csv", on_click="ignore")
+    ui.end_page()
+    st.stop()
+
+
 # --- the page --------------------------------------------------------------------------------
 
 ui.start_page(SLUG, "Training Lab", "🏋️")
@@ -325,6 +409,8 @@ st.markdown(
 ui.presets(PRESETS, on_apply=lambda: _set_playing(False))
 
 settings, split, steps_per_update = _sidebar()
+if settings is None:
+    _wait_for_own_data()
 trainer = _trainer_for(settings, split)
 if trainer.stopped:
     st.session_state[PLAYING] = False
@@ -353,4 +439,6 @@ images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
 st.fragment(run_every=INTERVAL_S if playing else None)(_live_panel)(steps_per_update, images)
 _parameters(trainer)
+if not ui.presenting():
+    _save_and_load(trainer)
 ui.end_page()

@@ -28,6 +28,7 @@ class _PageState:
     ignored: list = field(default_factory=list)
     defaults: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)  # name -> the values a choice control offers
+    values: dict = field(default_factory=dict)  # name -> URL text of each control drawn
 
 
 _STATE_KEY = "_ui.page"
@@ -117,6 +118,7 @@ def _bind(name, default, parse, show, render, advanced=False):
     else:
         value = render(key)
     st.session_state[_kept_key(name)] = value
+    _state().values[name] = show(value)
     _write_param(name, value, default, show)
     return value
 
@@ -128,6 +130,12 @@ def _write_param(name, value, default, show):
             del st.query_params[name]
     elif st.query_params.get(name) != text:
         st.query_params[name] = text
+
+
+def settings():
+    """{name: URL text} of every control drawn so far in this run: the page's settings, in
+    full (the URL leaves out the defaults)."""
+    return dict(_state().values)
 
 
 def held(name):

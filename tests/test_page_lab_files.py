@@ -1,0 +1,110 @@
+"""Training Lab files: the history CSV and settings JSON to download, settings JSON to load,
+and the learner's own points. Every refused file says why; none breaks the page."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bn_core import exchange
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "training_lab.py")
+
+
+def open_lab(query=None):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def uploader(at, key):
+    return next(u for u in at.get("file_uploader") if u.key == key)
+
+
+def download(at, label):
+    return next(d for d in at.get("download_button") if d.proto.label == label)
+
+
+def errors(at):
+    return [e.value for e in at.error]
+
+
+def test_settings_json_holds_every_control_and_loads_back():
+    at = open_lab({"lr": "0.1", "layers": "2", "bn": "0"})
+    assert download(at, "Settings (JSON)")
+    settings = json.loads(exchange.settings_json("training_lab",
+                                                 at.session_state["_ui.page"].values))
+    assert settings["settings"]["lr"] == "0.1" and settings["settings"]["layers"] == "2"
+    assert settings["settings"]["act"] == "relu"  # defaults are in the file too
+
+    fresh = open_lab()
+    text = exchange.settings_json("training_lab", {"lr": "0.1", "layers": "2", "bn": "0"})
+    uploader(fresh, "lab.settings_file").set_value(
+        ("run.json", text.encode(), "application/json")).run()
+    assert not fresh.exception
+    assert fresh.session_state["training_lab.lr"] == 0.1
+    assert fresh.session_state["training_lab.layers"] == 2
+    assert fresh.session_state["training_lab.bn"] is False
+    assert any("Settings loaded from run.json" in i.value for i in fresh.info)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"not json at all", "not valid JSON"),
+    (b'{"app": "something else"}', "not a BatchNorm Lab settings file"),
+    (exchange.settings_json("step_by_step", {"gamma": "1"}).encode(), "for the page"),
+    (b"\x80\x81\x82", "not UTF-8"),
+])
+def test_bad_settings_files_are_refused_with_a_reason(content, message):
+    at = open_lab()
+    uploader(at, "lab.settings_file").set_value(("bad.json", content, "application/json")).run()
+    assert not at.exception
+    assert any("bad.json can't be loaded" in e and message in e for e in errors(at)), errors(at)
+
+
+def test_history_csv_is_built_on_click_from_the_recorders():
+    at = open_lab()
+    at.button(key="lab.epoch").click().run()
+    trainer = at.session_state["lab.trainer"]
+    text = exchange.history_csv([("batch_norm", trainer.runs[0].recorder),
+                                 ("plain", trainer.runs[1].recorder)])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    steps = {int(r["step"]) for r in rows if r["quantity"] == "loss"}
+    assert max(steps) == trainer.step_count > 0
+    assert download(at, "Recorded history (CSV)")
+
+
+def points(n=40, labels="ab"):
+    X = [(i / n, (i % 7) / 7) for i in range(n)]
+    rows = ["x1,x2,label"] + [f"{a},{b},{labels[i % len(labels)]}"
+                              for i, (a, b) in enumerate(X)]
+    return "\n".join(rows).encode()
+
+
+def test_own_points_train():
+    at = open_lab({"data": "own"})
+    assert not at.exception and any("upload a CSV" in i.value for i in at.info)
+    uploader(at, "lab.own_file").set_value(("mine.csv", points(), "text/csv")).run()
+    assert not at.exception and not errors(at)
+    trainer = at.session_state["lab.trainer"]
+    assert trainer.split.X_train.shape[0] == 2 and trainer.split.n_classes == 2
+    at.button(key="lab.step").click().run()
+    assert at.session_state["lab.trainer"].step_count == 1
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"a,b\n1,2\n", "exactly 3 columns"),
+    (points().replace(b"0.5,", b"oops,"), "is not a number"),
+    (points().replace(b"0.5,", b"nan,"), "NaN or infinite"),
+    (points(labels="a"), "at least two classes"),
+    (points(6), "too few points"),
+    (b"x" * 600_000, "too big"),
+])
+def test_bad_point_files_are_refused_with_a_reason(content, message):
+    at = open_lab({"data": "own"})
+    uploader(at, "lab.own_file").set_value(("mine.csv", content, "text/csv")).run()
+    assert not at.exception
+    assert any("mine.csv can't be used" in e and message in e for e in errors(at)), errors(at)
