@@ -8,6 +8,7 @@ outside it.
 """
 
 import hashlib
+import time
 
 import streamlit as st
 
@@ -25,6 +26,8 @@ SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
 UNITS_KEY = "lab.units"
 INTERVAL_S = 0.5  # measured: the browser keeps up at ~2 updates/s and Pause stays responsive
+MAX_INTERVAL_S = 2.0
+INTERVAL_KEY, TICK_KEY = "lab.interval", "lab.tick_seconds"
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 STEPS_PER_UPDATE = (1, 2, 5, 10, 20, 50)
 BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
@@ -286,6 +289,7 @@ def _units_chooser(width):
 
 def _live_panel(steps_per_update, images):
     """Steps (while playing) and redraws everything that changes as the network trains."""
+    started = time.perf_counter()
     trainer = st.session_state[TRAINER]
     if st.session_state.get(PLAYING):
         trainer.step(steps_per_update)
@@ -328,6 +332,27 @@ def _live_panel(steps_per_update, images):
     else:
         ui.hide("layer")
     ui.chart(viz.view_figure(view, recorders, layer, units))
+    _pace(time.perf_counter() - started)
+
+
+def _pace(seconds):
+    """Space the ticks out while the server cannot keep up (many students training on one
+    machine), and back in when it can. A tick that takes most of its interval makes the
+    browser ask for the next one before this one is sent, and Streamlit throws that work
+    away; spacing them keeps every session updating, just less often."""
+    if not st.session_state.get(PLAYING):
+        return
+    tick = 0.7 * st.session_state.get(TICK_KEY, seconds) + 0.3 * seconds
+    st.session_state[TICK_KEY] = tick
+    interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
+    paced = interval
+    if tick > 0.5 * interval:
+        paced = min(MAX_INTERVAL_S, 2 * interval)
+    elif tick < 0.15 * interval:
+        paced = max(INTERVAL_S, interval / 2)
+    if paced != interval:
+        st.session_state[INTERVAL_KEY] = paced
+        st.rerun()  # run_every is read on a full run only
 
 
 def _parameters(trainer):
@@ -437,7 +462,8 @@ if trainer.stopped:
 
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
-st.fragment(run_every=INTERVAL_S if playing else None)(_live_panel)(steps_per_update, images)
+interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
+st.fragment(run_every=interval if playing else None)(_live_panel)(steps_per_update, images)
 _parameters(trainer)
 if not ui.presenting():
     _save_and_load(trainer)

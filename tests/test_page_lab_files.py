@@ -108,3 +108,17 @@ def test_bad_point_files_are_refused_with_a_reason(content, message):
     uploader(at, "lab.own_file").set_value(("mine.csv", content, "text/csv")).run()
     assert not at.exception
     assert any("mine.csv can't be used" in e and message in e for e in errors(at)), errors(at)
+
+
+def test_ticks_space_out_while_the_server_is_slow_and_come_back():
+    """Many students training on one machine: a tick that takes most of its interval makes
+    the lab update less often (up to every 2 s), and more often again once ticks are quick."""
+    at = open_lab()
+    at.session_state["lab.playing"] = True
+    at.session_state["lab.tick_seconds"] = 5.0  # as if the last ticks took 5 s each
+    at.run()
+    assert not at.exception
+    assert at.session_state["lab.interval"] == 2.0
+    at.session_state["lab.tick_seconds"] = 0.0
+    at.run()
+    assert at.session_state["lab.interval"] == 0.5
