@@ -1,8 +1,9 @@
 """BatchNorm Lab: the router. Run with `streamlit run app.py`."""
 
-import streamlit as st
-
+import pages.preload  # first: one thread imports what every page needs
 from pages.catalog import HOME, LESSONS
+
+import streamlit as st
 
 st.set_page_config(page_title="BatchNorm Lab", page_icon="🧪", layout="wide")
 

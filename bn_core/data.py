@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,9 +136,20 @@ _BUILDERS_2D = {"circles": _circles, "xor": _xor, "blobs": _blobs, "spiral": _sp
 # ---------------------------------------------------------------- digits
 
 
-@functools.lru_cache(maxsize=1)
+# Several web sessions may ask for the digits at once: one thread imports scikit-learn while
+# the others wait, since concurrent first imports of a large package can deadlock or hand a
+# thread a half-initialized module.
+_DIGITS_LOCK = threading.Lock()
+
+
 def _load_digits():
     """All 1797 bundled digits once: X (64, 1797) in [0, 1], y (1797,); read-only, cached."""
+    with _DIGITS_LOCK:
+        return _read_digits()
+
+
+@functools.lru_cache(maxsize=1)
+def _read_digits():
     from sklearn.datasets import load_digits  # lazy: the only non-NumPy import in the core
 
     digits = load_digits()  # bundled with scikit-learn, no download

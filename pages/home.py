@@ -1,9 +1,9 @@
 """Home: what the app teaches, the batch-norm equations, and a link to every page."""
 
-import streamlit as st
-
 from pages import ui
 from pages.catalog import LESSONS
+
+import streamlit as st
 
 ui.start_page("home", "BatchNorm Lab", "🧪")
 st.markdown(

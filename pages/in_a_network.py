@@ -1,11 +1,12 @@
 """Lesson 3: where batch norm sits in each layer, why b goes, and the training loop stepped one
 line at a time on a small real network."""
 
+from pages import ui
+
 import streamlit as st
 
 from bn_core.lessons import in_a_network as lesson
 from bn_viz import in_a_network as viz
-from pages import ui
 
 SLUG = "in_a_network"
 CURSOR = f"stepper:{SLUG}"  # the stepper's position (session only, not in the URL)

@@ -1,5 +1,7 @@
 """Lesson 1: normalizing inputs rounds the loss bowl, so gradient descent stops zig-zagging."""
 
+from pages import ui
+
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +13,6 @@ from bn_viz.normalizing_inputs import (
     steps_short,
     steps_text,
 )
-from pages import ui
 
 RATIOS = (1, 2, 5, 10, 20, 50, 100)
 ALPHAS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 2.5)

@@ -2,11 +2,12 @@
 example, against the mini-batch size and against dropout's; the train/test gap on a small
 training set with and without batch norm."""
 
+from pages import ui
+
 import streamlit as st
 
 from bn_core.lessons import regularization as lesson
 from bn_viz import regularization as viz
-from pages import ui
 
 SLUG = "regularization"
 GAP_BATCHES = [4, 8, 16, 32, 64, 150]

@@ -1,11 +1,12 @@
 """Lesson 2: batch norm on one hidden layer and one mini-batch, one stage at a time."""
 
+from pages import ui
+
 import pandas as pd
 import streamlit as st
 
 from bn_core.lessons import step_by_step as lesson
 from bn_viz.step_by_step import activation_figure, stages_figure
-from pages import ui
 
 SLUG = "step_by_step"
 GAMMA_RANGE, BETA_RANGE, B_RANGE = (0.0, 5.0), (-6.0, 6.0), (-5.0, 5.0)

@@ -1,11 +1,12 @@
 """Lesson 4: how mu and sigma jump between mini-batches, the running averages that replace them
 at test time, training mode against eval mode, and why a batch of one cannot be normalized."""
 
+from pages import ui
+
 import streamlit as st
 
 from bn_core.lessons import test_time as tt
 from bn_viz import test_time as viz
-from pages import ui
 
 N_DRAWS = 200  # mini-batches per batch size in (a)
 N_PLACEMENTS = 100  # mini-batches the example of (c) is placed into

@@ -10,6 +10,8 @@ outside it.
 import hashlib
 import time
 
+from pages import ui
+
 import streamlit as st
 
 from bn_core import exchange, lab
@@ -20,7 +22,6 @@ from bn_core.optimizers import OPTIMIZERS, USES
 from bn_core.training import make_split, split_and_normalize
 from bn_viz import lab as viz
 from bn_viz import lab_data
-from pages import ui
 
 SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"

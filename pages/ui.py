@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pages.preload  # noqa: F401  (loads what every page needs, once: see its docstring)
+
 import streamlit as st
 
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"

@@ -1,11 +1,12 @@
 """Lesson 7: the batch-norm backward pass derived stage by stage beside the staged code's numbers,
 and a live gradient check of every parameter of a small network."""
 
+from pages import ui
+
 import streamlit as st
 
 from bn_core.lessons import under_the_hood as uh
 from bn_viz import under_the_hood as viz
-from pages import ui
 
 MARKS = {"pass": "✅ pass", "zero": "✅ zero (both ≈ 0)", "kink": "⚠️ ReLU kink",
          "fail": "❌ fail"}

@@ -1,11 +1,12 @@
 """Lesson 5: why batch norm works. Covariate shift in a deep sigmoid network (Figure 1 of Ioffe
 & Szegedy 2015, in miniature), and robustness to the learning rate and the initial weights."""
 
+from pages import ui
+
 import streamlit as st
 
 from bn_core.lessons import why_it_works as lesson
 from bn_viz import why_it_works as viz
-from pages import ui
 
 SLUG = "why_it_works"
 

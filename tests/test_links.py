@@ -8,11 +8,11 @@ unknown names, values out of range, malformed or hostile text. No exception, eve
 import random
 from pathlib import Path
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
 from pages import ui
 from pages.catalog import HOME, LESSONS
+
+import pytest
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60

@@ -11,13 +11,14 @@ import json
 import re
 from pathlib import Path
 
+from pages.catalog import LESSONS
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from bn_core import training
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR
-from pages.catalog import LESSONS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -1,9 +1,10 @@
 """Every page in a real browser: it opens from its own link, shows no exception, and every
 chart on it is drawn with data. Screenshots go to artifacts/screenshots/page-<name>.png."""
 
+from pages.catalog import HOME, LESSONS
+
 import pytest
 
-from pages.catalog import HOME, LESSONS
 from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app
 
 PAGES = [HOME, *LESSONS]
