@@ -317,8 +317,9 @@ def chart(fig, key=None):
 
 _PRESENT_CSS = """
 <style>
-  html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
-  [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.2rem; }
-  .katex { font-size: 1.5em !important; }
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
+  [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.35rem; }
+  [data-testid="stMain"] .katex { font-size: 1.5em !important; }
 </style>
 """

@@ -41,7 +41,7 @@ def test_presentation_mode_hides_advanced_controls_and_enlarges_text(page, app_u
         sizes[present] = (
             page.locator('[data-testid="stSlider"], [data-testid="stSelectSlider"]').count(),
             page.evaluate("() => parseFloat(getComputedStyle("
-                          "document.querySelector('[data-testid=stMarkdownContainer] p'))"
+                          "document.querySelector('[data-testid=stMain] [data-testid=stMarkdownContainer] p'))"
                           ".fontSize)"),
         )
     screenshot(page, "present-step_by_step")
