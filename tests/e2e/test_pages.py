@@ -10,9 +10,11 @@ from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app
 PAGES = [HOME, *LESSONS]
 CHART_TIMEOUT_MS = 45_000
 
-# How many traces each Plotly chart holds, once Plotly has drawn it.
-_TRACE_COUNTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-    .map(el => (el.data || []).length)"""
+# What each Plotly chart has drawn: traces, or for a diagram, shapes and annotations; -1 while
+# Plotly has not finished laying it out.
+_DRAWN_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el =>
+    el._fullLayout ? (el.data || []).length + (el._fullLayout.shapes || []).length
+                     + (el._fullLayout.annotations || []).length : -1)"""
 
 
 @pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])
@@ -25,7 +27,9 @@ def test_page_opens_with_every_chart_drawn(page, app_url, info):
     if charts:
         page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length "
                                f">= {charts}", timeout=CHART_TIMEOUT_MS)
-        counts = page.evaluate(_TRACE_COUNTS_JS)
+        page.wait_for_function(f"() => ({_DRAWN_JS})().every(n => n >= 0)",
+                               timeout=CHART_TIMEOUT_MS)
+        counts = page.evaluate(_DRAWN_JS)
         assert all(n > 0 for n in counts), f"empty chart(s) on {info.url_path}: {counts}"
     assert page.get_by_text("Page not found").count() == 0
     screenshot(page, f"page-{info.url_path or 'home'}")
