@@ -88,7 +88,20 @@ def forward_eval(Z, gamma, beta, running_mu, running_var, eps=DEFAULT_EPS):
 
 
 def backward(dZ_tilde, cache):
-    """Compact backward pass (the one the network uses).
+    """Compact backward pass, after checking dZ_tilde against the forward's shape.
+
+    dZ_tilde: (n, m), finite. Returns dZ (n, m), dgamma (n, 1), dbeta (n, 1); see
+    `backward_unchecked` for the equations.
+    """
+    dZ_tilde = check_matrix(dZ_tilde, "dZ_tilde", rows=cache.Z_norm.shape[0])
+    if dZ_tilde.shape != cache.Z_norm.shape:
+        raise ValueError(f"dZ_tilde must have the forward's shape {cache.Z_norm.shape}, "
+                         f"got {dZ_tilde.shape}")
+    return backward_unchecked(dZ_tilde, cache)
+
+
+def backward_unchecked(dZ_tilde, cache):
+    """Compact backward pass (the one the network uses, on arrays it made itself).
 
         dbeta  = sum_i dZ_tilde(i)
         dgamma = sum_i dZ_tilde(i) * Z_norm(i)

@@ -58,6 +58,8 @@ def check_choice(value, name, choices):
 
 def check_positive(value, name, allow_zero=False):
     """A finite number > 0 (or >= 0)."""
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be a number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):

@@ -271,7 +271,8 @@ class MLP:
             cache = caches[l - 1]
             dZ = activation_backward(dA, cache.A, self.config.activation)
             if cache.bn is not None:
-                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm.backward(dZ, cache.bn)
+                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm.backward_unchecked(
+                    dZ, cache.bn)
             dA, _, _ = dense_backward(dZ, cache.A_prev, p[f"W{l}"], has_bias=self.has_bias(l),
                                       need_dA_prev=l > 1, dW=grads[f"W{l}"],
                                       db=grads.get(f"b{l}"))

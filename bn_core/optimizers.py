@@ -68,6 +68,8 @@ class Optimizer:
         if missing:
             raise ValueError(f"params and grads must have the same keys; differ in {missing}")
         if _same_flat_layout(params, grads):
+            if not np.isfinite(grads.flat.sum()):  # one sum finds any NaN or inf
+                raise ValueError("the gradients contain NaN or inf")
             self._ensure_state(params)
             self.t += 1
             self._update_flat(params.flat, grads.flat)
@@ -140,6 +142,8 @@ def _check_grad(key, P, dP):
     dP = np.asarray(dP, dtype=np.float64)
     if dP.shape != P.shape:
         raise ValueError(f"the gradient of {key} must have shape {P.shape}, got {dP.shape}")
+    if not np.isfinite(dP).all():
+        raise ValueError(f"the gradient of {key} contains NaN or inf")
     return dP
 
 

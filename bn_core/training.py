@@ -152,9 +152,12 @@ class Trainer:
         net = run.net
         with np.errstate(all="ignore"):
             loss, grads = net.loss_and_grads_unchecked(X, y)  # the Split was checked
+            run.last_loss = loss
+            if not np.isfinite(grads.flat.sum()):  # blown up already: nothing to step with
+                run.stopped = _divergence_reason(loss, net, opt, self.step_count, grads)
+                return
             before = net.params.flat.copy() if run.recorder else None
             opt.step(net.params, grads)
-        run.last_loss = loss
         run.stopped = _divergence_reason(loss, net, opt, self.step_count)
         if run.recorder and not run.stopped:
             with np.errstate(all="ignore"):
@@ -181,13 +184,16 @@ def evaluate(net, X, y):
     return loss, float(np.mean(probs.argmax(axis=0) == y))
 
 
-def _divergence_reason(loss, net, opt, step):
-    """A plain-language reason to stop this network, or None if it is fine."""
+def _divergence_reason(loss, net, opt, step, grads=None):
+    """A plain-language reason to stop this network, or None if it is fine. grads: given when
+    they are not finite."""
     # One sum finds any NaN or inf among the parameters (an overflowing sum means they blew up).
-    if np.isfinite(loss) and loss <= EXPLODED_LOSS and np.isfinite(net.params.flat.sum()):
+    if (grads is None and np.isfinite(loss) and loss <= EXPLODED_LOSS
+            and np.isfinite(net.params.flat.sum())):
         return None
     what = ("the loss became NaN or infinite" if not np.isfinite(loss)
             else f"the loss exploded to {loss:.3g}" if loss > EXPLODED_LOSS
+            else "the gradients became NaN or infinite" if grads is not None
             else "some weights became NaN or infinite")
     tips = [f"lower the learning rate (now {opt.lr:g})"]
     if not net.bn_layers:

@@ -60,9 +60,11 @@ def _route_through_app():
     mode off, runs the router (which runs this page properly) and stops the stray run. Unlike
     a rerun, this keeps the run's widget events, such as a button click.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
+    try:  # a Streamlit internal: if a later version moves it, links still work from "/"
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         runpy.run_path(str(APP_SCRIPT), run_name="__main__")
         st.stop()

@@ -195,3 +195,16 @@ def test_non_numeric_eps_raises_value_error(eps):
     Z, gamma, beta = make_inputs()
     with pytest.raises(ValueError, match="eps must be a positive finite number"):
         batchnorm.forward(Z, gamma, beta, eps=eps)
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (lambda dZ: dZ[0], "must be 2-D"),
+    (lambda dZ: dZ[:, :1], "forward's shape"),
+    (lambda dZ: np.where(dZ > 0, np.nan, dZ), "NaN or inf"),
+])
+def test_backward_refuses_a_gradient_that_does_not_fit_the_forward(bad, message):
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((3, 5))
+    _, cache = batchnorm.forward(Z, np.ones((3, 1)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match=message):
+        batchnorm.backward(bad(rng.standard_normal((3, 5))), cache)

@@ -577,3 +577,8 @@ def test_changing_lr_to_a_bad_value_is_refused(lr):
 def test_switches_must_be_booleans(name):
     with pytest.raises(ValueError, match=f"{name} must be True or False"):
         bn.NetConfig(**{name: "no"})
+
+
+def test_a_boolean_is_not_a_number():
+    with pytest.raises(ValueError, match="eps must be a number"):
+        bn.NetConfig(eps=True)

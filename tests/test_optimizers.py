@@ -238,3 +238,18 @@ def test_a_network_larger_than_one_chunk_matches_the_reference(name):
         opt.step(net.params, grads)
         ref.step(ref_params, {k: v.copy() for k, v in grads.items()})
     assert_params_close(net.params, ref_params)
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["plain", "FlatDict"])
+def test_a_nan_gradient_is_refused_and_nothing_moves(flat):
+    net = bn.MLP(bn.NetConfig(layer_dims=(2, 3, 2)))
+    params = net.params if flat else net.params.copy_arrays()
+    grads = net.params.zeros_like() if flat else {k: np.zeros_like(v) for k, v in params.items()}
+    grads["W1"][0, 0] = np.nan
+    before = {k: v.copy() for k, v in params.items()}
+    opt = bn.optimizers.make("adam")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        opt.step(params, grads)
+    assert opt.t == 0
+    for key, value in before.items():
+        np.testing.assert_array_equal(params[key], value)
