@@ -25,7 +25,6 @@ from bn_viz import lab_data
 
 SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
-UNITS_KEY = "lab.units"
 INTERVAL_S = 0.5  # measured: the browser keeps up at ~2 updates/s and Pause stays responsive
 MAX_INTERVAL_S = 2.0
 INTERVAL_KEY, TICK_KEY = "lab.interval", "lab.tick_seconds"
@@ -280,11 +279,12 @@ def _status(trainer):
 
 
 def _units_chooser(width):
-    """Units (0-based) to show in the mini-batch and γ, β charts: a multiselect, kept valid
-    when the layer gets narrower."""
-    held = [u for u in st.session_state.get(UNITS_KEY, [0, 1, 2]) if u < width]
-    st.session_state[UNITS_KEY] = held or list(range(min(3, width)))
-    return st.multiselect("Units", list(range(width)), key=UNITS_KEY,
+    """Units (0-based) to show in the mini-batch and γ, β charts, kept valid when the layer
+    gets narrower."""
+    held = [u for u in (ui.held("units_shown") or []) if u < width]
+    if held != ui.held("units_shown"):
+        ui.set_value("units_shown", held or list(range(min(3, width))))
+    return ui.multichoice("Units", "units_shown", range(width), [0, 1, 2],
                           max_selections=MAX_UNITS_SHOWN, format_func=lambda u: f"unit {u + 1}")
 
 
@@ -331,7 +331,7 @@ def _live_panel(steps_per_update, images):
         with c2:
             units = _units_chooser(net.config.layer_dims[layer])
     else:
-        ui.hide("layer")
+        ui.hide("layer", "units_shown")
     ui.chart(viz.view_figure(view, recorders, layer, units))
     _pace(time.perf_counter() - started)
 

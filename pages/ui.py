@@ -198,6 +198,14 @@ def steps(label, name, options, default, advanced=False, **kwargs):
         label, options, key=key, **kwargs), advanced)
 
 
+def multichoice(label, name, options, default, advanced=False, **kwargs):
+    """A multiselect over options; the URL holds the chosen ones joined by commas."""
+    options = list(options)
+    _state().options[name] = options
+    return _bind(name, list(default), _subset_of(options), lambda v: ",".join(map(str, v)),
+                 lambda key: st.multiselect(label, options, key=key, **kwargs), advanced)
+
+
 def toggle(label, name, default, advanced=False, **kwargs):
     """An on/off switch; the URL holds 1 or 0."""
     return _bind(name, default, _parse_bool, lambda v: "1" if v else "0", lambda key: st.toggle(
@@ -244,6 +252,18 @@ def _one_of(options):
         if raw not in options:
             raise ValueError("not one of " + ", ".join(map(str, options)))
         return raw
+    return parse
+
+
+def _subset_of(options):
+    by_text = {str(option): option for option in options}
+
+    def parse(raw):
+        chosen = [part for part in raw.split(",") if part]
+        unknown = [part for part in chosen if part not in by_text]
+        if unknown:
+            raise ValueError("not among " + ", ".join(by_text))
+        return [by_text[part] for part in dict.fromkeys(chosen)]
     return parse
 
 

@@ -342,8 +342,8 @@ def test_units_and_layer_choosers(at):
     click(at, "lab.epoch")
     at.radio(key=f"{SLUG}.view").set_value("minibatch")
     clean(at.run())
-    assert at.multiselect(key="lab.units").value == [0, 1, 2]
-    at.multiselect(key="lab.units").set_value([4, 15])
+    assert at.multiselect(key=f"{SLUG}.units_shown").value == [0, 1, 2]
+    at.multiselect(key=f"{SLUG}.units_shown").set_value([4, 15])
     clean(at.run())
     set_control(at, "selectbox", "layer", "3")
     fig = charts(at)[VIEW]
@@ -354,7 +354,7 @@ def test_units_and_layer_choosers(at):
     set_control(at, "slider", "units", 4)
     set_control(at, "slider", "layers", 1)
     assert control(at, "selectbox", "layer").value == "1"
-    assert at.multiselect(key="lab.units").value in ([0, 1, 2], [])
+    assert at.multiselect(key=f"{SLUG}.units_shown").value in ([0, 1, 2], [])
     clean(at)
 
 
