@@ -82,17 +82,6 @@ def reset_stepper():
     st.session_state[CURSOR] = 0
 
 
-def columns(spec, per_row=1, **kwargs):
-    """st.columns; in presentation mode rows of `per_row` columns, since big type needs room."""
-    if not ui.presenting():
-        return st.columns(spec, **kwargs)
-    n = spec if isinstance(spec, int) else len(spec)
-    cells = []
-    while len(cells) < n:
-        cells += st.columns(per_row, **kwargs) if per_row > 1 else [st.container()]
-    return cells[:n]
-
-
 ui.start_page(SLUG, "Fitting batch norm into a network", "🧩")
 st.markdown(
     "In a network, batch norm is one more step inside each hidden layer: between computing "
@@ -114,7 +103,7 @@ st.info(
 )
 
 st.subheader("1 · Where batch norm sits")
-c1, c2, c3, c4, c5 = columns([3, 3, 2, 3, 2], per_row=2)
+c1, c2, c3, c4, c5 = ui.columns([3, 3, 2, 3, 2], per_row=2)
 with c1:
     n_layers = ui.slider("Hidden layers", "layers", 1, 3, 2)
 with c2:
@@ -132,7 +121,7 @@ layer_dims = (2, *([units] * n_layers), 2)
 layers = architecture(layer_dims, batch_norm, eliminate_bias)
 ui.chart(viz.network_diagram(layers, activation), key="diagram")
 
-left, right = columns(2, gap="large")
+left, right = ui.columns(2, gap="large")
 with left:
     st.markdown("**Each hidden layer, for a mini-batch of m examples**")
     st.latex(r"z^{[l]} = W^{[l]} a^{[l-1]} \;\big(+\, b^{[l]}\big) \;\to\; "
@@ -152,7 +141,7 @@ with right:
     )
 
 st.subheader("2 · The training loop, one line at a time")
-c1, c2, c3 = columns([2, 1, 1], per_row=2)
+c1, c2, c3 = ui.columns([2, 1, 1], per_row=2)
 with c1:
     optimizer = ui.choice("Optimizer", "opt", ["gd", "momentum", "rmsprop", "adam"], "adam",
                           radio=True)
@@ -169,7 +158,7 @@ st.session_state[f"{CURSOR}:steps"] = steps
 index = min(st.session_state.setdefault(CURSOR, 0), len(steps) - 1)
 step = steps[index]
 
-b1, b2, b3, b4, info = columns([1, 1, 1, 1, 2], per_row=2)
+b1, b2, b3, b4, info = ui.columns([1, 1, 1, 1, 2], per_row=2)
 b1.button("⏮ Start", on_click=move, kwargs={"to": 0}, width="stretch", disabled=index == 0)
 b2.button("◀ Back", on_click=move, kwargs={"delta": -1}, width="stretch", disabled=index == 0)
 b3.button("Next line ▶", on_click=move, kwargs={"delta": 1}, width="stretch", type="primary",
@@ -180,7 +169,7 @@ info.caption(f"Stop {index + 1} of {len(steps)} · mini-batch t = {step.t} of "
              f"{settings.n_batches} · a {len(layer_dims) - 1}-layer network on 64 points of "
              "the moons set")
 
-code, now = columns([3, 2], gap="large")
+code, now = ui.columns([3, 2], gap="large")
 with code:
     lines = lesson.loop_lines(batch_norm, eliminate_bias, optimizer)
     st.code("\n".join(("▶ " if i == step.line else "  ") + text

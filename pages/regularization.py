@@ -35,17 +35,6 @@ def gap_sentence(with_bn, without_bn, n_test):
             "digits). Change the mini-batch size and see how little of it is systematic.")
 
 
-def columns(spec, per_row=1, **kwargs):
-    """st.columns; in presentation mode rows of `per_row` columns, since big type needs room."""
-    if not ui.presenting():
-        return st.columns(spec, **kwargs)
-    n = spec if isinstance(spec, int) else len(spec)
-    cells = []
-    while len(cells) < n:
-        cells += st.columns(per_row, **kwargs) if per_row > 1 else [st.container()]
-    return cells[:n]
-
-
 ui.start_page(SLUG, "Batch norm as a slight regularizer", "🎲")
 st.markdown(
     "Each mini-batch's μ and σ² are estimates from only *m* examples, so an example's "
@@ -70,7 +59,7 @@ st.info(
 )
 
 st.subheader("1 · The noise of mini-batch statistics")
-c1, c2, c3, c4 = columns([3, 3, 2, 2], per_row=2)
+c1, c2, c3, c4 = ui.columns([3, 3, 2, 2], per_row=2)
 with c1:
     batch_size = ui.steps("Mini-batch size m", "m", lesson.BATCH_SIZES, 16)
 with c2:
@@ -81,14 +70,14 @@ with c3:
 with c4:
     unit = ui.slider("Unit of layer 2", "unit", 0, 31, 0, advanced=True)
 study = noise_study(batch_size, keep_prob, unit, example)
-left, right = columns(2)
+left, right = ui.columns(2)
 with left:
     ui.chart(viz.noise_histogram(study.bn_values, study.noise_free, batch_size,
                                  study.dropout_values, keep_prob), key="histogram")
 with right:
     ui.chart(viz.noise_vs_batch_size(study.batch_sizes, study.stds, study.c, batch_size,
                                      study.dropout), key="noise")
-left, right = columns(2, gap="large")
+left, right = ui.columns(2, gap="large")
 with left:
     st.latex(r"z^{(i)}_{\text{norm}} = \frac{z^{(i)} - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}},"
              r"\qquad \operatorname{std}(\mu_B) \approx \frac{\sigma}{\sqrt{m}}")
@@ -105,7 +94,7 @@ st.caption(
 )
 
 st.subheader("2 · The train/test gap on a small training set")
-c1, c2, c3, _ = columns([3, 2, 2, 3], per_row=2)
+c1, c2, c3, _ = ui.columns([3, 2, 2, 3], per_row=2)
 with c1:
     gap_batch = ui.steps("Mini-batch size", "gm", GAP_BATCHES, 16)
 with c2:
@@ -116,7 +105,7 @@ settings = lesson.GapSettings(n_train=n_train, batch_size=gap_batch, steps=steps
 with st.spinner("Training both networks…"):
     with_bn, without_bn = gap_experiment(settings)
 ui.chart(viz.gap_curves(with_bn, without_bn), key="gap")
-cols = columns(4, per_row=2)
+cols = ui.columns(4, per_row=2)
 cols[0].metric("Gap with batch norm", f"{with_bn.gap * 100:.1f} pts",
                help="Final train accuracy minus final test accuracy.")
 cols[1].metric("Gap without", f"{without_bn.gap * 100:.1f} pts")

@@ -327,6 +327,18 @@ def apply_params(params):
 # --- showing figures -------------------------------------------------------------------------
 
 
+def columns(spec, per_row=1, **kwargs):
+    """st.columns; in presentation mode rows of `per_row` columns, since big type needs room."""
+    if not presenting():
+        return st.columns(spec, **kwargs)
+    n = spec if isinstance(spec, int) else len(spec)
+    cells = []
+    while len(cells) < n:
+        cells += st.columns(per_row, **kwargs) if per_row > 1 else [st.container()]
+    return cells[:n]
+
+
+
 def chart(fig, key=None):
     """Show a Plotly figure full width. In presentation mode the type is larger; the figure
     keeps its own theme then, since Streamlit's would put its font sizes back."""

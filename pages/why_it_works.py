@@ -38,17 +38,6 @@ def run_sweeps(sweeps):
     return tables
 
 
-def columns(spec, per_row=1, **kwargs):
-    """st.columns; in presentation mode rows of `per_row` columns, since big type needs room."""
-    if not ui.presenting():
-        return st.columns(spec, **kwargs)
-    n = spec if isinstance(spec, int) else len(spec)
-    cells = []
-    while len(cells) < n:
-        cells += st.columns(per_row, **kwargs) if per_row > 1 else [st.container()]
-    return cells[:n]
-
-
 ui.start_page(SLUG, "Why batch norm works", "📈")
 st.markdown(
     "Two reasons from the lecture, each measured here: batch norm keeps the distribution "
@@ -83,7 +72,7 @@ st.markdown(
     "independently. Below, the 15th, 50th and 85th percentiles of one unit's sigmoid input "
     "over training, in two networks with the same initial weights and mini-batches."
 )
-c1, c2, c3, c4, c5 = columns([2, 2, 2, 2, 2], per_row=2)
+c1, c2, c3, c4, c5 = ui.columns([2, 2, 2, 2, 2], per_row=2)
 with c1:
     layer = ui.slider("Watched hidden layer", "layer", 1, 3, 3)
 with c2:
@@ -104,7 +93,7 @@ for run, name in ((with_bn, "with"), (without_bn, "without")):
         st.warning(f"The network {name} batch norm diverged (its loss blew up), so its curves "
                    "stop there. Lower the learning rate α.", icon="⚠️")
 
-bands, acc = columns([2, 1])
+bands, acc = ui.columns([2, 1])
 with bands:
     ui.chart(viz.percentile_bands(with_bn, without_bn, layer), key="bands")
 with acc:
@@ -129,7 +118,7 @@ st.markdown(
     "independent of the scale of its weights, so a too-small or too-large initialization "
     "is undone at once, and large learning rates cannot blow the activations up."
 )
-c1, c2, _ = columns([2, 2, 4], per_row=2)
+c1, c2, _ = ui.columns([2, 2, 4], per_row=2)
 with c1:
     sweep_opt = ui.choice("Optimizer of the sweeps", "sopt", ["gd", "momentum", "adam"], "gd",
                           advanced=True)
@@ -139,7 +128,7 @@ with c2:
 lr_table, init_table = run_sweeps([
     lesson.lr_sweep(sweep_opt),
     lesson.init_sweep(init_lr, sweep_opt)])
-left, right = columns(2)
+left, right = ui.columns(2)
 with left:
     ui.chart(viz.sweep_figure(lr_table, "learning rate α", "Final loss against the learning "
                               "rate"), key="lr_sweep")

@@ -1,14 +1,14 @@
 """The "fitting batch norm into a network" page through AppTest: the drawing follows the bias
 toggle, the stepper walks the loop, the optimizer changes the update, presets load."""
 
-import base64
-import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -24,17 +24,10 @@ def page_alone():
     return app.run()
 
 
-def decode(value):
-    """A Plotly array from the spec: a list, or Plotly 7's base64 {"dtype", "bdata", "shape"}."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
-    return np.asarray(value, dtype=float)
 
 
 def charts(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return specs(at)
 
 
 def diagram(at):

@@ -1,6 +1,5 @@
 """The "Normalizing inputs" page through AppTest: controls move the figures as they should."""
 
-import base64
 import json
 from pathlib import Path
 
@@ -8,19 +7,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.plotly_spec import decode
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/normalizing_inputs.py"
 SLUG = "normalizing_inputs"
 
 
-def decode(value):
-    """A Plotly array from a figure spec: plain list, or Plotly 7's {"dtype", "bdata", "shape"}."""
-    if isinstance(value, dict) and "bdata" in value:
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        if "shape" in value:
-            arr = arr.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return arr
-    return np.asarray(value, dtype=float)
 
 
 def open_page(**params):

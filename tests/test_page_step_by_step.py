@@ -1,7 +1,6 @@
 """The "Batch norm, step by step" page through AppTest: b cancels, gamma/beta move Z_tilde, the
 identity gives Z back, saturation and the common mistake are reported."""
 
-import base64
 import json
 from pathlib import Path
 
@@ -9,19 +8,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.plotly_spec import decode
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/step_by_step.py"
 SLUG = "step_by_step"
 
 
-def decode(value):
-    """A Plotly array from a figure spec: plain list, or Plotly 7's {"dtype", "bdata", "shape"}."""
-    if isinstance(value, dict) and "bdata" in value:
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        if "shape" in value:
-            arr = arr.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return arr
-    return np.asarray(value, dtype=float)
 
 
 def open_page(**params):

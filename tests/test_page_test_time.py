@@ -1,13 +1,13 @@
 """Page "Mini-batches and test time" through streamlit's AppTest: charts react to the controls,
 presets load, the batch-of-one refusal is a warning, never an exception."""
 
-import base64
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -18,18 +18,13 @@ PAGE_FILE = str(ROOT / PAGE)
 JUMPS, SPREAD, RUNNING, TRAIN_EVAL, ALONE = range(5)  # the order the page draws its charts
 
 
-def decode(values):
-    """A Plotly array from a chart spec: a plain list, or Plotly 7's {"dtype", "bdata"}."""
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
 
 
 def charts(at):
     """The page's figures as dicts, in the order the page draws them."""
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(specs) == 5
-    return specs
+    figures = specs(at)
+    assert len(figures) == 5
+    return figures
 
 
 def trace(fig, name_start):

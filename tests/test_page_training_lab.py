@@ -6,8 +6,6 @@ AppTest never fires run_every: each at.run() runs the page, and its live fragmen
 run while playing is one tick.
 """
 
-import base64
-import json
 import re
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from bn_core import training
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR
+from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -69,16 +68,11 @@ def click(at, key):
 
 
 def charts(at):
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(specs) == 3
-    return specs
+    figures = specs(at)
+    assert len(figures) == 3
+    return figures
 
 
-def decode(values):
-    """A Plotly array from a chart spec: a plain list, or Plotly 7's {"dtype", "bdata"}."""
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
 
 
 def trace_colors(fig):

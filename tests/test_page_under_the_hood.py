@@ -1,13 +1,13 @@
 """Page "Under the hood" through streamlit's AppTest: the staged backward walk-through follows
 its controls, the gradient-check table covers every parameter, presets load, nothing raises."""
 
-import base64
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -17,17 +17,12 @@ PAGE = "pages/under_the_hood.py"
 PAGE_FILE = str(ROOT / PAGE)
 
 
-def decode(values):
-    """A Plotly array from a chart spec: a plain list, or Plotly 7's {"dtype", "bdata"}."""
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
 
 
 def charts(at):
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(specs) == 2  # the dZ paths, then the relative errors
-    return specs
+    figures = specs(at)
+    assert len(figures) == 2  # the dZ paths, then the relative errors
+    return figures
 
 
 def table(at):

@@ -2,8 +2,6 @@
 the watched layer and the optimizer change the figures, the sweeps show divergence without
 batch norm, presets load."""
 
-import base64
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bn_core.lessons.why_it_works import band_drift
+from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -26,15 +25,10 @@ def page_alone():
     return app.run()
 
 
-def decode(value):
-    """A Plotly array from the spec: a list, or Plotly 7's base64 {"dtype", "bdata"}."""
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-    return np.asarray(value, dtype=float)
 
 
 def charts(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return specs(at)
 
 
 def bands(at):

@@ -1,7 +1,6 @@
 """The Training Lab's figures: traces per network in the theme's colours, float32 on the wire,
 a message instead of an empty frame, and the lean subplot grid."""
 
-import base64
 import dataclasses
 import json
 
@@ -14,6 +13,7 @@ from bn_viz import lab as viz
 from bn_viz import lab_data
 from bn_viz.lab_layout import Grid, thin, x_of
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR, RUNNING_COLOR
+from tests.plotly_spec import decode
 
 SETTINGS = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16,
                            seed=1)
@@ -42,11 +42,6 @@ def wire(fig):
     return json.loads(pio.to_json(fig, validate=False))
 
 
-def decode(value):
-    """A trace array from the wire: Plotly 7 sends NumPy arrays as {"dtype", "bdata"}."""
-    if isinstance(value, dict) and "bdata" in value:
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-    return np.asarray(value)
 
 
 def colors(fig):

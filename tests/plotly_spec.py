@@ -1,0 +1,27 @@
+"""Reading Plotly figures back from what a page sent: the AppTest chart specs and their arrays."""
+
+import base64
+import json
+
+import numpy as np
+
+
+def specs(at):
+    """The figures an AppTest run drew, as dicts, in page order."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def decode(value):
+    """A trace array: a plain list, or Plotly 7's base64 {"dtype", "bdata"[, "shape"]}.
+    Numbers come back as float (None as NaN); text stays text."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
+    array = np.asarray(value)
+    if array.dtype.kind in "iubf":
+        return array.astype(float)
+    try:
+        return array.astype(float)
+    except (TypeError, ValueError):
+        return array
