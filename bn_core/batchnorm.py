@@ -62,17 +62,28 @@ def forward(Z, gamma, beta, eps=DEFAULT_EPS):
 
 def forward_unchecked(Z, gamma, beta, eps):
     """`forward` without input validation, for the network's inner loop."""
-    # add.reduce(...) / m is what np.mean computes, without its Python-level overhead.
     m = Z.shape[1]
-    mu = np.add.reduce(Z, axis=1, keepdims=True) / m
+    mu = _row_sums(Z) / m
     Z_centered = Z - mu
-    var = np.add.reduce(Z_centered * Z_centered, axis=1, keepdims=True) / m
+    var = _row_sums(Z_centered * Z_centered) / m
     std = np.sqrt(var + eps)
     inv_std = 1.0 / std
     Z_norm = Z_centered * inv_std
     Z_tilde = Z_norm * gamma
     Z_tilde += beta
     return Z_tilde, BatchNormCache(Z, mu, var, eps, Z_centered, std, inv_std, Z_norm, gamma)
+
+
+GEMV_MIN_SIZE = 4096  # measured: below this, the plain reduction is the faster one
+
+
+def _row_sums(A):
+    """sum_i A(i) over the mini-batch, as an (n, 1) column. On larger arrays a matrix-vector
+    product with a column of ones: the same sums, added in another order (equal up to
+    rounding), in less than half the time of np.sum(A, axis=1)."""
+    if A.size < GEMV_MIN_SIZE:
+        return np.add.reduce(A, axis=1, keepdims=True)
+    return (A @ np.ones(A.shape[1])).reshape(-1, 1)
 
 
 def forward_eval(Z, gamma, beta, running_mu, running_var, eps=DEFAULT_EPS):
@@ -110,9 +121,9 @@ def backward_unchecked(dZ_tilde, cache):
     dZ_tilde: (n, m). Returns dZ (n, m), dgamma (n, 1), dbeta (n, 1).
     """
     m = dZ_tilde.shape[1]
-    dbeta = np.add.reduce(dZ_tilde, axis=1, keepdims=True)
+    dbeta = _row_sums(dZ_tilde)
     scratch = dZ_tilde * cache.Z_norm
-    dgamma = np.add.reduce(scratch, axis=1, keepdims=True)
+    dgamma = _row_sums(scratch)
     # In place, in the formula's order of operations (same numbers, fewer temporaries).
     dZ = dZ_tilde * m
     dZ -= dbeta

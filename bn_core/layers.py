@@ -55,16 +55,17 @@ def activation_forward(Z, name):
     raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
 
 
-def activation_backward(dA, A, name):
+def activation_backward(dA, A, name, out=None):
     """dZ = dA * g'(Z), with g' written through A = g(Z) so Z need not be kept.
 
         relu' = 1 where A > 0 else 0 (0 at Z = 0)   tanh' = 1 - A^2
         sigmoid' = A (1 - A)                          linear' = 1
 
-    dA, A: (n, m). Returns dZ (n, m).
+    dA, A: (n, m); out: where to write dZ for relu (dA itself, when the caller owns it).
+    Returns dZ (n, m).
     """
     if name == "relu":
-        return dA * (A > 0)
+        return np.multiply(dA, A > 0, out=out)
     if name == "tanh":
         return dA * (1.0 - A * A)
     if name == "sigmoid":

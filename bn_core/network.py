@@ -269,7 +269,8 @@ class MLP:
                                   dW=grads[f"W{L}"], db=grads[f"b{L}"])
         for l in range(L - 1, 0, -1):
             cache = caches[l - 1]
-            dZ = activation_backward(dA, cache.A, self.config.activation)
+            # dA is this backward's own temporary: the derivative may overwrite it.
+            dZ = activation_backward(dA, cache.A, self.config.activation, out=dA)
             if cache.bn is not None:
                 dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm.backward_unchecked(
                     dZ, cache.bn)

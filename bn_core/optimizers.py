@@ -21,7 +21,7 @@ from bn_core.checks import check_choice, check_fraction, check_positive
 from bn_core.params import FlatDict
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
-CHUNK = 1 << 15  # floats per chunk of the flat update: 256 KB, several arrays fit in L2
+CHUNK = 1 << 16  # floats per chunk of the flat update: 512 KB; its few arrays stay in L2
 DEFAULTS = {"beta": 0.9, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 USES = {"gd": (), "momentum": ("beta",), "rmsprop": ("beta2", "eps"),
         "adam": ("beta1", "beta2", "eps")}

@@ -153,11 +153,12 @@ class Trainer:
         with np.errstate(all="ignore"):
             loss, grads = net.loss_and_grads_unchecked(X, y)  # the Split was checked
             run.last_loss = loss
-            if not np.isfinite(grads.flat.sum()):  # blown up already: nothing to step with
+            before = net.params.flat.copy() if run.recorder else None
+            try:
+                opt.step(net.params, grads)
+            except ValueError:  # the optimizer refuses NaN or inf gradients: blown up already
                 run.stopped = _divergence_reason(loss, net, opt, self.step_count, grads)
                 return
-            before = net.params.flat.copy() if run.recorder else None
-            opt.step(net.params, grads)
         run.stopped = _divergence_reason(loss, net, opt, self.step_count)
         if run.recorder and not run.stopped:
             with np.errstate(all="ignore"):
