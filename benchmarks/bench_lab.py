@@ -37,7 +37,7 @@ PAGE_VIEW = "distributions"  # the lower panel the page shows by default
 
 def figures(trainer, views):
     recorders = [run.recorder for run in trainer.runs]
-    out = [viz.loss_figure(recorders), lab_data.data_figure(trainer)]
+    out = [viz.loss_figure(recorders), lab_data.data_figure(lab.data_panel(trainer))]
     return out + [viz.view_figure(view, recorders, 1, (0, 1, 2)) for view in views]
 
 

@@ -122,6 +122,33 @@ def predict(net, X):
     return np.where(np.isfinite(probs).all(axis=0), label, -1)
 
 
+@dataclass(frozen=True)
+class DataPanel:
+    """What the lab's data panel shows, each network main first: for 2-D inputs, maps of
+    (batch_norm, DecisionMap or None) and the split for the points; for images, the first test
+    examples X (n_x, n) with labels y (n,) and predictions of (batch_norm, preds (n,))."""
+
+    split: object
+    maps: tuple = ()
+    X: np.ndarray | None = None
+    y: np.ndarray | None = None
+    predictions: tuple = ()
+
+
+def data_panel(trainer, res=80, n_digits=24):
+    """The trainer's DataPanel: decision maps on a res x res grid over the data's bounds, or,
+    beyond 2 inputs, eval-mode predictions for the first n_digits test examples."""
+    split = trainer.split
+    nets = [run.net for run in trainer.runs]
+    if split.X_train.shape[0] == 2:
+        bounds = grid_bounds(np.hstack([split.X_train, split.X_test]))
+        return DataPanel(split, maps=tuple((bool(net.bn_layers), decision_map(net, bounds, res))
+                                           for net in nets))
+    X, y = split.X_test[:, :n_digits], split.y_test[:n_digits]
+    return DataPanel(split, X=X, y=y,
+                     predictions=tuple((bool(net.bn_layers), predict(net, X)) for net in nets))
+
+
 def raw_test_inputs(dataset, n, noise, test_fraction, seed):
     """The test set of `bn_core.training.make_split` with the same arguments, before input
     normalization: for showing digits as the 8x8 images they are. Returns X_test (n_x, m_test)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from bn_core import lab
 from bn_viz.lab_layout import Grid, axis_names, figure, heatmap, scatter, shade
 from bn_viz.theme import empty_figure, f32, net_color, net_label
 
@@ -158,18 +157,13 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
                   height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})
 
 
-def data_figure(trainer, digit_images=None, res=80, n_digits=24, height=360):
-    """The data panel for a trainer: decision regions over 2-D inputs, or for digits the first
-    `n_digits` test images (digit_images: their raw pixels (64, m_test), as from
-    bn_core.lab.raw_test_inputs) with each network's predictions."""
-    split = trainer.split
-    nets = [run.net for run in trainer.runs]
-    if split.X_train.shape[0] == 2:
-        bounds = lab.grid_bounds(np.hstack([split.X_train, split.X_test]))
-        maps = [(bool(net.bn_layers), lab.decision_map(net, bounds, res)) for net in nets]
-        return boundary_figure(maps, split, height=height)
-    X, y = split.X_test[:, :n_digits], split.y_test[:n_digits]
-    images = (digit_images[:, :n_digits] if digit_images is not None
-              else (X - X.min()) / max(np.ptp(X), 1e-12)).T
-    preds = [(bool(net.bn_layers), lab.predict(net, X)) for net in nets]
-    return digits_figure(images, y, preds, height=height)
+def data_figure(panel, digit_images=None, height=360):
+    """The data panel: decision regions over 2-D inputs, or test digits with each network's
+    predictions. panel: a bn_core.lab.DataPanel; digit_images: the panel's test images as raw
+    pixels (64, m_test), from bn_core.lab.raw_test_inputs (else the inputs, rescaled)."""
+    if panel.maps:
+        return boundary_figure(list(panel.maps), panel.split, height=height)
+    n = panel.X.shape[1]
+    images = (digit_images[:, :n] if digit_images is not None
+              else (panel.X - panel.X.min()) / max(np.ptp(panel.X), 1e-12)).T
+    return digits_figure(images, panel.y, list(panel.predictions), height=height)

@@ -314,7 +314,7 @@ def _live_panel(steps_per_update, images):
     with left:
         ui.chart(viz.loss_figure(recorders))
     with right:
-        ui.chart(lab_data.data_figure(trainer, images))
+        ui.chart(lab_data.data_figure(lab.data_panel(trainer), images))
 
     view = ui.choice("Show", "view", list(viz.VIEWS), "distributions", radio=True,
                      format_func=viz.VIEWS.get, label_visibility="collapsed")

@@ -94,7 +94,7 @@ def test_an_untrained_lab_shows_messages_not_empty_frames():
     assert is_message(viz.loss_figure(recs))
     for view in viz.VIEWS:
         assert is_message(viz.view_figure(view, recs)), view
-    assert lab_data.data_figure(fresh).data  # the untrained network's regions still show
+    assert lab_data.data_figure(lab.data_panel(fresh)).data  # the untrained network's regions still show
 
 
 # --- 1. loss ---------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_view_figure_dispatches_and_refuses_unknown_views(recorders):
 
 
 def test_boundary_figure_shows_regions_and_points_for_both_networks(trainer):
-    fig = lab_data.data_figure(trainer)
+    fig = lab_data.data_figure(lab.data_panel(trainer))
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(heatmaps) == 2
     assert heatmaps[0].z.dtype == np.uint8 and heatmaps[0].z.shape == (80, 80)
@@ -236,7 +236,7 @@ def test_data_figure_for_digits_uses_the_raw_images():
     settings = dataclasses.replace(SETTINGS, dataset="digits", n=300, units=16)
     trainer = _trainer(settings, steps=20)
     images = lab.raw_test_inputs("digits", 300, 0.0, settings.test_fraction, settings.seed)
-    fig = lab_data.data_figure(trainer, images, n_digits=16)
+    fig = lab_data.data_figure(lab.data_panel(trainer, n_digits=16), images)
     tile = fig.data[0].z
     assert np.nanmin(tile) >= 0 and np.nanmax(tile) <= 1
     assert sum("right" in (a.text or "") for a in fig.layout.annotations) == 2
@@ -257,7 +257,7 @@ def test_mosaic_places_each_image_in_its_tile():
 def test_one_update_stays_under_300_kb():
     trainer = _trainer(lab.LabSettings(), steps=3000)  # the page's defaults
     recs = [run.recorder for run in trainer.runs]
-    figs = [viz.loss_figure(recs), lab_data.data_figure(trainer)]
+    figs = [viz.loss_figure(recs), lab_data.data_figure(lab.data_panel(trainer))]
     figs += [viz.view_figure(view, recs) for view in viz.VIEWS]
     total = sum(len(pio.to_json(fig, validate=False)) for fig in figs)
     assert total < 300_000
