@@ -6,6 +6,7 @@ from pages import ui
 import streamlit as st
 
 from bn_core.lessons import in_a_network as lesson
+from bn_core.optimizers import OPTIMIZERS
 from bn_viz import in_a_network as viz
 
 SLUG = "in_a_network"
@@ -143,7 +144,7 @@ with right:
 st.subheader("2 · The training loop, one line at a time")
 c1, c2, c3 = ui.columns([2, 1, 1], per_row=2)
 with c1:
-    optimizer = ui.choice("Optimizer", "opt", ["gd", "momentum", "rmsprop", "adam"], "adam",
+    optimizer = ui.choice("Optimizer", "opt", OPTIMIZERS, "adam",
                           radio=True)
 with c2:
     batch_size = ui.slider("Mini-batch size m", "m", 2, 8, 6)

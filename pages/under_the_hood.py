@@ -5,6 +5,7 @@ from pages import ui
 
 import streamlit as st
 
+from bn_core.layers import ACTIVATIONS
 from bn_core.lessons import under_the_hood as uh
 from bn_viz import under_the_hood as viz
 
@@ -119,7 +120,7 @@ with left:
     st.latex(r"d\theta_{\text{num}} = \frac{J(\theta + h) - J(\theta - h)}{2h}")
     st.latex(r"\text{relative error} = \frac{\lVert d\theta_{\text{num}} - d\theta\rVert}"
              r"{\lVert d\theta_{\text{num}}\rVert + \lVert d\theta\rVert}")
-    activation = ui.choice("Activation", "act", ["relu", "tanh", "sigmoid", "linear"], "relu")
+    activation = ui.choice("Activation", "act", ACTIVATIONS, "relu")
     batch_norm = ui.toggle("Batch norm on the hidden layers", "bn", True)
     eliminate_bias = ui.toggle("Eliminate b on batch-norm layers", "elim", True,
                                help="Only batch-norm layers drop b; the output layer keeps it.")

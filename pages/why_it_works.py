@@ -6,6 +6,7 @@ from pages import ui
 import streamlit as st
 
 from bn_core.lessons import why_it_works as lesson
+from bn_core.optimizers import OPTIMIZERS
 from bn_viz import why_it_works as viz
 
 SLUG = "why_it_works"
@@ -78,7 +79,7 @@ with c1:
 with c2:
     steps = ui.steps("Training steps", "steps", [200, 300, 500, 800, 1200], 300)
 with c3:
-    optimizer = ui.choice("Optimizer", "opt", ["gd", "momentum", "rmsprop", "adam"], "gd")
+    optimizer = ui.choice("Optimizer", "opt", OPTIMIZERS, "gd")
 with c4:
     lr = ui.steps("Learning rate α", "lr", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], 1.0)
 with c5:

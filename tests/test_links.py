@@ -14,6 +14,8 @@ from pages.catalog import HOME, LESSONS
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_clean, run_page
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60
 WIDGET_KINDS = ("slider", "toggle", "selectbox", "radio", "number_input", "select_slider",
@@ -23,10 +25,7 @@ PAGES = [p for p in LESSONS]
 
 def open_page(page, query=None):
     """A fresh session of `page` opened at ?query (a dict), run once."""
-    at = AppTest.from_file(str(ROOT / page.file), default_timeout=TIMEOUT)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    return at.run()
+    return run_page(page.file, query, TIMEOUT)
 
 
 def bound_controls(at, slug):
@@ -62,8 +61,6 @@ def other_value(widget, options):
     return None
 
 
-def assert_clean(at):
-    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.mark.parametrize("lesson", PAGES, ids=[p.url_path for p in PAGES])

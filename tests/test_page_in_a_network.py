@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,12 +17,8 @@ PAGE = "pages/in_a_network.py"
 
 
 def page_alone():
-    """The page script run on its own. Preset buttons are clicked here: through app.py,
-    AppTest resets Streamlit's PagesManager.uses_pages_directory on every run, so
-    ui.start_page's one-time reroute (see _route_through_app) reruns every run and drops a
-    plain st.button's click."""
-    app = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
-    return app.run()
+    """The page script run on its own (its presets are clicked here)."""
+    return run_page(PAGE, timeout=120)
 
 
 
@@ -56,8 +53,6 @@ def button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
-def no_exception(at):
-    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.fixture
@@ -65,7 +60,7 @@ def at():
     app = AppTest.from_file(APP, default_timeout=60)
     app.run()
     app.switch_page(PAGE).run()
-    no_exception(app)
+    assert_clean(app)
     return app
 
 
@@ -82,7 +77,7 @@ def test_keeping_b_redraws_and_adds_one_number_per_hidden_unit(at):
     texts = [a["text"] for a in diagram(at)["layout"]["annotations"]]
     assert not any("+ b[1]" in t for t in texts)
     at.toggle(key="in_a_network.nobias").set_value(False).run()
-    no_exception(at)
+    assert_clean(at)
     assert diagram_total(at) == before + 3 + 3
     texts = [a["text"] for a in diagram(at)["layout"]["annotations"]]
     assert any("+ b[1]" in t for t in texts) and any("+ b[2]" in t for t in texts)
@@ -105,7 +100,7 @@ def test_stepping_moves_the_marker_and_the_numbers(at):
     button(at, "Next mini-batch ⏭").click().run()
     assert marked_line(at) == 1
     assert any("mini-batch t = 2 of 3" in c.value for c in at.caption)
-    no_exception(at)
+    assert_clean(at)
 
 
 def go_to_update(at):
@@ -123,7 +118,7 @@ def test_the_optimizer_changes_the_update(at):
     steps = {}
     for name in ("momentum", "rmsprop", "adam"):
         at.radio(key="in_a_network.opt").set_value(name).run()
-        no_exception(at)
+        assert_clean(at)
         assert marked_line(at) == 10  # the stepper stays on the update line
         steps[name] = step_matrices(at)["step taken"]
         assert name in at.code[0].value
@@ -138,7 +133,7 @@ def test_presets_load():
     button(at, "Next line ▶").click().run()
     assert marked_line(at) == 3
     button(at, "Without batch norm").click().run()
-    no_exception(at)
+    assert_clean(at)
     assert at.toggle(key="in_a_network.bn").value is False
     assert at.query_params["bn"] in ("0", ["0"])
     texts = " ".join(a["text"] for a in diagram(at)["layout"]["annotations"])
@@ -149,4 +144,4 @@ def test_presets_load():
     assert at.radio(key="in_a_network.opt").value == "gd"
     assert at.toggle(key="in_a_network.bn").value is True
     assert marked_line(at) == 1
-    no_exception(at)
+    assert_clean(at)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,12 +16,8 @@ PAGE = "pages/regularization.py"
 
 
 def page_alone():
-    """The page script run on its own. Preset buttons are clicked here: through app.py,
-    AppTest resets Streamlit's PagesManager.uses_pages_directory on every run, so
-    ui.start_page's one-time reroute (see _route_through_app) reruns every run and drops a
-    plain st.button's click."""
-    app = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
-    return app.run()
+    """The page script run on its own (its presets are clicked here)."""
+    return run_page(PAGE, timeout=120)
 
 
 
@@ -45,8 +42,6 @@ def dropout_lines(at):
             if t["name"].startswith("dropout")}
 
 
-def no_exception(at):
-    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +49,7 @@ def at():
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     app.switch_page(PAGE).run()
-    no_exception(app)
+    assert_clean(app)
     return app
 
 
@@ -72,7 +67,7 @@ def test_a_bigger_batch_narrows_the_histogram(at):
     at.select_slider(key="regularization.m").set_value(4).run()
     small = histograms(at)["batch norm"].std()
     at.select_slider(key="regularization.m").set_value(128).run()
-    no_exception(at)
+    assert_clean(at)
     large = histograms(at)["batch norm"].std()
     assert large < small / 3
     ringed = next(t for t in charts(at)[1]["data"] if t["name"] == "m = 128")
@@ -83,7 +78,7 @@ def test_dropout_noise_follows_p(at):
     at.select_slider(key="regularization.p").set_value(0.5).run()
     spread_half = histograms(at)["dropout"].std()
     at.select_slider(key="regularization.p").set_value(0.95).run()
-    no_exception(at)
+    assert_clean(at)
     assert histograms(at)["dropout"].std() < spread_half / 2
     lines = dropout_lines(at)
     assert lines["dropout p = 0.5"] > lines["dropout p = 0.8"] > lines["dropout p = 0.95"]
@@ -97,19 +92,19 @@ def test_the_gap_experiment_draws_both_networks(at):
                      "without batch norm, train", "without batch norm, test"}
     before = [m.value for m in at.metric]
     at.select_slider(key="regularization.gm").set_value(150).run()
-    no_exception(at)
+    assert_clean(at)
     assert [m.value for m in at.metric] != before
     assert any("test set's own noise" in md.value for md in at.markdown)
 
 
 def test_presets_load():
     at = page_alone()
-    no_exception(at)
+    assert_clean(at)
     at.button(key="preset.regularization.Tiny mini-batches").click().run()
-    no_exception(at)
+    assert_clean(at)
     assert at.select_slider(key="regularization.m").value == 4
     assert at.select_slider(key="regularization.gm").value == 4
     at.button(key="preset.regularization.Strong dropout").click().run()
     assert at.select_slider(key="regularization.p").value == 0.5
     assert at.select_slider(key="regularization.m").value == 16
-    no_exception(at)
+    assert_clean(at)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_clean
 from tests.plotly_spec import decode
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -28,8 +29,6 @@ def open_page(**params):
     return at
 
 
-def assert_clean(at):
-    assert len(at.exception) == 0, [e.value for e in at.exception]
 
 
 def stage(at, name):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,7 +15,6 @@ APP = str(ROOT / "app.py")
 PAGE = "pages/test_time.py"
 # Most tests run the page script on its own: clicks and reruns then reach the page directly.
 # (Through app.py, pages.ui reruns the first run of every AppTest run to route deep links.)
-PAGE_FILE = str(ROOT / PAGE)
 JUMPS, SPREAD, RUNNING, TRAIN_EVAL, ALONE = range(5)  # the order the page draws its charts
 
 
@@ -39,10 +39,7 @@ def running_line(fig):
 
 
 def open_page(query=None):
-    app = AppTest.from_file(PAGE_FILE, default_timeout=60)
-    for name, value in (query or {}).items():
-        app.query_params[name] = value
-    return app.run()
+    return run_page(PAGE, query)
 
 
 @pytest.fixture
@@ -58,8 +55,6 @@ def test_page_opens_through_the_router():
     assert len(app.get("plotly_chart")) == 5
 
 
-def assert_clean(at):
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def test_page_opens_showing_every_experiment(at):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,7 +15,6 @@ APP = str(ROOT / "app.py")
 PAGE = "pages/under_the_hood.py"
 # Most tests run the page script on its own: clicks and reruns then reach the page directly.
 # (Through app.py, pages.ui reruns the first run of every AppTest run to route deep links.)
-PAGE_FILE = str(ROOT / PAGE)
 
 
 
@@ -46,10 +46,7 @@ def latex_of(at, name):
 
 
 def open_page(query=None):
-    app = AppTest.from_file(PAGE_FILE, default_timeout=60)
-    for name, value in (query or {}).items():
-        app.query_params[name] = value
-    return app.run()
+    return run_page(PAGE, query)
 
 
 @pytest.fixture
@@ -65,8 +62,6 @@ def test_page_opens_through_the_router():
     assert len(app.get("plotly_chart")) == 2
 
 
-def assert_clean(at):
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def test_page_opens_with_every_stage_and_a_passing_check(at):

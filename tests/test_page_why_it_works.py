@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bn_core.lessons.why_it_works import band_drift
+from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,12 +18,8 @@ PAGE = "pages/why_it_works.py"
 
 
 def page_alone():
-    """The page script run on its own. Preset buttons are clicked here: through app.py,
-    AppTest resets Streamlit's PagesManager.uses_pages_directory on every run, so
-    ui.start_page's one-time reroute (see _route_through_app) reruns every run and drops a
-    plain st.button's click."""
-    app = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
-    return app.run()
+    """The page script run on its own (its presets are clicked here)."""
+    return run_page(PAGE, timeout=120)
 
 
 
@@ -47,8 +44,6 @@ def sweep(at, index):
     return {t["name"]: (decode(t["x"]), decode(t["y"])) for t in charts(at)[index]["data"]}
 
 
-def no_exception(at):
-    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +51,7 @@ def at():
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     app.switch_page(PAGE).run()
-    no_exception(app)
+    assert_clean(app)
     return app
 
 
@@ -97,7 +92,7 @@ def test_the_sweeps_show_where_each_network_trains(at):
 def test_the_watched_layer_changes_the_bands(at):
     before = bands(at)["x"]
     at.slider(key="why_it_works.layer").set_value(1).run()
-    no_exception(at)
+    assert_clean(at)
     after = bands(at)
     assert not np.allclose(after["x"], before)
     assert "layer-1" in charts(at)[0]["layout"]["yaxis"]["title"]["text"]
@@ -109,7 +104,7 @@ def test_presets_load():
     before = bands(at)["x"]
     at.slider(key="why_it_works.layer").set_value(2).run()
     at.button(key="preset.why_it_works.Adam").click().run()
-    no_exception(at)
+    assert_clean(at)
     assert at.selectbox(key="why_it_works.opt").value == "adam"
     assert at.select_slider(key="why_it_works.lr").value == 0.01
     assert at.slider(key="why_it_works.layer").value == 3  # the preset resets the rest
@@ -123,7 +118,7 @@ def test_divergence_is_a_warning_not_an_exception():
     app.query_params["opt"] = "rmsprop"
     app.query_params["lr"] = "3"
     app.run()
-    no_exception(app)
+    assert_clean(app)
     assert len(app.warning) == 2 and "diverged" in app.warning[0].value
     titles = [a["text"] for a in charts(app)[0]["layout"]["annotations"]]
     assert all("diverged" in t for t in titles)
