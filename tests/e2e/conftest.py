@@ -5,7 +5,8 @@ Chromium or Playwright they are skipped, except under CI (env CI set), where the
 
 Fixtures: `app_url` (session: base URL of a fresh `streamlit run app.py` on a free loopback
 port); pytest-playwright's `page`, `context` and `browser`, configured here to launch
-/usr/bin/chromium (never `playwright install`). Helpers: tests/e2e/helpers.py.
+/usr/bin/chromium (never `playwright install`), with a script-run counter in every page (see
+`wait_for_app` in tests/e2e/helpers.py, and wait for what you assert on).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.helpers import RUN_COUNTER_JS
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parents[1]
@@ -94,6 +97,14 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": VIEWPORT}
+
+
+@pytest.fixture
+def context(context):
+    """pytest-playwright's browser context, with the script-run counter that wait_for_app reads
+    installed in every document before the app's own code."""
+    context.add_init_script(RUN_COUNTER_JS)
+    return context
 
 
 def _free_port() -> int:

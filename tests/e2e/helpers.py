@@ -1,10 +1,25 @@
-"""Helpers for the end-to-end tests: wait for Streamlit, check for exceptions, take screenshots.
+"""Helpers for the end-to-end tests: wait for Streamlit's script runs, check for exceptions,
+take screenshots.
 
-Use them as `from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app`.
+    page.goto(f"{app_url}/training_lab")
+    wait_for_app(page)                  # this document's first run has drawn the page
+    with rerun(page):                   # an interaction, then the run it caused has finished
+        page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.get_by_text("Step 1")).to_be_visible()   # and still: wait for what you assert
+
+"The app is idle" is never proof that a page has drawn what a test reads. Streamlit is idle
+before its first run has put anything on the page, between a click and the rerun it causes, and
+between two runs. So `wait_for_app` only reports idle after it has seen a script run START (a
+run counter that the `page` fixture installs before any of the app's code loads) and then
+finish; and after a navigation it also waits for the page's title. Even so, a test waits for
+the very element, text or state it asserts on (`expect(...)` or `page.wait_for_function`),
+and where it compares two states it waits for each state's own evidence before measuring.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,33 +29,85 @@ if TYPE_CHECKING:  # playwright is imported lazily so that a missing install onl
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
-# True once the app is connected and its script has been idle for `quiet_ms` in a row.
-# Streamlit 1.67 mirrors its state onto the root element:
+# Counts the script runs this document has seen start. Streamlit 1.67 mirrors its state onto
+# the root element:
 #   <div data-testid="stApp" data-test-connection-state="CONNECTED"
 #        data-test-script-state="initial | running | notRunning | rerunRequested | ...">
-# "initial" means the first run has not even started. Requiring a quiet spell rather than a
-# single idle sample covers the gap between a click and the rerun it triggers.
-_IDLE_JS = """([quietMs]) => {
+# A MutationObserver records every value the attribute takes (each record's oldValue, then the
+# current one), so a run is counted even when it starts and ends between two callbacks.
+# Installed with `context.add_init_script`, it runs before the app's own scripts in every
+# document; `window.__bnlabRuns` starts at 0 on each navigation.
+RUN_COUNTER_JS = """(() => {
+    if (window.__bnlabRuns !== undefined) return;
+    window.__bnlabRuns = 0;
+    let last = null;
+    const STATE = "data-test-script-state";
+    const seen = (value) => {
+        if (value === "running" && last !== "running") window.__bnlabRuns += 1;
+        if (value !== null && value !== undefined) last = value;
+    };
+    const current = () => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return app ? app.getAttribute(STATE) : null;
+    };
+    new MutationObserver((records) => {
+        for (const r of records) if (r.type === "attributes") seen(r.oldValue);
+        seen(current());
+    }).observe(document, {subtree: true, childList: true, attributes: true,
+                          attributeOldValue: true, attributeFilter: [STATE]});
+})()"""
+
+# True once `after` runs have been counted and a later run has finished, the app is connected,
+# idle for `quietMs` in a row, and (when asked) shows its title. The quiet spell covers a run
+# that asks for another (st.rerun) before the page settles.
+_SETTLED_JS = """([after, quietMs, needTitle]) => {
     const app = document.querySelector('[data-testid="stApp"]');
-    const idle = app !== null
+    const settled = app !== null
+        && window.__bnlabRuns > after
         && app.dataset.testConnectionState === "CONNECTED"
-        && ["notRunning", "compilationError"].includes(app.dataset.testScriptState);
+        && ["notRunning", "compilationError"].includes(app.dataset.testScriptState)
+        && (!needTitle || document.querySelector('[data-testid="stMain"] h1') !== null);
     const now = performance.now();
-    if (!idle) { window.__bnlabIdleSince = undefined; return false; }
-    if (window.__bnlabIdleSince === undefined) window.__bnlabIdleSince = now;
-    return now - window.__bnlabIdleSince >= quietMs;
+    if (!settled) { window.__bnlabSettledSince = undefined; return false; }
+    if (window.__bnlabSettledSince === undefined) window.__bnlabSettledSince = now;
+    return now - window.__bnlabSettledSince >= quietMs;
 }"""
 
 
-def wait_for_app(page: Page, timeout_ms: float = 30_000, quiet_ms: float = 300) -> None:
-    """Wait until Streamlit is connected and has finished running the script.
+def script_runs(page: Page) -> int:
+    """How many script runs this document has seen start (0 before the first)."""
+    runs = page.evaluate("() => window.__bnlabRuns")
+    if runs is None:
+        raise RuntimeError("no run counter on this page: use the e2e `page` fixture, or call "
+                           "context.add_init_script(RUN_COUNTER_JS) before page.goto")
+    return runs
 
-    Call it after `page.goto(...)` and after each interaction that triggers a rerun. A page
-    whose fragment reruns on a timer (`run_every`, while playing) may never look idle:
-    pause it first, or wait for the element you expect with `expect(...)` instead.
+
+def wait_for_app(page: Page, *, after: int = 0, title: bool | None = None,
+                 timeout_ms: float = 30_000, quiet_ms: float = 300) -> None:
+    """Wait until a script run that started after the first `after` runs has finished.
+
+    Right after `page.goto(...)`, call it as is: it waits for this document's first run to
+    finish and for the page's title (h1). After an interaction, prefer `with rerun(page): ...`,
+    which reads `after` before the interaction for you. It never returns just because the app
+    looks idle: it must have seen the run start. A page whose fragment reruns on a timer
+    (`run_every`, while playing) may never settle: wait for the element you expect instead.
+    This is not proof that the element a test reads is drawn (a run can end in st.rerun, a
+    chart draws after its run): wait for that element itself too.
     """
-    page.evaluate("() => { window.__bnlabIdleSince = undefined; }")
-    page.wait_for_function(_IDLE_JS, arg=[quiet_ms], timeout=timeout_ms, polling=50)
+    need_title = after == 0 if title is None else title
+    page.evaluate("() => { window.__bnlabSettledSince = undefined; }")
+    page.wait_for_function(_SETTLED_JS, arg=[after, quiet_ms, need_title],
+                           timeout=timeout_ms, polling=50)
+
+
+@contextmanager
+def rerun(page: Page, **wait_args) -> Iterator[None]:
+    """`with rerun(page): <click, key press...>` waits, after the block, for a script run that
+    started after the block began to finish (keywords go to wait_for_app)."""
+    before = script_runs(page)
+    yield
+    wait_for_app(page, after=before, **wait_args)
 
 
 def assert_no_exception(page: Page) -> None:

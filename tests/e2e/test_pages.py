@@ -4,6 +4,7 @@ chart on it is drawn with data. Screenshots go to artifacts/screenshots/page-<na
 from pages.catalog import HOME, LESSONS
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app
 
@@ -35,19 +36,31 @@ def test_page_opens_with_every_chart_drawn(page, app_url, info):
     screenshot(page, f"page-{info.url_path or 'home'}")
 
 
+_SLIDERS = '[data-testid="stSlider"], [data-testid="stSelectSlider"]'
+_TEXT_SIZE_JS = """() => parseFloat(getComputedStyle(document.querySelector(
+    '[data-testid=stMain] [data-testid=stMarkdownContainer] p')).fontSize)"""
+
+
 def test_presentation_mode_hides_advanced_controls_and_enlarges_text(page, app_url):
     lab = next(p for p in LESSONS if p.url_path == "step_by_step")
-    sizes = {}
-    for present in ("0", "1"):
-        page.goto(f"{app_url}/{lab.url_path}?present={present}")
-        wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
-        assert_no_exception(page)
-        sizes[present] = (
-            page.locator('[data-testid="stSlider"], [data-testid="stSelectSlider"]').count(),
-            page.evaluate("() => parseFloat(getComputedStyle("
-                          "document.querySelector('[data-testid=stMain] [data-testid=stMarkdownContainer] p'))"
-                          ".fontSize)"),
-        )
+    sliders = page.locator(_SLIDERS)
+    advanced = sliders.filter(has_text="Mini-batch size m")  # marked advanced on this page
+    always = sliders.filter(has_text="γ (scale)")
+
+    page.goto(f"{app_url}/{lab.url_path}?present=0")
+    wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
+    expect(advanced).to_be_visible()  # this state's own evidence: every control is drawn
+    expect(always).to_be_visible()
+    normal = sliders.count(), page.evaluate(_TEXT_SIZE_JS)
+    assert_no_exception(page)
+
+    page.goto(f"{app_url}/{lab.url_path}?present=1")
+    wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
+    expect(always).to_be_visible()  # the page is drawn ...
+    page.wait_for_function(f"() => ({_TEXT_SIZE_JS})() > {normal[1]}")  # ... in projector type
+    expect(advanced).to_have_count(0)
+    presenting = sliders.count(), page.evaluate(_TEXT_SIZE_JS)
+    assert_no_exception(page)
     screenshot(page, "present-step_by_step")
-    assert sizes["1"][0] < sizes["0"][0], sizes  # advanced controls hidden
-    assert sizes["1"][1] > sizes["0"][1], sizes  # larger text for the projector
+    assert presenting[0] < normal[0], (normal, presenting)  # advanced controls hidden
+    assert presenting[1] > normal[1], (normal, presenting)  # larger text for the projector

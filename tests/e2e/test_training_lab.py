@@ -9,7 +9,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app
+from tests.e2e.helpers import assert_no_exception, rerun, screenshot, wait_for_app
 
 # A fingerprint of the loss chart (the first Plotly chart of the page): each trace's y, read
 # from the live plot's `data`, where Plotly 7's float32 arrays arrive as {dtype, bdata}
@@ -45,12 +45,11 @@ def learning_rate_slider(page):
 
 
 def open_lab(page, app_url):
-    page.goto(app_url)
-    wait_for_app(page)
     page.goto(f"{app_url}/training_lab")
     wait_for_app(page)
     expect(page.locator("h1").first).to_contain_text("Training Lab")
     expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
+    expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
 
 
 def test_play_pause_batch_norm_and_learning_rate(page, app_url):
@@ -87,9 +86,9 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 900})
 
     # Pause: it stops changing
-    page.get_by_role("button", name="⏸ Pause").click()
+    with rerun(page):
+        page.get_by_role("button", name="⏸ Pause").click()
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=10_000)
-    wait_for_app(page)
     paused_chart, paused_step = loss_chart(page), step_count(page)
     assert paused_step > 0
     page.wait_for_timeout(2000)
@@ -98,26 +97,25 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
 
     # Batch norm off: training starts over, and the page says why
     toggle = page.locator('[data-testid="stCheckbox"]').filter(has_text=re.compile(r"^Batch norm$"))
-    toggle.locator("label").click()
-    wait_for_app(page)
+    with rerun(page):
+        toggle.locator("label").click()
     expect(page.get_by_text("Training reset: batch norm on → off")).to_be_visible()
-    assert step_count(page) == 0
+    expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
     assert_no_exception(page)
     screenshot(page, "training_lab_batch_norm_off")
 
     # Two steps, then a higher learning rate: it applies without a reset
-    page.get_by_role("button", name="Step", exact=True).click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Step", exact=True).click()
-    wait_for_app(page)
-    assert step_count(page) == 2
+    for n in (1, 2):
+        with rerun(page):
+            page.get_by_role("button", name="Step", exact=True).click()
+        expect(page.get_by_text(re.compile(rf"^Step {n}$"))).to_be_visible()
     slider = learning_rate_slider(page)
     for _ in range(2):  # 0.003 -> 0.01 -> 0.03
-        slider.focus()
-        slider.press("ArrowRight")
-        wait_for_app(page)
+        with rerun(page):
+            slider.focus()
+            slider.press("ArrowRight")
     expect(slider).to_have_attribute("aria-valuetext", "0.03")
-    assert "lr=0.03" in page.url
+    page.wait_for_url(re.compile(r"lr=0\.03"))
     assert step_count(page) == 2
     expect(page.get_by_text("Training reset")).to_have_count(0)
     assert_no_exception(page)
@@ -126,18 +124,23 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
 
 def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
     open_lab(page, app_url)
-    page.get_by_role("button", name="Epoch", exact=True).click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("button", name="Epoch", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Step [1-9]\d*$"))).to_be_visible()
     for view in ("Distributions over time", "Mini-batch μ and σ", "γ and β", "Gradients",
                  "Distributions now"):
-        page.get_by_text(view, exact=True).click()
-        wait_for_app(page)
-        assert_no_exception(page)
+        with rerun(page):
+            page.get_by_text(view, exact=True).click()
+        expect(page.get_by_role("radio", name=view, exact=True)).to_be_checked()
         expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
-    page.get_by_role("button", name="🎲 Batch size 2").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Epoch", exact=True).click()
-    wait_for_app(page)
+        assert_no_exception(page)
+    with rerun(page):
+        page.get_by_role("button", name="🎲 Batch size 2").click()
+    page.wait_for_url(re.compile(r"batch=2"))
+    expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
+    with rerun(page):
+        page.get_by_role("button", name="Epoch", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Step [1-9]\d*$"))).to_be_visible()
     assert_no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 1700})  # the page scrolls inside Streamlit
     page.wait_for_timeout(1000)
