@@ -33,28 +33,32 @@ SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 # the root element:
 #   <div data-testid="stApp" data-test-connection-state="CONNECTED"
 #        data-test-script-state="initial | running | notRunning | rerunRequested | ...">
-# A MutationObserver records every value the attribute takes (each record's oldValue, then the
-# current one), so a run is counted even when it starts and ends between two callbacks.
+# A MutationObserver on that attribute sees every value it takes (each record's oldValue, then
+# the current one), so a run is counted even when it starts and ends between two callbacks.
 # Installed with `context.add_init_script`, it runs before the app's own scripts in every
 # document; `window.__bnlabRuns` starts at 0 on each navigation.
 RUN_COUNTER_JS = """(() => {
     if (window.__bnlabRuns !== undefined) return;
     window.__bnlabRuns = 0;
-    let last = null;
     const STATE = "data-test-script-state";
+    let last = null;
     const seen = (value) => {
         if (value === "running" && last !== "running") window.__bnlabRuns += 1;
-        if (value !== null && value !== undefined) last = value;
+        if (value !== null) last = value;
     };
-    const current = () => {
+    const watch = (app) => {
+        seen(app.getAttribute(STATE));
+        new MutationObserver((records) => {
+            for (const r of records) seen(r.oldValue);
+            seen(app.getAttribute(STATE));
+        }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: [STATE]});
+    };
+    // Until the root element exists, watch the document for it; then only its attribute.
+    const finder = new MutationObserver(() => {
         const app = document.querySelector('[data-testid="stApp"]');
-        return app ? app.getAttribute(STATE) : null;
-    };
-    new MutationObserver((records) => {
-        for (const r of records) if (r.type === "attributes") seen(r.oldValue);
-        seen(current());
-    }).observe(document, {subtree: true, childList: true, attributes: true,
-                          attributeOldValue: true, attributeFilter: [STATE]});
+        if (app) { finder.disconnect(); watch(app); }
+    });
+    finder.observe(document, {subtree: true, childList: true});
 })()"""
 
 # True once `after` runs have been counted and a later run has finished, the app is connected,

@@ -24,6 +24,10 @@ _LOSS_CHART_JS = """() => {
     }).join('|');
 }"""
 
+# Plotly.js draws a chart after the script run that sent it has ended; on a cold page of a busy
+# 2-core machine that was measured at up to 11 s, so chart waits get more than expect's 5 s.
+CHART_TIMEOUT_MS = 30_000
+
 _STEP_JS = """() => {
     const strong = [...document.querySelectorAll('[data-testid="stMain"] strong')]
         .find(e => /^Step \\d+$/.test(e.textContent.trim()));
@@ -48,7 +52,8 @@ def open_lab(page, app_url):
     page.goto(f"{app_url}/training_lab")
     wait_for_app(page)
     expect(page.locator("h1").first).to_contain_text("Training Lab")
-    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
+    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(
+        3, timeout=CHART_TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
 
 
@@ -132,7 +137,8 @@ def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
         with rerun(page):
             page.get_by_text(view, exact=True).click()
         expect(page.get_by_role("radio", name=view, exact=True)).to_be_checked()
-        expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
+        expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(
+            3, timeout=CHART_TIMEOUT_MS)
         assert_no_exception(page)
     with rerun(page):
         page.get_by_role("button", name="🎲 Batch size 2").click()
