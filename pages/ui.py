@@ -228,7 +228,10 @@ def _parse_bool(raw):
 
 def _float_in(lo, hi):
     def parse(raw):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except ValueError:  # float's own message repeats the whole input
+            raise ValueError("not a number") from None
         if not math.isfinite(value) or not lo <= value <= hi:
             raise ValueError(f"outside {lo:g}..{hi:g}")
         return value
@@ -250,9 +253,15 @@ def _int_in(lo, hi):
 def _one_of(options):
     def parse(raw):
         if raw not in options:
-            raise ValueError("not one of " + ", ".join(map(str, options)))
+            raise ValueError("not one of " + _listed(options))
         return raw
     return parse
+
+
+def _listed(options, most=8):
+    """Options for a message, the middle left out when there are many (units 0 to 63, say)."""
+    texts = list(map(str, options))
+    return ", ".join(texts if len(texts) <= most else [*texts[:most - 1], "…", texts[-1]])
 
 
 def _subset_of(options):
@@ -262,7 +271,7 @@ def _subset_of(options):
         chosen = [part for part in raw.split(",") if part]
         unknown = [part for part in chosen if part not in by_text]
         if unknown:
-            raise ValueError("not among " + ", ".join(by_text))
+            raise ValueError("not among " + _listed(by_text))
         return [by_text[part] for part in dict.fromkeys(chosen)]
     return parse
 
@@ -272,8 +281,9 @@ def _nearest_of(options):
 
     def parse(raw):
         value = inner(raw)
-        return min(options, key=lambda option: abs(math.log(option / value))
-                   if option > 0 and value > 0 else abs(option - value))
+        if min(options) > 0:  # then value > 0 too: nearest on a log scale
+            return min(options, key=lambda option: abs(math.log(option / value)))
+        return min(options, key=lambda option: abs(option - value))
     return parse
 
 
