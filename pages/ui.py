@@ -21,6 +21,7 @@ import streamlit as st
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 PRESENT = "present"
 GLOBAL_PARAMS = {PRESENT}
+STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own (any case): never set from code
 
 
 @dataclass
@@ -324,13 +325,15 @@ def presets(items, on_apply=None):
 
 
 def apply_params(params):
-    """Replace this page's settings with `params` (unknown ones are named later), keep
-    presentation mode, and forget the controls' current values so they re-read the URL."""
+    """Replace this page's settings with `params` (unknown ones are named later; Streamlit's
+    own, such as `embed`, are dropped: Streamlit refuses them), keep presentation mode, and
+    forget the controls' current values so they re-read the URL."""
     keep_present = presenting()
     for key in [k for k in st.session_state if str(k).startswith((f"{_state().slug}.",
                                                                    f"_kept.{_state().slug}."))]:
         del st.session_state[key]
-    st.query_params.from_dict({**{k: str(v) for k, v in params.items()},
+    st.query_params.from_dict({**{k: str(v) for k, v in params.items()
+                                  if k.lower() not in STREAMLIT_PARAMS},
                                **({PRESENT: "1"} if keep_present else {})})
 
 
