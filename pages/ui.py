@@ -235,7 +235,7 @@ def _float_in(lo, hi):
             raise ValueError("not a number") from None
         if not math.isfinite(value) or not lo <= value <= hi:
             raise ValueError(f"outside {lo:g}..{hi:g}")
-        return value
+        return value + 0.0  # -0 reads as 0
     return parse
 
 

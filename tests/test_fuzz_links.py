@@ -119,6 +119,12 @@ def test_toggles_take_on_or_off_or_nothing(raw):
     assert value is None or value is True or value is False
 
 
+def test_minus_zero_reads_as_zero():
+    value = ui._float_in(-1, 1)("-0")
+    assert value == 0 and math.copysign(1, value) == 1 and ui._show_number(value) == "0.0"
+    assert ui._int_in(-1, 1)("-0") == 0
+
+
 def test_an_unreadable_number_is_refused_without_repeating_it():
     for parse in (ui._float_in(0, 1), ui._nearest_of([0.1, 1.0])):
         for raw in ("x" * 2_000, "\x00", "1e3x"):
