@@ -192,7 +192,8 @@ def test_deep_nesting_is_refused_plainly(depth, opener):
         parse_settings_or_refuse(data)
 
 
-@pytest.mark.parametrize("number", ODD_NUMBERS)
+@pytest.mark.parametrize("number", ODD_NUMBERS,
+                         ids=lambda n: n if len(n) < 12 else f"{len(n)}-digits")
 def test_odd_numbers_never_reach_formatting(number):
     data = f'{{"app": "batchnorm-lab", "version": 1, "page": "{PAGE}", "settings": ' \
            f'{{"seed": {number}}}}}'.encode()

@@ -53,7 +53,7 @@ def lab_with_settings_uploader():
     return at
 
 
-@settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(LAB_NAMES) | st.sampled_from(RESERVED) | st.text(max_size=8),
                        raw_values, max_size=8))
 def test_the_lab_survives_any_settings_file_in_a_row(values):
