@@ -123,7 +123,7 @@ def _setting_text(value):
         return "1" if value else "0"
     if isinstance(value, int):
         return str(value)  # its digits are bounded by _json_int
-    return value if isinstance(value, str) else f"{value:g}"
+    return value if isinstance(value, str) else f"{value:.15g}"  # 0.1, not 0.10000000000000001
 
 
 def _check_setting_text(text):
@@ -161,20 +161,24 @@ def _json_object(pairs):
 
 
 def _json_int(text):
-    if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError(f"a number in the file has too many digits ({len(text):,}; at most "
-                         f"{MAX_NUMBER_CHARS})")
-    return int(text)
+    return int(_short_number(text))
 
 
 def _json_float(text):
-    if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError(f"a number in the file has too many digits ({len(text):,}; at most "
-                         f"{MAX_NUMBER_CHARS})")
-    value = float(text)
+    value = float(_short_number(text))
     if not math.isfinite(value):
         raise ValueError(f"the number {quoted(text, quotes=False)} is too large")
     return value
+
+
+def _short_number(text):
+    """A JSON number literal, refused before conversion when it is too long (Python refuses
+    ints of over 4,300 digits with a long message, and can't format ints of over ~309 as
+    floats)."""
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number in the file has too many digits ({len(text):,}; at most "
+                         f"{MAX_NUMBER_CHARS})")
+    return text
 
 
 def _json_constant(text):
@@ -227,7 +231,7 @@ def parse_points_csv(data):
     if len(rows) < 2:
         raise ValueError("the CSV needs a header row and at least one row of data")
     (_, header_cells), body = rows[0], rows[1:]
-    header = [_name(c, "column name") for c in header_cells]
+    header = [_column_name(c) for c in header_cells]
     label_col = next((header.index(n) for n in LABEL_COLUMNS if n in header), 2)
     feature_cols = [c for c in range(3) if c != label_col]
     if len(body) < MIN_POINTS:
@@ -274,11 +278,11 @@ def _check_row(row, line, header):
                              f"({quoted(cell)}); at most {MAX_CELL_CHARS}")
 
 
-def _name(cell, what):
+def _column_name(cell):
     name = cell.strip().lower()
     if len(name) > MAX_NAME_CHARS:
-        raise ValueError(f"the {what} {quoted(name)} is too long ({len(name):,} characters; "
-                         f"at most {MAX_NAME_CHARS})")
+        raise ValueError(f"the column name {quoted(name)} is too long ({len(name):,} "
+                         f"characters; at most {MAX_NAME_CHARS})")
     return name
 
 

@@ -211,9 +211,10 @@ def test_hostile_settings_files_are_refused_with_a_short_reason(text, message):
 
 
 def test_settings_numbers_keep_their_digits():
-    text = SETTINGS_HEAD + '{"seed": 123456789, "lr": 0.5, "bn": true}}'
+    text = SETTINGS_HEAD + '{"seed": 123456789, "lr": 0.5, "n": 1234567.0, "eps": 1e-10, ' \
+                           '"bn": true}}'
     assert exchange.parse_settings_json(text.encode(), "lab") == {
-        "seed": "123456789", "lr": "0.5", "bn": "1"}
+        "seed": "123456789", "lr": "0.5", "n": "1234567", "eps": "1e-10", "bn": "1"}
 
 
 @pytest.mark.parametrize(("value", "shown"), [
