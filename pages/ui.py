@@ -21,6 +21,7 @@ import streamlit as st
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 PRESENT = "present"
 GLOBAL_PARAMS = {PRESENT}
+STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own (any case): never set from code
 
 
 @dataclass
@@ -228,10 +229,13 @@ def _parse_bool(raw):
 
 def _float_in(lo, hi):
     def parse(raw):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except ValueError:  # float's own message repeats the whole input
+            raise ValueError("not a number") from None
         if not math.isfinite(value) or not lo <= value <= hi:
             raise ValueError(f"outside {lo:g}..{hi:g}")
-        return value
+        return value + 0.0  # -0 reads as 0
     return parse
 
 
@@ -250,9 +254,15 @@ def _int_in(lo, hi):
 def _one_of(options):
     def parse(raw):
         if raw not in options:
-            raise ValueError("not one of " + ", ".join(map(str, options)))
+            raise ValueError("not one of " + _listed(options))
         return raw
     return parse
+
+
+def _listed(options, most=8):
+    """Options for a message, the middle left out when there are many (units 0 to 63, say)."""
+    texts = list(map(str, options))
+    return ", ".join(texts if len(texts) <= most else [*texts[:most - 1], "…", texts[-1]])
 
 
 def _subset_of(options):
@@ -262,7 +272,7 @@ def _subset_of(options):
         chosen = [part for part in raw.split(",") if part]
         unknown = [part for part in chosen if part not in by_text]
         if unknown:
-            raise ValueError("not among " + ", ".join(by_text))
+            raise ValueError("not among " + _listed(by_text))
         return [by_text[part] for part in dict.fromkeys(chosen)]
     return parse
 
@@ -272,8 +282,9 @@ def _nearest_of(options):
 
     def parse(raw):
         value = inner(raw)
-        return min(options, key=lambda option: abs(math.log(option / value))
-                   if option > 0 and value > 0 else abs(option - value))
+        if min(options) > 0:  # then value > 0 too: nearest on a log scale
+            return min(options, key=lambda option: abs(math.log(option / value)))
+        return min(options, key=lambda option: abs(option - value))
     return parse
 
 
@@ -314,13 +325,15 @@ def presets(items, on_apply=None):
 
 
 def apply_params(params):
-    """Replace this page's settings with `params` (unknown ones are named later), keep
-    presentation mode, and forget the controls' current values so they re-read the URL."""
+    """Replace this page's settings with `params` (unknown ones are named later; Streamlit's
+    own, such as `embed`, are dropped: Streamlit refuses them), keep presentation mode, and
+    forget the controls' current values so they re-read the URL."""
     keep_present = presenting()
     for key in [k for k in st.session_state if str(k).startswith((f"{_state().slug}.",
                                                                    f"_kept.{_state().slug}."))]:
         del st.session_state[key]
-    st.query_params.from_dict({**{k: str(v) for k, v in params.items()},
+    st.query_params.from_dict({**{k: str(v) for k, v in params.items()
+                                  if k.lower() not in STREAMLIT_PARAMS},
                                **({PRESENT: "1"} if keep_present else {})})
 
 

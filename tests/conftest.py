@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -11,3 +12,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def repo_root() -> Path:
     """The repository's root directory (where app.py and pyproject.toml live)."""
     return REPO_ROOT
+
+
+# Hypothesis (the fuzz tests, tests/test_fuzz_*.py): the same examples on every run and every
+# machine (derandomize), no example database written into the repo, no deadline (the machine
+# may be busy; each test bounds its own max_examples instead).
+settings.register_profile("suite", derandomize=True, database=None, deadline=None,
+                          print_blob=False)
+settings.load_profile("suite")

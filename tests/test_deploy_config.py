@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bn_core import exchange
+
 ROOT = Path(__file__).resolve().parents[1]
-MAX_UPLOAD_MB = 5
+MAX_UPLOAD_MB = 1  # the largest file the app accepts is 500 KB (bn_core/exchange.py)
 # Where the app's own code lives (tests, benchmarks and .venv are not served).
 SOURCES = ["app.py", "pages", "bn_viz", "bn_core"]
 # The one unsafe_allow_html call allowed: a constant stylesheet for presentation mode.
@@ -32,6 +34,13 @@ def test_upload_limit_is_small(config):
     size = config.get("server", {}).get("maxUploadSize")
     assert isinstance(size, int), "set server.maxUploadSize (MB); Streamlit's default is 200"
     assert 0 < size <= MAX_UPLOAD_MB
+
+
+def test_upload_limit_lets_every_file_the_app_accepts_through(config):
+    """Streamlit refuses bigger uploads before the app sees them; the parsers' own limits
+    (docs/SECURITY.md) must fit under it, or a legal file would be refused with no reason."""
+    size_bytes = config["server"]["maxUploadSize"] * 2**20  # Streamlit's MB
+    assert max(exchange.MAX_POINTS_BYTES, exchange.MAX_SETTINGS_BYTES) <= size_bytes
 
 
 def test_xsrf_protection_stays_on(config):

@@ -113,3 +113,118 @@ def test_bad_point_files_are_refused_with_a_reason(data, message):
 def test_settings_json_is_plain_json():
     doc = json.loads(exchange.settings_json("x", {"seed": 3}))
     assert doc == {"app": "batchnorm-lab", "version": 1, "page": "x", "settings": {"seed": "3"}}
+
+
+# --- hostile and odd files: each was once a traceback or a huge message -----------------------
+
+
+def test_a_csv_with_cr_only_line_endings_loads_like_any_other():
+    """Classic Mac Excel ends lines with CR alone; the csv module raised _csv.Error."""
+    lf = points_csv(12)
+    for variant in (lf.replace(b"\n", b"\r"), lf.replace(b"\n", b"\r\n"), lf + b"\r"):
+        X, y, names = exchange.parse_points_csv(variant)
+        expected = exchange.parse_points_csv(lf)
+        np.testing.assert_array_equal(X, expected[0])
+        np.testing.assert_array_equal(y, expected[1])
+        assert names == expected[2]
+
+
+def test_a_cell_beyond_the_csv_modules_field_limit_is_refused_plainly():
+    data = b"x1,x2,label\n1,2," + b"a" * 140_000 + b"\n"
+    with pytest.raises(ValueError, match="not readable as CSV"):
+        exchange.parse_points_csv(data)
+
+
+def test_a_long_label_is_refused_with_a_short_message():
+    long_label = "q" * 131_000
+    data = points_csv(12, label=lambda i: long_label if i == 3 else "ab"[i % 2])
+    with pytest.raises(ValueError) as err:
+        exchange.parse_points_csv(data)
+    assert len(str(err.value)) < 200 and "q" * 60 + "…" in str(err.value)
+
+
+@pytest.mark.parametrize(("label", "message"), [
+    pytest.param("n" * (exchange.MAX_NAME_CHARS + 1), "label 'nnnn.*' is too long", id="long"),
+    pytest.param("   ", "has no label", id="blank"),
+])
+def test_labels_are_bounded_and_not_empty(label, message):
+    data = points_csv(12, label=lambda i: label if i == 5 else "ab"[i % 2])
+    with pytest.raises(ValueError, match=message):
+        exchange.parse_points_csv(data)
+
+
+def test_a_long_column_name_is_refused_with_a_short_message():
+    data = points_csv(12, header="x1,x2," + "c" * 90)
+    with pytest.raises(ValueError, match=r"column name 'c{60}…' is too long") as err:
+        exchange.parse_points_csv(data)
+    assert len(str(err.value)) < 200
+
+
+def test_a_wide_header_is_named_briefly():
+    with pytest.raises(ValueError, match="exactly 3 columns") as err:
+        exchange.parse_points_csv(b",".join([b"col"] * 50_000) + b"\n1,2,3\n")
+    assert len(str(err.value)) < 200
+
+
+def test_features_too_large_to_square_are_refused():
+    data = points_csv(12).replace(b"0.1,", b"1e200,")
+    with pytest.raises(ValueError, match="too large"):
+        exchange.parse_points_csv(data)
+
+
+def test_too_many_points_are_refused_as_soon_as_counted():
+    data = points_csv(exchange.MAX_POINTS + 1)
+    with pytest.raises(ValueError, match="too many points"):
+        exchange.parse_points_csv(data)
+
+
+SETTINGS_HEAD = '{"app": "batchnorm-lab", "version": 1, "page": "lab", "settings": '
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param("[" * 5_000 + "]" * 5_000, "nests too deeply", id="deep-array"),
+    pytest.param(SETTINGS_HEAD + '{"a":' * 3_000 + "1" + "}" * 3_001, "nests too deeply",
+                 id="deep-object"),
+    pytest.param(SETTINGS_HEAD + '{"seed": ' + "9" * 5_000 + "}}", "too many digits",
+                 id="int-beyond-python-limit"),
+    pytest.param(SETTINGS_HEAD + '{"seed": ' + "9" * 4_000 + "}}", "too many digits",
+                 id="int-too-big-for-float"),  # was an OverflowError when formatted
+    pytest.param('{"app": "batchnorm-lab", "version": ' + "7" * 4_000 + "}", "too many digits",
+                 id="huge-version"),
+    pytest.param(SETTINGS_HEAD + '{"lr": 1e400}}', "1e400 is too large", id="float-overflow"),
+    pytest.param(SETTINGS_HEAD + '{"lr": NaN}}', "NaN is not a number", id="NaN"),
+    pytest.param(SETTINGS_HEAD + '{"lr": -Infinity}}', "Infinity is not a number",
+                 id="Infinity"),
+    pytest.param(SETTINGS_HEAD + '{"lr": "0.1", "lr": "1"}}', "'lr' appears twice",
+                 id="duplicate-key"),
+    pytest.param(SETTINGS_HEAD + '{"lr": "\\ud800"}}', "invalid character", id="surrogate"),
+    pytest.param(SETTINGS_HEAD + '{"\\udfff": "1"}}', "invalid character", id="surrogate-key"),
+    pytest.param(SETTINGS_HEAD + '{"lr": "' + "x" * 1_000 + '"}}', "too long", id="long-value"),
+    pytest.param('"just text"', "not a BatchNorm Lab settings file", id="top-level-string"),
+    pytest.param('{"app": "batchnorm-lab", "version": 1, "page": "' + "p" * 5_000 + '"}',
+                 "for the page", id="long-page-name"),
+])
+def test_hostile_settings_files_are_refused_with_a_short_reason(text, message):
+    with pytest.raises(ValueError, match=message) as err:
+        exchange.parse_settings_json(text.encode(), "lab")
+    assert len(str(err.value)) < 200
+
+
+def test_settings_numbers_keep_their_digits():
+    text = SETTINGS_HEAD + '{"seed": 123456789, "lr": 0.5, "n": 1234567.0, "eps": 1e-10, ' \
+                           '"bn": true}}'
+    assert exchange.parse_settings_json(text.encode(), "lab") == {
+        "seed": "123456789", "lr": "0.5", "n": "1234567", "eps": "1e-10", "bn": "1"}
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("abc", "'abc'"),
+    pytest.param("a" * 100, "'" + "a" * 60 + "…'", id="long"),
+    ("line\nbreak", "'line\\nbreak'"),
+    (12, "12"),
+    (None, "None"),
+    ([[[]]], "a JSON array"),
+    ({"a": 1}, "a JSON object"),
+])
+def test_quoted_input_is_short_and_on_one_line(value, shown):
+    assert exchange.quoted(value) == shown
