@@ -196,6 +196,17 @@ def largest_db(net, X, y):
     return float(max(np.max(np.abs(grads[k])) for k in keys))
 
 
+def paced_interval(interval, tick_s, shortest, longest):
+    """The live panel's next tick interval in seconds, from the current one and a smoothed
+    tick cost tick_s: doubled (up to `longest`) while a tick takes over half of it, halved
+    (down to `shortest`) once ticks take under 15% of it, else unchanged."""
+    if tick_s > 0.5 * interval:
+        return min(longest, 2 * interval)
+    if tick_s < 0.15 * interval:
+        return max(shortest, interval / 2)
+    return interval
+
+
 # --- the lab's settings ----------------------------------------------------------------------
 
 OPTIMIZER_FIELDS = ("optimizer", "lr", "beta", "beta1", "beta2", "eps")

@@ -27,7 +27,7 @@ SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
 INTERVAL_S = 0.5  # measured: the browser keeps up at ~2 updates/s and Pause stays responsive
 MAX_INTERVAL_S = 2.0
-INTERVAL_KEY, TICK_KEY = "lab.interval", "lab.tick_seconds"
+INTERVAL_KEY, TICK_KEY, REPACED_KEY = "lab.interval", "lab.tick_seconds", "lab.repaced"
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 STEPS_PER_UPDATE = (1, 2, 5, 10, 20, 50)
 BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
@@ -292,7 +292,8 @@ def _live_panel(steps_per_update, images):
     """Steps (while playing) and redraws everything that changes as the network trains."""
     started = time.perf_counter()
     trainer = st.session_state[TRAINER]
-    if st.session_state.get(PLAYING):
+    repaced = st.session_state.pop(REPACED_KEY, False)  # this run only applies a new interval
+    if st.session_state.get(PLAYING) and not repaced:
         trainer.step(steps_per_update)
         if trainer.stopped:
             st.session_state[PLAYING] = False
@@ -333,7 +334,8 @@ def _live_panel(steps_per_update, images):
     else:
         ui.hide("layer", "units_shown")
     ui.chart(viz.view_figure(view, recorders, layer, units))
-    _pace(time.perf_counter() - started)
+    if not repaced:
+        _pace(time.perf_counter() - started)
 
 
 def _pace(seconds):
@@ -346,13 +348,10 @@ def _pace(seconds):
     tick = 0.7 * st.session_state.get(TICK_KEY, seconds) + 0.3 * seconds
     st.session_state[TICK_KEY] = tick
     interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
-    paced = interval
-    if tick > 0.5 * interval:
-        paced = min(MAX_INTERVAL_S, 2 * interval)
-    elif tick < 0.15 * interval:
-        paced = max(INTERVAL_S, interval / 2)
+    paced = lab.paced_interval(interval, tick, INTERVAL_S, MAX_INTERVAL_S)
     if paced != interval:
         st.session_state[INTERVAL_KEY] = paced
+        st.session_state[REPACED_KEY] = True  # the rerun redraws; it neither steps nor paces
         st.rerun()  # run_every is read on a full run only
 
 

@@ -209,3 +209,18 @@ def test_decision_map_in_chunks_equals_one_forward(trained, split):
     probs = trained.net.forward(np.vstack([gx.ravel(), gy.ravel()]), train=False)
     np.testing.assert_array_equal(dmap.label.ravel(), probs.argmax(axis=0))
     np.testing.assert_allclose(dmap.confidence.ravel(), probs.max(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("interval", "tick", "expected"), [
+    (0.5, 0.3, 1.0),    # a tick takes over half its interval: twice as long
+    (1.0, 0.9, 2.0),
+    (2.0, 1.5, 2.0),    # never past the longest
+    (2.0, 0.2, 1.0),    # quick again: half as long
+    (1.0, 0.1, 0.5),
+    (0.5, 0.0, 0.5),    # never under the shortest
+    (1.0, 0.3, 1.0),    # in between: unchanged
+    (1.0, 0.5, 1.0),
+    (1.0, 0.15, 1.0),
+])
+def test_paced_interval_doubles_when_slow_and_halves_when_quick(interval, tick, expected):
+    assert lab.paced_interval(interval, tick, shortest=0.5, longest=2.0) == expected
