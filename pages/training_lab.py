@@ -103,7 +103,8 @@ def _own_data(test_fraction, seed):
     try:
         split = _own_split(data, test_fraction, seed)
     except ValueError as err:
-        st.error(f"{upload.name} can't be used: {err}.", icon="🚫")
+        st.error(f"{ui.user_text(upload.name)} can't be used: "
+                 f"{ui.user_text(err, ui.MESSAGE_LIMIT)}.", icon="🚫")
         return None, ""
     return split, hashlib.sha256(data).hexdigest()[:12]
 
@@ -405,10 +406,11 @@ def _save_and_load(trainer):
             try:
                 loaded = exchange.parse_settings_json(upload.getvalue(), SLUG)
             except ValueError as err:
-                right.error(f"{upload.name} can't be loaded: {err}.", icon="🚫")
+                right.error(f"{ui.user_text(upload.name)} can't be loaded: "
+                            f"{ui.user_text(err, ui.MESSAGE_LIMIT)}.", icon="🚫")
                 return
             st.session_state[LOADED_KEY] = upload.file_id
-            st.session_state[NOTE] = f"Settings loaded from {upload.name}."
+            st.session_state[NOTE] = f"Settings loaded from {ui.user_text(upload.name)}."
             _set_playing(False)
             ui.apply_params(loaded)
             st.rerun()

@@ -9,6 +9,7 @@ lesson marks as advanced and sizes text and charts for a projector.
 from __future__ import annotations
 
 import math
+import re
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ import streamlit as st
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 PRESENT = "present"
 GLOBAL_PARAMS = {PRESENT}
+USER_TEXT_LIMIT = 60  # characters shown at most of a name or value from a link or a file
+MESSAGE_LIMIT = 240  # ... and of a refusal's message, which may quote them
+MOST_PROBLEMS_NAMED = 5
 
 
 @dataclass
@@ -74,11 +78,41 @@ def end_page():
     """Name, once, any URL parameter this page did not understand."""
     page = _state()
     unknown = sorted(set(st.query_params) - page.known)
-    problems = page.ignored + [f"`{name}` (not a setting of this page)" for name in unknown]
+    problems = [f"**{user_text(name)}** (not a setting of this page)" for name in unknown]
+    problems += page.ignored
     for name in unknown:
         del st.query_params[name]
+    if len(problems) > MOST_PROBLEMS_NAMED:
+        more = len(problems) - MOST_PROBLEMS_NAMED + 1
+        problems = [*problems[:MOST_PROBLEMS_NAMED - 1], f"{more} more"]
     if problems:
         st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️")
+
+
+# --- text from users --------------------------------------------------------------------------
+
+# Every ASCII punctuation mark: CommonMark lets a backslash escape each one, which turns off
+# links, images, code spans, emphasis, HTML, $math$ and Streamlit's :color[...] directives.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# The renderer links bare URLs and e-mail addresses even when escaped ("https\://a.b"): an
+# invisible word joiner before these marks breaks "http:", "www." and "a@b" apart.
+_AUTOLINK_MARKS = re.compile(r"(\\[.:@])")
+_WORD_JOINER = "\u2060"
+
+
+def user_text(text, limit=USER_TEXT_LIMIT):
+    """Text that came from a user (a link, a file, a file's name, an error message quoting
+    them), ready to be put into markdown: on one line, at most `limit` characters (an
+    ellipsis marks the cut), with nothing in it that markdown would turn into a link, an
+    image, code, HTML or math."""
+    text = str(text)
+    long = len(text) > 4 * limit  # cut before the work: a file's text may be huge
+    text = "".join(c if c.isprintable() else " " if c.isspace() else "\ufffd"
+                   for c in text[:4 * limit])
+    text = re.sub(" {2,}", " ", text)
+    if long or len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return _AUTOLINK_MARKS.sub(_WORD_JOINER + r"\1", _MARKDOWN_PUNCTUATION.sub(r"\\\1", text))
 
 
 def presenting():
@@ -105,7 +139,8 @@ def _initial(name, default, parse):
         try:
             return parse(raw)
         except (ValueError, TypeError) as err:
-            _state().ignored.append(f"`{name}={raw}` ({err})")
+            _state().ignored.append(f"**{user_text(name)}** = {user_text(raw)} "
+                                    f"({user_text(err)})")
     return st.session_state.get(_kept_key(name), default)
 
 
