@@ -8,13 +8,14 @@ Streamlit's renderer reads it: a link, an image, HTML or math coming from them f
 
 import json
 
+from pages import ui
 from pages.catalog import HOME, LESSONS
 
 import pytest
 
 from bn_core import exchange
 from tests.apptest import assert_clean, run_page
-from tests.rendered import rendered, shown_texts
+from tests.rendered import plain, rendered, shown_texts
 
 PAGES = [HOME, *LESSONS]
 LAB = "pages/training_lab.py"
@@ -134,3 +135,29 @@ def test_hostile_settings_files_render_as_text(file_name, content):
     at = upload(at, "lab.settings_file", file_name, content)
     assert_clean(at)
     assert_shown_as_text(at)
+
+
+# --- the escaping itself ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["lr=0.1", "mine (2).csv", "a_b*c* #1 <x> & $5 :red[x] 1. ~y~",
+                                  "back\\slash `tick` [a](b) ![c](d)", "é✓🧪 héllo"])
+def test_user_text_reads_as_typed(text):
+    assert plain(ui.user_text(text)) == text
+    assert rendered(ui.user_text(text)) == []
+
+
+@pytest.mark.parametrize("text", [PHISH, EXTRAS, HOSTILE, "https://a.example", "WWW.a.example",
+                                  "a@b.example", "<a href='x'>y</a>", "$$x$$", "```\ncode\n```"])
+def test_user_text_renders_nothing_but_text(text):
+    shown = ui.user_text(text, limit=1000)
+    assert rendered(shown) == []
+    assert rendered(f"Ignored: **{shown}** ({shown})") == []
+
+
+def test_user_text_is_one_short_line():
+    assert plain(ui.user_text("a\nb\r\n\tc\u2028d  e")) == "a b c d e"
+    assert plain(ui.user_text("# heading")) == "# heading"
+    cut = plain(ui.user_text("x" * 131_000))
+    assert len(cut) == ui.USER_TEXT_LIMIT and cut.endswith("…")
+    assert plain(ui.user_text("\u202eevil\x00")) == "\ufffdevil\ufffd"
