@@ -466,7 +466,8 @@ if trainer.stopped:
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
 interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
-st.fragment(run_every=interval if playing else None)(_live_panel)(steps_per_update, images)
+st.fragment(run_every=interval if playing else None)(ui.guarded(_live_panel))(steps_per_update,
+                                                                             images)
 _parameters(trainer)
 if not ui.presenting():
     _save_and_load(trainer)

@@ -8,6 +8,7 @@ lesson marks as advanced and sizes text and charts for a projector.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import runpy
@@ -18,7 +19,15 @@ from urllib.parse import urlencode
 import pages.preload  # noqa: F401  (loads what every page needs, once: see its docstring)
 
 import streamlit as st
+from streamlit.logger import get_logger
 
+try:  # a Streamlit internal: a fragment's error that Streamlit has already shown
+    from streamlit.errors import FragmentHandledException as _ShownByStreamlit
+except ImportError:  # pragma: no cover
+    class _ShownByStreamlit(Exception):
+        pass
+
+LOG = get_logger(__name__)
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 PRESENT = "present"
 GLOBAL_PARAMS = {PRESENT}
@@ -113,6 +122,39 @@ def user_text(text, limit=USER_TEXT_LIMIT):
     if long or len(text) > limit:
         text = text[:limit - 1] + "…"
     return _AUTOLINK_MARKS.sub(_WORD_JOINER + r"\1", _MARKDOWN_PUNCTUATION.sub(r"\\\1", text))
+
+
+# --- unexpected errors ------------------------------------------------------------------------
+
+APOLOGY = ("Sorry, something went wrong on this page. It has been noted in the server's log. "
+           "[Open the page's link]({link}) to start it again, or send that link to your "
+           "teacher.")
+
+
+def guarded(run):
+    """`run` (a page, or a fragment's function) with its unexpected errors turned into a short
+    apology with the page's link on screen, and the whole story in the server's log: users
+    never see a stack trace. st.rerun, st.stop and st.switch_page pass through (they are not
+    Exceptions)."""
+    @functools.wraps(run)
+    def guarded_run(*args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except _ShownByStreamlit:
+            raise
+        except Exception:
+            link = page_link()
+            page = st.session_state.get(_STATE_KEY)
+            LOG.exception("Unexpected error on the page %s, link %s", page and page.slug, link)
+            st.error(APOLOGY.format(link=link), icon="😿")
+            return None
+    return guarded_run
+
+
+def page_link():
+    """This page's address relative to itself: its settings as a query string (percent-encoded,
+    so it is safe inside a markdown link)."""
+    return "?" + urlencode({name: st.query_params[name] for name in st.query_params})
 
 
 def presenting():
