@@ -95,7 +95,7 @@ def end_page():
         more = len(problems) - MOST_PROBLEMS_NAMED + 1
         problems = [*problems[:MOST_PROBLEMS_NAMED - 1], f"{more} more"]
     if problems:
-        st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️")
+        st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️", duration="long")
 
 
 # --- text from users --------------------------------------------------------------------------
