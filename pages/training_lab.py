@@ -281,11 +281,12 @@ def _status(trainer):
 
 def _units_chooser(width):
     """Units (0-based) to show in the mini-batch and γ, β charts, kept valid when the layer
-    gets narrower."""
-    held = [u for u in (ui.held("units_shown") or []) if u < width]
-    if held != ui.held("units_shown"):
-        ui.set_value("units_shown", held or list(range(min(3, width))))
-    return ui.multichoice("Units", "units_shown", range(width), [0, 1, 2],
+    gets narrower (a link's or settings file's choice is read by the control itself)."""
+    first = list(range(min(3, width)))
+    held = ui.held("units_shown")
+    if held is not None and [u for u in held if u < width] != held:
+        ui.set_value("units_shown", [u for u in held if u < width] or first)
+    return ui.multichoice("Units", "units_shown", range(width), first,
                           max_selections=MAX_UNITS_SHOWN, format_func=lambda u: f"unit {u + 1}")
 
 
@@ -422,7 +423,7 @@ def _wait_for_own_data():
     X, y = make_dataset("moons", n=200, noise=0.15, seed=0)
     st.download_button("Example CSV (moons)", exchange.points_csv(X, y),
                        file_name="moons.csv", mime="text/csv", on_click="ignore")
-    ui.end_page()
+    ui.end_page(partial=True)  # the network and training settings apply once there is data
     st.stop()
 
 

@@ -83,10 +83,14 @@ def _route_through_app():
         st.stop()
 
 
-def end_page():
-    """Name, once, any URL parameter this page did not understand."""
+def end_page(partial=False):
+    """Name, once, any URL parameter this page did not understand.
+
+    partial: the page stops before drawing all its controls (it waits for an upload, say).
+    The parameters it has not read yet stay in the link, unnamed, to apply once it can.
+    """
     page = _state()
-    unknown = sorted(set(st.query_params) - page.known)
+    unknown = [] if partial else sorted(set(st.query_params) - page.known)
     problems = [f"**{user_text(name)}** (not a setting of this page)" for name in unknown]
     problems += page.ignored
     for name in unknown:
@@ -279,7 +283,8 @@ def multichoice(label, name, options, default, advanced=False, **kwargs):
     """A multiselect over options; the URL holds the chosen ones joined by commas."""
     options = list(options)
     _state().options[name] = options
-    return _bind(name, list(default), _subset_of(options), lambda v: ",".join(map(str, v)),
+    parse = _subset_of(options, kwargs.get("max_selections"))
+    return _bind(name, list(default), parse, lambda v: ",".join(map(str, v)),
                  lambda key: st.multiselect(label, options, key=key, **kwargs), advanced)
 
 
@@ -332,7 +337,7 @@ def _one_of(options):
     return parse
 
 
-def _subset_of(options):
+def _subset_of(options, most=None):
     by_text = {str(option): option for option in options}
 
     def parse(raw):
@@ -340,7 +345,10 @@ def _subset_of(options):
         unknown = [part for part in chosen if part not in by_text]
         if unknown:
             raise ValueError("not among " + ", ".join(by_text))
-        return [by_text[part] for part in dict.fromkeys(chosen)]
+        chosen = [by_text[part] for part in dict.fromkeys(chosen)]
+        if most is not None and len(chosen) > most:
+            raise ValueError(f"more than {most}")
+        return chosen
     return parse
 
 
