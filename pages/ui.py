@@ -1,9 +1,14 @@
-"""Streamlit plumbing shared by every page: controls bound to the URL, presets, presentation mode.
+"""Streamlit plumbing shared by every page: controls bound to the URL, presets, presentation mode,
+text from users, and unexpected errors.
 
 Every control reads its starting value from the page's query parameters and writes its value
 back, so the address bar always reproduces what is on screen. A parameter that is unknown, out
 of range or malformed is ignored and named in a small notice. `?present=1` hides the controls a
 lesson marks as advanced and sizes text and charts for a projector.
+
+Whatever a user supplies (a link's names and values, a file's name, text from a file, a refusal
+quoting them) reaches markdown only through `user_text`, which escapes it and cuts it short.
+`guarded` turns an unexpected error into an apology with the page's link, and a log entry.
 """
 
 from __future__ import annotations
