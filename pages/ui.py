@@ -96,7 +96,7 @@ def end_page(partial=False):
     """
     page = _state()
     unknown = [] if partial else sorted(set(st.query_params) - page.known)
-    problems = [f"**{user_text(name)}** (not a setting of this page)" for name in unknown]
+    problems = [f"{_param_name(name)} (not a setting of this page)" for name in unknown]
     problems += page.ignored
     for name in unknown:
         del st.query_params[name]
@@ -131,6 +131,10 @@ def user_text(text, limit=USER_TEXT_LIMIT):
     if long or len(text) > limit:
         text = text[:limit - 1] + "…"
     return _AUTOLINK_MARKS.sub(_WORD_JOINER + r"\1", _MARKDOWN_PUNCTUATION.sub(r"\\\1", text))
+
+
+def _param_name(name):
+    return f"**{user_text(name)}**" if name.strip() else "*(no name)*"
 
 
 # --- unexpected errors ------------------------------------------------------------------------
@@ -190,7 +194,7 @@ def _initial(name, default, parse):
         try:
             return parse(raw)
         except (ValueError, TypeError) as err:
-            _state().ignored.append(f"**{user_text(name)}** = {user_text(raw)} "
+            _state().ignored.append(f"{_param_name(name)} = {user_text(raw)} "
                                     f"({user_text(err)})")
     return st.session_state.get(_kept_key(name), default)
 

@@ -75,6 +75,12 @@ def test_the_issues_example_link_on_step_by_step():
     assert_shown_as_text(at)
 
 
+def test_a_nameless_parameter_is_named_so():
+    at = run_page("pages/step_by_step.py", {"": "1", " ": "2"}, TIMEOUT)
+    notice = " ".join(plain(t.proto.body) for t in at.toast)
+    assert "(no name) (not a setting of this page)" in notice, notice
+
+
 def test_long_link_values_are_cut_short_with_an_ellipsis():
     at = run_page("pages/step_by_step.py", {"act": "x" * 5000, "y" * 5000: "1"}, TIMEOUT)
     notice = " ".join(t.proto.body for t in at.toast)
