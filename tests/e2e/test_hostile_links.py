@@ -1,6 +1,7 @@
-"""A hostile shared link in a real browser: the "Ignored from the link" notice shows its text,
-escaped, and nothing of it becomes a link or an image. Screenshot:
-artifacts/screenshots/hostile-link-step_by_step.png."""
+"""Hostile input in a real browser: the "Ignored from the link" notice and the refusal of an
+uploaded file show their text, escaped, and nothing of it becomes a link or an image.
+Screenshots: artifacts/screenshots/hostile-link-step_by_step.png and
+hostile-file-name-training_lab.png."""
 
 from urllib.parse import quote
 
@@ -27,5 +28,21 @@ def test_phishing_link_shows_only_escaped_text(page, app_url):
     assert "Ignored from the link" in shown and VALUE in shown and NAME in shown, shown
     screenshot(page, "hostile-link-step_by_step")
     assert toast.locator("a, img").count() == 0
+    assert page.locator('a[href*="phish"], img[src*="phish"]').count() == 0
+    assert_no_exception(page)
+
+
+def test_hostile_file_name_shows_only_escaped_text(page, app_url):
+    name = "![x](www.phish.example)[Log in again](www.phish.example).csv"  # 60 characters
+    page.goto(f"{app_url}/training_lab?data=own")
+    uploader = page.locator('[data-testid="stSidebar"] input[type="file"]')
+    expect(uploader).to_be_attached(timeout=TIMEOUT_MS)
+    uploader.set_input_files({"name": name, "mimeType": "text/csv", "buffer": b"a,b\n1,2\n"})
+    refusal = page.locator('[data-testid="stAlertContentError"]')
+    expect(refusal).to_contain_text("can't be used", timeout=TIMEOUT_MS)
+    shown = refusal.inner_text().replace(WORD_JOINER, "")
+    assert name in shown, shown
+    refusal.scroll_into_view_if_needed()
+    screenshot(page, "hostile-file-name-training_lab")
     assert page.locator('a[href*="phish"], img[src*="phish"]').count() == 0
     assert_no_exception(page)
