@@ -1,6 +1,7 @@
 """BatchNorm Lab: the router. Run with `streamlit run app.py`."""
 
 import pages.preload  # first: one thread imports what every page needs
+from pages import ui
 from pages.catalog import HOME, LESSONS
 
 import streamlit as st
@@ -9,4 +10,4 @@ st.set_page_config(page_title="BatchNorm Lab", page_icon="🧪", layout="wide")
 
 pages = [st.Page(HOME.file, title=HOME.title, icon=HOME.icon, default=True)]
 pages += [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path) for p in LESSONS]
-st.navigation(pages).run()
+ui.guarded(st.navigation(pages).run)()

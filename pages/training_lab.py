@@ -103,7 +103,8 @@ def _own_data(test_fraction, seed):
     try:
         split = _own_split(data, test_fraction, seed)
     except ValueError as err:
-        st.error(f"{upload.name} can't be used: {err}.", icon="🚫")
+        st.error(f"{ui.user_text(upload.name)} can't be used: "
+                 f"{ui.user_text(err, ui.MESSAGE_LIMIT)}.", icon="🚫")
         return None, ""
     return split, hashlib.sha256(data).hexdigest()[:12]
 
@@ -280,11 +281,12 @@ def _status(trainer):
 
 def _units_chooser(width):
     """Units (0-based) to show in the mini-batch and γ, β charts, kept valid when the layer
-    gets narrower."""
-    held = [u for u in (ui.held("units_shown") or []) if u < width]
-    if held != ui.held("units_shown"):
-        ui.set_value("units_shown", held or list(range(min(3, width))))
-    return ui.multichoice("Units", "units_shown", range(width), [0, 1, 2],
+    gets narrower (a link's or settings file's choice is read by the control itself)."""
+    first = list(range(min(3, width)))
+    held = ui.held("units_shown")
+    if held is not None and [u for u in held if u < width] != held:
+        ui.set_value("units_shown", [u for u in held if u < width] or first)
+    return ui.multichoice("Units", "units_shown", range(width), first,
                           max_selections=MAX_UNITS_SHOWN, format_func=lambda u: f"unit {u + 1}")
 
 
@@ -404,10 +406,11 @@ def _save_and_load(trainer):
             try:
                 loaded = exchange.parse_settings_json(upload.getvalue(), SLUG)
             except ValueError as err:
-                right.error(f"{upload.name} can't be loaded: {err}.", icon="🚫")
+                right.error(f"{ui.user_text(upload.name)} can't be loaded: "
+                            f"{ui.user_text(err, ui.MESSAGE_LIMIT)}.", icon="🚫")
                 return
             st.session_state[LOADED_KEY] = upload.file_id
-            st.session_state[NOTE] = f"Settings loaded from {upload.name}."
+            st.session_state[NOTE] = f"Settings loaded from {ui.user_text(upload.name)}."
             _set_playing(False)
             ui.apply_params(loaded)
             st.rerun()
@@ -419,7 +422,7 @@ def _wait_for_own_data():
     X, y = make_dataset("moons", n=200, noise=0.15, seed=0)
     st.download_button("Example CSV (moons)", exchange.points_csv(X, y),
                        file_name="moons.csv", mime="text/csv", on_click="ignore")
-    ui.end_page()
+    ui.end_page(partial=True)  # the network and training settings apply once there is data
     st.stop()
 
 
@@ -463,7 +466,8 @@ if trainer.stopped:
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
 interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
-st.fragment(run_every=interval if playing else None)(_live_panel)(steps_per_update, images)
+st.fragment(run_every=interval if playing else None)(ui.guarded(_live_panel))(steps_per_update,
+                                                                             images)
 _parameters(trainer)
 if not ui.presenting():
     _save_and_load(trainer)

@@ -1,14 +1,21 @@
-"""Streamlit plumbing shared by every page: controls bound to the URL, presets, presentation mode.
+"""Streamlit plumbing shared by every page: controls bound to the URL, presets, presentation mode,
+text from users, and unexpected errors.
 
 Every control reads its starting value from the page's query parameters and writes its value
 back, so the address bar always reproduces what is on screen. A parameter that is unknown, out
 of range or malformed is ignored and named in a small notice. `?present=1` hides the controls a
 lesson marks as advanced and sizes text and charts for a projector.
+
+Whatever a user supplies (a link's names and values, a file's name, text from a file, a refusal
+quoting them) reaches markdown only through `user_text`, which escapes it and cuts it short.
+`guarded` turns an unexpected error into an apology with the page's link, and a log entry.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +24,22 @@ from urllib.parse import urlencode
 import pages.preload  # noqa: F401  (loads what every page needs, once: see its docstring)
 
 import streamlit as st
+from streamlit.logger import get_logger
 
+try:  # a Streamlit internal: a fragment's error that Streamlit has already shown
+    from streamlit.errors import FragmentHandledException as _ShownByStreamlit
+except ImportError:  # pragma: no cover
+    class _ShownByStreamlit(Exception):
+        pass
+
+LOG = get_logger(__name__)
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 PRESENT = "present"
 GLOBAL_PARAMS = {PRESENT}
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own (any case): never set from code
+USER_TEXT_LIMIT = 60  # characters shown at most of a name or value from a link or a file
+MESSAGE_LIMIT = 240  # ... and of a refusal's message, which may quote them
+MOST_PROBLEMS_NAMED = 5
 
 
 @dataclass
@@ -71,15 +89,86 @@ def _route_through_app():
         st.stop()
 
 
-def end_page():
-    """Name, once, any URL parameter this page did not understand."""
+def end_page(partial=False):
+    """Name, once, any URL parameter this page did not understand.
+
+    partial: the page stops before drawing all its controls (it waits for an upload, say).
+    The parameters it has not read yet stay in the link, unnamed, to apply once it can.
+    """
     page = _state()
-    unknown = sorted(set(st.query_params) - page.known)
-    problems = page.ignored + [f"`{name}` (not a setting of this page)" for name in unknown]
+    unknown = [] if partial else sorted(set(st.query_params) - page.known)
+    problems = [f"{_param_name(name)} (not a setting of this page)" for name in unknown]
+    problems += page.ignored
     for name in unknown:
         del st.query_params[name]
+    if len(problems) > MOST_PROBLEMS_NAMED:
+        more = len(problems) - MOST_PROBLEMS_NAMED + 1
+        problems = [*problems[:MOST_PROBLEMS_NAMED - 1], f"{more} more"]
     if problems:
-        st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️")
+        st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️", duration="long")
+
+
+# --- text from users --------------------------------------------------------------------------
+
+# Every ASCII punctuation mark: CommonMark lets a backslash escape each one, which turns off
+# links, images, code spans, emphasis, HTML, $math$ and Streamlit's :color[...] directives.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# The renderer links bare URLs and e-mail addresses even when escaped ("https\://a.b"): an
+# invisible word joiner before these marks breaks "http:", "www." and "a@b" apart.
+_AUTOLINK_MARKS = re.compile(r"(\\[.:@])")
+_WORD_JOINER = "\u2060"
+
+
+def user_text(text, limit=USER_TEXT_LIMIT):
+    """Text that came from a user (a link, a file, a file's name, an error message quoting
+    them), ready to be put into markdown: on one line, at most `limit` characters (an
+    ellipsis marks the cut), with nothing in it that markdown would turn into a link, an
+    image, code, HTML or math."""
+    text = str(text)
+    long = len(text) > 4 * limit  # cut before the work: a file's text may be huge
+    text = "".join(c if c.isprintable() else " " if c.isspace() else "\ufffd"
+                   for c in text[:4 * limit])
+    text = re.sub(" {2,}", " ", text)
+    if long or len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return _AUTOLINK_MARKS.sub(_WORD_JOINER + r"\1", _MARKDOWN_PUNCTUATION.sub(r"\\\1", text))
+
+
+def _param_name(name):
+    return f"**{user_text(name)}**" if name.strip() else "*(no name)*"
+
+
+# --- unexpected errors ------------------------------------------------------------------------
+
+APOLOGY = ("Sorry, something went wrong on this page. It has been noted in the server's log. "
+           "[Open the page's link]({link}) to start it again, or send that link to your "
+           "teacher.")
+
+
+def guarded(run):
+    """`run` (a page, or a fragment's function) with its unexpected errors turned into a short
+    apology with the page's link on screen, and the whole story in the server's log: users
+    never see a stack trace. st.rerun, st.stop and st.switch_page pass through (they are not
+    Exceptions)."""
+    @functools.wraps(run)
+    def guarded_run(*args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except _ShownByStreamlit:
+            raise
+        except Exception:
+            link = page_link()
+            page = st.session_state.get(_STATE_KEY)
+            LOG.exception("Unexpected error on the page %s, link %s", page and page.slug, link)
+            st.error(APOLOGY.format(link=link), icon="😿")
+            return None
+    return guarded_run
+
+
+def page_link():
+    """This page's address relative to itself: its settings as a query string (percent-encoded,
+    so it is safe inside a markdown link)."""
+    return "?" + urlencode({name: st.query_params[name] for name in st.query_params})
 
 
 def presenting():
@@ -106,7 +195,8 @@ def _initial(name, default, parse):
         try:
             return parse(raw)
         except (ValueError, TypeError) as err:
-            _state().ignored.append(f"`{name}={raw}` ({err})")
+            _state().ignored.append(f"{_param_name(name)} = {user_text(raw)} "
+                                    f"({user_text(err)})")
     return st.session_state.get(_kept_key(name), default)
 
 
@@ -203,7 +293,8 @@ def multichoice(label, name, options, default, advanced=False, **kwargs):
     """A multiselect over options; the URL holds the chosen ones joined by commas."""
     options = list(options)
     _state().options[name] = options
-    return _bind(name, list(default), _subset_of(options), lambda v: ",".join(map(str, v)),
+    parse = _subset_of(options, kwargs.get("max_selections"))
+    return _bind(name, list(default), parse, lambda v: ",".join(map(str, v)),
                  lambda key: st.multiselect(label, options, key=key, **kwargs), advanced)
 
 
@@ -265,7 +356,7 @@ def _listed(options, most=8):
     return ", ".join(texts if len(texts) <= most else [*texts[:most - 1], "…", texts[-1]])
 
 
-def _subset_of(options):
+def _subset_of(options, most=None):
     by_text = {str(option): option for option in options}
 
     def parse(raw):
@@ -273,7 +364,10 @@ def _subset_of(options):
         unknown = [part for part in chosen if part not in by_text]
         if unknown:
             raise ValueError("not among " + _listed(by_text))
-        return [by_text[part] for part in dict.fromkeys(chosen)]
+        chosen = [by_text[part] for part in dict.fromkeys(chosen)]
+        if most is not None and len(chosen) > most:
+            raise ValueError(f"more than {most}")
+        return chosen
     return parse
 
 

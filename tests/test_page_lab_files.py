@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bn_core import exchange
+from tests.rendered import plain
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "training_lab.py")
 
@@ -30,7 +31,7 @@ def download(at, label):
 
 
 def errors(at):
-    return [e.value for e in at.error]
+    return [plain(e.value) for e in at.error]
 
 
 def test_settings_json_holds_every_control_and_loads_back():
@@ -49,7 +50,7 @@ def test_settings_json_holds_every_control_and_loads_back():
     assert fresh.session_state["training_lab.lr"] == 0.1
     assert fresh.session_state["training_lab.layers"] == 2
     assert fresh.session_state["training_lab.bn"] is False
-    assert any("Settings loaded from run.json" in i.value for i in fresh.info)
+    assert any("Settings loaded from run.json" in plain(i.value) for i in fresh.info)
 
 
 @pytest.mark.parametrize(("content", "message"), [
