@@ -119,8 +119,8 @@ def norm_costs(seconds):
     for name, (dims, m) in NETWORKS.items():
         best = {"batch": 0.0, "layer": 0.0}
         for _ in range(3):
-            for norm in best:
-                best[norm] = max(best[norm], numpy_rate(dims, m, False, seconds / 3, norm))
+            for norm, so_far in best.items():
+                best[norm] = max(so_far, numpy_rate(dims, m, False, seconds / 3, norm))
         yield name, m, best["batch"], best["layer"]
 
 
