@@ -34,28 +34,32 @@ def matrix_figure(both):
     n, m = Z.shape
     zmax = float(np.abs(Z).max())
     fig = go.Figure(_heatmap(Z, zmax))
-    fig.update_yaxes(autorange="reversed")
+    # Fixed ranges, and the statistics in the margins placed in paper coordinates (Plotly
+    # hides an annotation whose data coordinates fall outside the axes' ranges).
+    fig.update_xaxes(range=[-0.5, m - 0.5], side="top", showgrid=False)
+    fig.update_yaxes(range=[n - 0.5, -0.5], showgrid=False)
     fig.add_shape(type="rect", x0=-0.5, x1=m - 0.5, y0=-0.45, y1=0.45,
                   line={"color": BN_COLOR, "width": 3})
     fig.add_shape(type="rect", x0=-0.45, x1=0.45, y0=-0.5, y1=n - 0.5,
                   line={"color": LN_COLOR, "width": 3, "dash": "dot"})
     for j in range(n):
-        fig.add_annotation(x=m - 0.4, y=j, xanchor="left", showarrow=False,
+        fig.add_annotation(x=1.01, xref="paper", y=j, xanchor="left", showarrow=False,
                            text=f"μ={both.bn_mu[j, 0]:.2f}  σ²={both.bn_var[j, 0]:.2f}",
                            font={"color": BN_COLOR})
     for i in range(m):
-        fig.add_annotation(x=i, y=n - 0.4, yanchor="top", showarrow=False,
+        fig.add_annotation(x=i, y=-0.02, yref="paper", yanchor="top", showarrow=False,
                            text=f"μ={both.ln_mu[0, i]:.2f}<br>σ²={both.ln_var[0, i]:.2f}",
                            font={"color": LN_COLOR})
-    fig.add_annotation(x=m - 0.4, y=-0.9, xanchor="left", showarrow=False, align="left",
+    fig.add_annotation(x=1.01, y=1.01, xref="paper", yref="paper", xanchor="left",
+                       yanchor="bottom", showarrow=False, align="left",
                        text="<b>batch norm</b>: along each row →<br>one unit, all examples",
                        font={"color": BN_COLOR})
-    fig.add_annotation(x=-0.5, y=n + 0.6, xanchor="left", yanchor="top", showarrow=False,
-                       align="left",
+    fig.add_annotation(x=0, y=-0.2, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                       showarrow=False, align="left",
                        text="<b>layer norm</b>: down each column ↓  one example, all units",
                        font={"color": LN_COLOR})
     finish(fig, "Z[l]: rows are units, columns are the examples of the mini-batch", height=400)
-    return fig.update_layout(margin={"l": 60, "r": 190, "t": 90, "b": 90})
+    return fig.update_layout(margin={"l": 60, "r": 190, "t": 90, "b": 80})
 
 
 def outputs_figure(both):
@@ -103,7 +107,9 @@ def test_time_figure(side):
                              showlegend=c == 1, legendgroup="eval"), 1, c)
     fig.update_xaxes(title=f"class (true: {side.label})")
     fig.update_yaxes(title="probability", range=[0, 1], col=1)
-    return finish(fig, height=320, barmode="group")
+    finish(fig, height=360, barmode="group")
+    return fig.update_layout(legend={"y": -0.35, "yanchor": "top"},
+                             margin={"l": 50, "r": 20, "t": 40, "b": 90})
 
 
 def db_figure(side):

@@ -57,3 +57,11 @@ def test_sweep_verdict_follows_the_numbers():
     surprise = {"batch": [0.93, 0.9], "layer": [0.9, 0.95], "none": [0.9, 0.9]}
     assert "data disagree" in lesson.sweep_verdict(surprise, (2, 64))
     assert "only 32 steps" in lesson.sweep_verdict(expected, (2, 64), examples_seen=2048)
+
+
+def test_sweep_verdict_says_when_layer_norm_does_not_beat_none():
+    table = {"batch": [0.5, 0.9], "layer": [0.95, 0.95], "none": [0.96, 0.94]}
+    assert "does not beat the network without normalization" in lesson.sweep_verdict(
+        table, (2, 64))
+    table["none"] = [0.8, 0.8]
+    assert "does better than no normalization" in lesson.sweep_verdict(table, (2, 64))

@@ -193,8 +193,21 @@ def sweep(settings=SweepSettings(), batch_sizes=SWEEP_BATCH_SIZES, on_cell=None)
 def sweep_verdict(table, batch_sizes=SWEEP_BATCH_SIZES, examples_seen=None):
     """What the sweep shows about the smallest mini-batch, in words that follow the numbers
     (and, given examples_seen, a word on the largest)."""
-    return _small_batch_verdict(table, batch_sizes) + (
-        _large_batch_note(table, batch_sizes, examples_seen) if examples_seen else "")
+    return (_small_batch_verdict(table, batch_sizes) + _layer_vs_none(table)
+            + (_large_batch_note(table, batch_sizes, examples_seen) if examples_seen else ""))
+
+
+def _layer_vs_none(table):
+    """Whether layer norm helped at all, against the network without normalization."""
+    diffs = np.subtract(table["layer"], table["none"]) * 100
+    if np.all(np.abs(diffs) < 2):
+        return (" Layer norm does not beat the network without normalization here (within "
+                f"{np.abs(diffs).max():.1f} points at every m): this small network trains well "
+                "without help; what the sweep shows is that layer norm does not break at tiny "
+                "mini-batches, where batch norm does.")
+    better = "better" if diffs.mean() > 0 else "worse"
+    return (f" Layer norm does {better} than no normalization on average "
+            f"({diffs.mean():+.1f} points).")
 
 
 def _large_batch_note(table, batch_sizes, examples_seen):
