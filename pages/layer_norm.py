@@ -9,7 +9,7 @@ from bn_core.lessons import layer_norm as lesson
 from bn_viz import layer_norm as viz
 
 SLUG = "layer_norm"
-SWEEP_KEY = "layer_norm.sweep_requested"
+SWEEP_KEY = "_sweep_requested.layer_norm"  # outside the slug: presets keep the sweep
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
