@@ -61,10 +61,9 @@ def rate(step, seconds):
     return best
 
 
-def numpy_rate(dims, m, record, seconds, norm="batch"):
+def numpy_rate(dims, m, record, seconds):
     split = synthetic_split(dims, m)
-    config = bn.NetConfig(layer_dims=dims, batch_norm=norm == "batch",
-                          layer_norm=norm == "layer", eliminate_bias=True)
+    config = bn.NetConfig(layer_dims=dims, batch_norm=True, eliminate_bias=True)
     trainer = training.Trainer(config, split, "adam", 1e-3, batch_size=m, twin=False,
                                eval_every=10**9, record=record)
     return rate(trainer.step, seconds)
@@ -113,15 +112,31 @@ def matmul_rate(dims, m, seconds):
     return rate(step, seconds)
 
 
-def norm_costs(seconds):
-    """Bare steps/s with batch norm and with layer norm, measured alternately (3 times each, the
-    best kept) so that a busy machine slows both alike. Yields (name, m, bn/s, ln/s)."""
+def norm_costs(seconds, rounds=7):
+    """Bare steps per CPU second with batch norm and with layer norm, measured alternately in
+    `rounds` rounds, the best of each kept. CPU time (time.process_time), not wall time, so that
+    other processes on a busy machine do not decide the ratio. Yields (name, m, bn/s, ln/s)."""
     for name, (dims, m) in NETWORKS.items():
-        best = {"batch": 0.0, "layer": 0.0}
-        for _ in range(3):
-            for norm, so_far in best.items():
-                best[norm] = max(so_far, numpy_rate(dims, m, False, seconds / 3, norm))
+        trainers = {norm: _bare_trainer(dims, m, norm) for norm in ("batch", "layer")}
+        for trainer in trainers.values():
+            trainer.step()  # warm-up
+        start = time.process_time()
+        trainers["batch"].step()
+        steps = max(1, int(seconds / (2 * rounds) / max(time.process_time() - start, 1e-4)))
+        best = dict.fromkeys(trainers, 0.0)
+        for _ in range(rounds):
+            for norm, trainer in trainers.items():
+                start = time.process_time()
+                trainer.step(steps)
+                best[norm] = max(best[norm], steps / max(time.process_time() - start, 1e-9))
         yield name, m, best["batch"], best["layer"]
+
+
+def _bare_trainer(dims, m, norm):
+    config = bn.NetConfig(layer_dims=dims, batch_norm=norm == "batch",
+                          layer_norm=norm == "layer", eliminate_bias=True)
+    return training.Trainer(config, synthetic_split(dims, m), "adam", 1e-3, batch_size=m,
+                            twin=False, eval_every=10**9, record=False)
 
 
 def recorder_memory(steps=100_000):
@@ -156,7 +171,8 @@ def main():
             mm = matmul_rate(dims, m, args.seconds)
             print(f"\nlarge: matmul-only {mm:.1f} steps/s; a full step runs at "
                   f"{bare / mm:.0%} of NumPy's matmul throughput (goal >= 60%)")
-    print(f"\n{'network':<8} {'m':>4} {'BN step/s':>10} {'LN step/s':>10} {'LN cost':>8}")
+    print(f"\nper CPU second:\n{'network':<8} {'m':>4} {'BN step/s':>10} {'LN step/s':>10} "
+          f"{'LN cost':>8}")
     for name, m, bn_rate, ln_rate in norm_costs(args.seconds):
         print(f"{name:<8} {m:>4} {bn_rate:>10.1f} {ln_rate:>10.1f} {bn_rate / ln_rate - 1:>+8.1%}")
     print("(LN cost: how much longer a layer-norm step takes than a batch-norm step; goal <= +10%)")

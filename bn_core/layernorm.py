@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core.batchnorm import DEFAULT_EPS
+from bn_core.batchnorm import DEFAULT_EPS, GEMV_MIN_SIZE
+from bn_core.batchnorm import _row_sums as row_sums
 from bn_core.checks import check_column, check_matrix
 
 
@@ -69,8 +70,11 @@ def forward_unchecked(Z, gamma, beta, eps):
 
 
 def _column_sums(A):
-    """sum_j A[j] over the units, as a (1, m) row."""
-    return np.add.reduce(A, axis=0, keepdims=True)
+    """sum_j A[j] over the units, as a (1, m) row; on larger arrays a vector-matrix product
+    with a row of ones (the same sums in another order, as batch norm's row sums do)."""
+    if A.size < GEMV_MIN_SIZE:
+        return np.add.reduce(A, axis=0, keepdims=True)
+    return (np.ones(A.shape[0]) @ A).reshape(1, -1)
 
 
 def backward(dZ_tilde, cache):
@@ -102,9 +106,9 @@ def backward_unchecked(dZ_tilde, cache):
     """
     n = dZ_tilde.shape[0]
     Z_norm = cache.Z_norm
-    dbeta = np.add.reduce(dZ_tilde, axis=1, keepdims=True)
+    dbeta = row_sums(dZ_tilde)
     scratch = dZ_tilde * Z_norm
-    dgamma = np.add.reduce(scratch, axis=1, keepdims=True)
+    dgamma = row_sums(scratch)
     dZ_norm = dZ_tilde * cache.gamma
     np.multiply(dZ_norm, Z_norm, out=scratch)
     proj = _column_sums(scratch)
