@@ -54,7 +54,9 @@ def perturb(net, seed):
 # ---------------------------------------------------------------- forward and backward
 
 
-@pytest.mark.parametrize(("n", "m", "seed"), [(2, 1, 0), (5, 7, 1), (16, 33, 2), (3, 2, 3)])
+# (64, 80): large enough for the matrix-vector-product sums (bn_core.batchnorm.GEMV_MIN_SIZE)
+@pytest.mark.parametrize(("n", "m", "seed"), [(2, 1, 0), (5, 7, 1), (16, 33, 2), (3, 2, 3),
+                                              (64, 80, 4)])
 def test_forward_matches_reference(n, m, seed):
     Z, gamma, beta = make_inputs(n, m, seed)
     Z_tilde, cache = layernorm.forward(Z, gamma, beta, eps=EPS)
@@ -67,7 +69,7 @@ def test_forward_matches_reference(n, m, seed):
     assert_allclose(Z_tilde, ref_tilde, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize(("n", "m", "seed"), [(2, 1, 0), (5, 7, 1), (16, 33, 2)])
+@pytest.mark.parametrize(("n", "m", "seed"), [(2, 1, 0), (5, 7, 1), (16, 33, 2), (64, 80, 4)])
 def test_backward_matches_reference(n, m, seed):
     Z, gamma, beta = make_inputs(n, m, seed)
     dZ_tilde = np.random.default_rng(seed + 10).standard_normal((n, m))
