@@ -100,6 +100,10 @@ def test_the_sweep_runs_on_its_button_and_stays():
                in md.value for md in at.markdown)
     at.slider(key="layer_norm.gamma").set_value(1.5).run()  # another control: the sweep stays
     assert len(specs(at)) == n_before + 1
+    at.button(key="preset.layer_norm.A huge ε").click().run()  # and so does a preset
+    assert_clean(at)
+    assert at.select_slider(key="layer_norm.eps").value == 10.0
+    assert len(specs(at)) == n_before + 1
 
 
 def test_presets_load():
