@@ -4,11 +4,12 @@
 
 Training steps per second with batch norm and Adam, recording off and on, for three networks;
 the same networks in PyTorch on the CPU (float64, same thread count, same run) when PyTorch is
-importable; the large network's step against NumPy's own matmul throughput on its shapes; and
-the recorder's memory after 100,000 steps.
+importable; the large network's step against NumPy's own matmul throughput on its shapes; a
+layer-norm step's cost next to a batch-norm step's on the three networks; and the recorder's
+memory after 100,000 steps.
 
 Goals: small >= 3x and medium >= 1.3x PyTorch's steps/s; large step >= 60% of the matmul-only
-throughput; recording <= 25% over a bare step.
+throughput; recording <= 25% over a bare step; a layer-norm step <= 10% dearer than batch norm.
 """
 
 from __future__ import annotations
@@ -111,6 +112,33 @@ def matmul_rate(dims, m, seconds):
     return rate(step, seconds)
 
 
+def norm_costs(seconds, rounds=7):
+    """Bare steps per CPU second with batch norm and with layer norm, measured alternately in
+    `rounds` rounds, the best of each kept. CPU time (time.process_time), not wall time, so that
+    other processes on a busy machine do not decide the ratio. Yields (name, m, bn/s, ln/s)."""
+    for name, (dims, m) in NETWORKS.items():
+        trainers = {norm: _bare_trainer(dims, m, norm) for norm in ("batch", "layer")}
+        for trainer in trainers.values():
+            trainer.step()  # warm-up
+        start = time.process_time()
+        trainers["batch"].step()
+        steps = max(1, int(seconds / (2 * rounds) / max(time.process_time() - start, 1e-4)))
+        best = dict.fromkeys(trainers, 0.0)
+        for _ in range(rounds):
+            for norm, trainer in trainers.items():
+                start = time.process_time()
+                trainer.step(steps)
+                best[norm] = max(best[norm], steps / max(time.process_time() - start, 1e-9))
+        yield name, m, best["batch"], best["layer"]
+
+
+def _bare_trainer(dims, m, norm):
+    config = bn.NetConfig(layer_dims=dims, batch_norm=norm == "batch",
+                          layer_norm=norm == "layer", eliminate_bias=True)
+    return training.Trainer(config, synthetic_split(dims, m), "adam", 1e-3, batch_size=m,
+                            twin=False, eval_every=10**9, record=False)
+
+
 def recorder_memory(steps=100_000):
     split = synthetic_split((2, 16, 16, 16, 2), 64)
     net = bn.MLP(bn.NetConfig(layer_dims=(2, 16, 16, 16, 2)))
@@ -143,6 +171,11 @@ def main():
             mm = matmul_rate(dims, m, args.seconds)
             print(f"\nlarge: matmul-only {mm:.1f} steps/s; a full step runs at "
                   f"{bare / mm:.0%} of NumPy's matmul throughput (goal >= 60%)")
+    print(f"\nper CPU second:\n{'network':<8} {'m':>4} {'BN step/s':>10} {'LN step/s':>10} "
+          f"{'LN cost':>8}")
+    for name, m, bn_rate, ln_rate in norm_costs(args.seconds):
+        print(f"{name:<8} {m:>4} {bn_rate:>10.1f} {ln_rate:>10.1f} {bn_rate / ln_rate - 1:>+8.1%}")
+    print("(LN cost: how much longer a layer-norm step takes than a batch-norm step; goal <= +10%)")
     if torch_rate((2, 2), 2, 0.01) is None:
         print("(PyTorch not importable: `pip install torch` in the venv to compare)")
     recorder, seconds = recorder_memory()

@@ -296,28 +296,31 @@ class MiniBatchIterator:
 
     m: examples in the training set; batch_size: examples per mini-batch, clipped to m. Each
     epoch starts from a fresh permutation of 0..m-1 and cuts it into batches of batch_size; a
-    last partial batch is kept if it holds at least 2 examples and dropped otherwise (batch norm
-    needs m >= 2 per mini-batch). `epoch` counts completed epochs. Two iterators built with the
+    last partial batch is kept if it holds at least min_batch examples and dropped otherwise
+    (batch norm needs m >= 2 per mini-batch, the default; layer norm or none can take 1).
+    `epoch` counts completed epochs. Two iterators built with the
     same (m, batch_size, seed) yield the same sequence.
     """
 
-    def __init__(self, m, batch_size, seed=0):
+    def __init__(self, m, batch_size, seed=0, min_batch=2):
         m = _check_int(m, "m (number of examples)")
         batch_size = _check_int(batch_size, "batch_size")
-        if m < 2 or batch_size < 2:
+        if min_batch not in (1, 2):
+            raise ValueError(f"min_batch must be 1 or 2, got {min_batch!r}")
+        if min_batch == 2 and (m < 2 or batch_size < 2):
             raise ValueError("batch norm needs at least 2 examples per mini-batch: got "
                              f"m={m}, batch_size={batch_size}")
         self.m = m
         self.batch_size = min(batch_size, m)
         self.seed = _check_int(seed, "seed", 0)
-        self.steps_per_epoch = m // self.batch_size + int(m % self.batch_size >= 2)
+        self.steps_per_epoch = m // self.batch_size + int(m % self.batch_size >= min_batch)
         self.epoch = 0
         self.step_in_epoch = 0
         self._rng = np.random.default_rng(self.seed)
         self._perm = None
 
     def next_indices(self):
-        """The next mini-batch's example indices: int64 array (batch,), batch >= 2."""
+        """The next mini-batch's example indices: int64 array (batch,), batch >= min_batch."""
         if self.step_in_epoch == 0:
             self._perm = self._rng.permutation(self.m)
         start = self.step_in_epoch * self.batch_size

@@ -1,7 +1,7 @@
-"""A small fully connected network with optional batch norm on its hidden layers.
+"""A small fully connected network with optional batch norm or layer norm on its hidden layers.
 
-Hidden layer l computes Z = W A_prev (+ b), then batch norm (gamma, beta) before the
-activation g, as in the lecture; the output layer is W[L] A[L-1] + b[L] then softmax, with the
+Hidden layer l computes Z = W A_prev (+ b), then batch norm or layer norm (gamma, beta) before
+the activation g, as in the lecture; the output layer is W[L] A[L-1] + b[L] then softmax, with the
 mean cross-entropy as loss. Examples are columns: X is (n_x, m).
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bn_core import batchnorm
+from bn_core import batchnorm, layernorm
 from bn_core.checks import (
     check_choice,
     check_fraction,
@@ -40,7 +40,8 @@ class NetConfig:
     layer_dims: (n_x, n_1, ..., n_L); the last is the number of classes.
     init: "he" (std sqrt(2/n_{l-1})), "xavier" (std sqrt(1/n_{l-1})) or "gaussian"
     (std init_scale, for the bad-initialization experiments).
-    running_beta: the weight kept on the old value in the running averages.
+    running_beta: the weight kept on the old value in the running averages (batch norm only).
+    layer_norm: layer norm on every hidden layer instead of batch norm (needs batch_norm=False).
     """
 
     layer_dims: tuple = (2, 16, 16, 2)
@@ -52,6 +53,7 @@ class NetConfig:
     seed: int = 0
     init: str = "he"
     init_scale: float = 0.01
+    layer_norm: bool = False
 
     def __post_init__(self):
         try:
@@ -68,9 +70,12 @@ class NetConfig:
         check_positive(self.eps, "eps")
         check_positive(self.init_scale, "init_scale")
         check_fraction(self.running_beta, "running_beta")
-        for name in ("batch_norm", "eliminate_bias"):
+        for name in ("batch_norm", "eliminate_bias", "layer_norm"):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.batch_norm and self.layer_norm:
+            raise ValueError("choose batch_norm or layer_norm, not both: each hidden layer has "
+                             "one normalization")
         if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
 
@@ -88,8 +93,8 @@ def _is_positive_int(n):
 class LayerTrace:
     """One hidden layer's values in the last training-mode forward, for the pictures.
 
-    All (n_l, m) except mu, var (n_l, 1). Without batch norm, mu, var and Z_norm are None
-    and Z_tilde is Z.
+    All (n_l, m) except mu, var: (n_l, 1) under batch norm, (1, m) under layer norm. Without
+    normalization, mu, var and Z_norm are None and Z_tilde is Z.
     """
 
     Z: np.ndarray
@@ -104,17 +109,20 @@ class LayerTrace:
 class _HiddenCache:
     A_prev: np.ndarray
     A: np.ndarray
-    bn: batchnorm.BatchNormCache | None
+    norm: batchnorm.BatchNormCache | layernorm.LayerNormCache | None
 
 
 @dataclass
 class MLP:
     """The network: parameters, running averages for test time, and the last forward's trace.
 
-    params: "W{l}", "b{l}", "gamma{l}", "beta{l}" for l = 1..L (b{l} absent on a batch-norm layer
-    when eliminate_bias is on; gamma/beta only on batch-norm layers). Live arrays.
+    params: "W{l}", "b{l}", "gamma{l}", "beta{l}" for l = 1..L (b{l} absent on a normalized layer
+    when eliminate_bias is on; gamma/beta only on normalized layers). Live arrays.
+    bn_layers, ln_layers: the hidden layers with batch norm, with layer norm (one is empty);
+    norm_layers: either.
     running_mu, running_var: {l: (n_l, 1)} for each batch-norm layer l (views into
-    running_flat, (2, total batch-norm units): row 0 the means, row 1 the variances).
+    running_flat, (2, total batch-norm units): row 0 the means, row 1 the variances). Empty
+    under layer norm, which keeps no running averages.
     """
 
     config: NetConfig
@@ -123,12 +131,14 @@ class MLP:
     running_var: dict = field(init=False)
     running_flat: np.ndarray = field(init=False, repr=False)
     bn_layers: tuple = field(init=False)
+    ln_layers: tuple = field(init=False)
     trace: list = field(init=False, default_factory=list)
     last_probs: np.ndarray | None = field(init=False, default=None)
 
     def __post_init__(self):
         cfg = self.config
         self.bn_layers = tuple(range(1, cfg.n_layers)) if cfg.batch_norm else ()
+        self.ln_layers = tuple(range(1, cfg.n_layers)) if cfg.layer_norm else ()
         self.params = FlatDict(self._param_layout())
         self._initialize(np.random.default_rng(cfg.seed))
         # Both dicts hold views into one (2, units) array, so a recorder reads them in one go.
@@ -147,9 +157,14 @@ class MLP:
     def L(self):
         return self.config.n_layers
 
+    @property
+    def norm_layers(self):
+        """The hidden layers with a normalization (batch or layer norm), and so gamma, beta."""
+        return self.bn_layers or self.ln_layers
+
     def has_bias(self, l):
-        """Whether layer l keeps b[l]: always, unless batch norm eliminates it."""
-        return not (l in self.bn_layers and self.config.eliminate_bias)
+        """Whether layer l keeps b[l]: always, unless its normalization eliminates it."""
+        return not (l in self.norm_layers and self.config.eliminate_bias)
 
     def _param_layout(self):
         dims = self.config.layer_dims
@@ -158,7 +173,7 @@ class MLP:
             layout.append((f"W{l}", (dims[l], dims[l - 1])))
             if self.has_bias(l):
                 layout.append((f"b{l}", (dims[l], 1)))
-            if l in self.bn_layers:
+            if l in self.norm_layers:
                 layout += [(f"gamma{l}", (dims[l], 1)), (f"beta{l}", (dims[l], 1))]
         return layout
 
@@ -169,7 +184,7 @@ class MLP:
             std = {"he": np.sqrt(2.0 / n_prev), "xavier": np.sqrt(1.0 / n_prev),
                    "gaussian": cfg.init_scale}[cfg.init]
             self.params[f"W{l}"] = rng.standard_normal(self.params[f"W{l}"].shape) * std
-            if l in self.bn_layers:
+            if l in self.norm_layers:
                 self.params[f"gamma{l}"][...] = 1.0
 
     @property
@@ -179,7 +194,8 @@ class MLP:
 
     def __repr__(self):
         cfg = self.config
-        hidden = [f"[{n}{' BN' if l in self.bn_layers else ''} {cfg.activation}]"
+        tag = {**dict.fromkeys(self.bn_layers, " BN"), **dict.fromkeys(self.ln_layers, " LN")}
+        hidden = [f"[{n}{tag.get(l, '')} {cfg.activation}]"
                   for l, n in enumerate(cfg.layer_dims[1:-1], start=1)]
         return " -> ".join([str(cfg.layer_dims[0]), *hidden, f"{cfg.layer_dims[-1]} softmax"])
 
@@ -190,7 +206,7 @@ class MLP:
 
         train=True uses each batch-norm layer's mini-batch statistics, updates the running
         averages and records the trace; train=False uses the running averages and changes
-        nothing (any m, one example included).
+        nothing (any m, one example included). Layer norm computes the same either way.
         X: (n_x, m). Returns probs (n_L, m).
         """
         X = self._check_X(X, train)
@@ -213,21 +229,24 @@ class MLP:
         A, caches, traces = X, [], []
         for l in range(1, self.L):
             Z = dense_forward(A, p[f"W{l}"], p.get(f"b{l}"))
-            bn_cache = None
-            if l not in self.bn_layers:
+            norm_cache = None
+            if l in self.ln_layers:  # per example: no running averages, train or not
+                Z_tilde, norm_cache = layernorm.forward_unchecked(
+                    Z, p[f"gamma{l}"], p[f"beta{l}"], cfg.eps)
+            elif l not in self.bn_layers:
                 Z_tilde = Z
             elif train:
-                Z_tilde, bn_cache = batchnorm.forward_unchecked(
+                Z_tilde, norm_cache = batchnorm.forward_unchecked(
                     Z, p[f"gamma{l}"], p[f"beta{l}"], cfg.eps)
                 if update_running:
-                    self._update_running(l, bn_cache.mu, bn_cache.var, Z.shape[1])
+                    self._update_running(l, norm_cache.mu, norm_cache.var, Z.shape[1])
             else:
                 Z_tilde = batchnorm.forward_eval(Z, p[f"gamma{l}"], p[f"beta{l}"],
                                                  self.running_mu[l], self.running_var[l], cfg.eps)
             A_next = activation_forward(Z_tilde, cfg.activation)
-            caches.append(_HiddenCache(A, A_next, bn_cache))
+            caches.append(_HiddenCache(A, A_next, norm_cache))
             traces.append(LayerTrace(Z, Z_tilde, A_next, *(
-                (bn_cache.mu, bn_cache.var, bn_cache.Z_norm) if bn_cache else ())))
+                (norm_cache.mu, norm_cache.var, norm_cache.Z_norm) if norm_cache else ())))
             A = A_next
         return dense_forward(A, p[f"W{self.L}"], p[f"b{self.L}"]), caches, traces, A
 
@@ -255,7 +274,8 @@ class MLP:
 
     def loss_and_grads_unchecked(self, X, y):
         """`loss_and_grads` for inputs already validated (a trainer's mini-batches of a
-        checked data set): float64 X (n_x, m) with m >= 2, int labels y (m,) in range."""
+        checked data set): float64 X (n_x, m) with m >= 2 under batch norm, int labels y (m,)
+        in range."""
         ZL, caches, traces, A_last = self._forward(X, train=True)
         self.trace = traces
         loss, self.last_probs, dZ = softmax_cross_entropy(ZL, y)
@@ -271,9 +291,10 @@ class MLP:
             cache = caches[l - 1]
             # dA is this backward's own temporary: the derivative may overwrite it.
             dZ = activation_backward(dA, cache.A, self.config.activation, out=dA)
-            if cache.bn is not None:
-                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = batchnorm.backward_unchecked(
-                    dZ, cache.bn)
+            if cache.norm is not None:
+                norm = layernorm if l in self.ln_layers else batchnorm
+                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = norm.backward_unchecked(
+                    dZ, cache.norm)
             dA, _, _ = dense_backward(dZ, cache.A_prev, p[f"W{l}"], has_bias=self.has_bias(l),
                                       need_dA_prev=l > 1, dW=grads[f"W{l}"],
                                       db=grads.get(f"b{l}"))

@@ -1,7 +1,7 @@
 """What a network did while it trained, kept within a fixed memory budget.
 
 Every step: loss, mini-batch accuracy, each hidden unit's mini-batch mu and sigma of Z, the
-running averages, gamma and beta, and per layer the gradient norm and update-to-data ratio.
+running averages (batch norm), gamma and beta (batch or layer norm), and per layer the gradient norm and update-to-data ratio.
 Every `detail_every` steps: the 15th/50th/85th percentiles of a watched unit's activation input
 (Figure 1 of Ioffe & Szegedy 2015) and samples of Z, Z_tilde and A for the histograms.
 Series are preallocated; when one fills up, every other point goes and the series keeps only
@@ -17,6 +17,7 @@ import numpy as np
 PERCENTILES = (15, 50, 85)
 STAGES = ("Z", "Z_tilde", "A")
 UNIT_FIELDS = ("mu", "sigma", "running_mu", "running_sigma", "gamma", "beta")
+LAYER_NORM_FIELDS = ("mu", "sigma", "gamma", "beta")  # no running averages to record
 MIN_CAPACITY = 64
 
 
@@ -94,17 +95,26 @@ class Recorder:
       train:       (n, 2)             loss, mini-batch accuracy
       test:        (n, 2)             test loss, test accuracy (eval mode)
       units:       (n, k, n_units)    per hidden unit, side by side (slice layer l with
-                                      `layer_units[l]`): the k quantities in UNIT_FIELDS
+                                      `layer_units[l]`): the k quantities in unit_fields
+                                      (UNIT_FIELDS under batch norm, LAYER_NORM_FIELDS under
+                                      layer norm, mu and sigma alone without normalization)
       layers:      (n, 2, L)          per layer with weights: ||dW[l]||, update-to-data ratio
       percentiles: (n, n_hidden, 3)   15/50/85th percentile of a watched unit's activation input
     samples: the latest {(l, stage): float32 values} of Z, Z_tilde and A per hidden layer.
+
+    "mu" and "sigma" are always each unit's mean and standard deviation of Z over the
+    mini-batch: the statistics batch norm normalizes with. Layer norm does not use them (it
+    normalizes each example over its units); for it they show what a unit's input does, like
+    they do without normalization. normalization: "batch", "layer" or None.
     """
 
     def __init__(self, net, budget_bytes=4_000_000, detail_every=10, sample_size=2048,
                  watch_unit=0):
         widths = net.config.layer_dims[1:-1]
         self.batch_norm = bool(net.bn_layers)
-        self.unit_fields = UNIT_FIELDS if self.batch_norm else UNIT_FIELDS[:2]
+        self.normalization = ("batch" if net.bn_layers else "layer" if net.ln_layers else None)
+        self.unit_fields = {"batch": UNIT_FIELDS, "layer": LAYER_NORM_FIELDS,
+                            None: UNIT_FIELDS[:2]}[self.normalization]
         self.layer_units = LayerSlices(tuple(widths))
         self.detail_every = int(detail_every)
         self.sample_size = int(sample_size)
@@ -148,12 +158,14 @@ class Recorder:
 
     def _unit_values(self, net):
         """(k, n_units): mu and sigma of Z over the mini-batch, then for batch norm the
-        running mu and sigma, gamma and beta."""
+        running mu and sigma, then gamma and beta (batch or layer norm)."""
         trace = net.trace
-        if not self.batch_norm:
+        if self.normalization != "batch":
             mu = np.concatenate([t.Z.mean(axis=1) for t in trace])
             sigma = np.concatenate([t.Z.std(axis=1) for t in trace])
-            return np.stack((mu, sigma))
+            if self.normalization is None:
+                return np.stack((mu, sigma))
+            return np.vstack((mu, sigma, net.params.flat[self._gamma_beta]))
         mu = np.concatenate([t.mu[:, 0] for t in trace])
         var = np.concatenate([t.var[:, 0] for t in trace])
         return np.vstack((mu, np.sqrt(var), net.running_flat[0], np.sqrt(net.running_flat[1]),
@@ -217,7 +229,7 @@ def _percentiles(rows):
 def _gamma_beta_index(net):
     """Indices into the flat parameter vector: every gamma[l], then every beta[l]."""
     slots = {key: (start, stop) for key, _, start, stop in net.params._slots}
-    ranges = [range(*slots[f"{name}{l}"]) for name in ("gamma", "beta") for l in net.bn_layers]
+    ranges = [range(*slots[f"{name}{l}"]) for name in ("gamma", "beta") for l in net.norm_layers]
     return np.array([i for r in ranges for i in r], dtype=np.intp).reshape(2, -1)
 
 

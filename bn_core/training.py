@@ -1,7 +1,8 @@
 """Mini-batch training one step at a time, optionally with a twin network for comparison.
 
-The twin is the same network with batch norm off: the same initial W, the same mini-batch
-order, stepped in lockstep, so its curves differ from the main network's only by batch norm.
+The twin is the same network with its normalization (batch or layer norm) off: the same initial
+W, the same mini-batch order, stepped in lockstep, so its curves differ from the main network's
+only by the normalization.
 A network whose loss or parameters stop being finite (or whose loss explodes) is stopped with
 a plain-language reason; training never raises for it.
 """
@@ -59,7 +60,7 @@ class Run:
 
 
 class Trainer:
-    """Steps a network (and its twin without batch norm) one mini-batch at a time.
+    """Steps a network (and its twin without normalization) one mini-batch at a time.
 
     The optimizer is made per network from (optimizer, lr, hyper); `set_optimizer` changes them
     live. Test loss and accuracy, in eval mode, are recorded every `eval_every` steps, the
@@ -77,14 +78,15 @@ class Trainer:
         # Examples as rows, so a mini-batch is a gather of contiguous rows; its transpose is
         # the course's (n_x, m) view (F-ordered, which matmul takes as is).
         self._examples = np.ascontiguousarray(split.X_train.T)
-        self.batches = MiniBatchIterator(split.X_train.shape[1], batch_size, seed=config.seed)
+        self.batches = MiniBatchIterator(split.X_train.shape[1], batch_size, seed=config.seed,
+                                         min_batch=2 if config.batch_norm else 1)
         self.eval_every = int(eval_every)
         self.step_count = 0
         recording = {"budget_bytes": budget_bytes, "detail_every": detail_every} if record \
             else None
         self.runs = [self._make_run(MLP(config), recording)]
-        if twin and config.batch_norm:
-            plain = MLP(dataclasses.replace(config, batch_norm=False))
+        if twin and (config.batch_norm or config.layer_norm):
+            plain = MLP(dataclasses.replace(config, batch_norm=False, layer_norm=False))
             for l in range(1, plain.L + 1):
                 plain.params[f"W{l}"] = self.net.params[f"W{l}"]
             self.runs.append(self._make_run(plain, recording))
@@ -101,7 +103,7 @@ class Trainer:
 
     @property
     def twin(self):
-        """The twin without batch norm, or None."""
+        """The twin without normalization, or None."""
         return self.runs[1].net if len(self.runs) > 1 else None
 
     @property
@@ -197,7 +199,7 @@ def _divergence_reason(loss, net, opt, step, grads=None):
             else "the gradients became NaN or infinite" if grads is not None
             else "some weights became NaN or infinite")
     tips = [f"lower the learning rate (now {opt.lr:g})"]
-    if not net.bn_layers:
+    if not net.norm_layers:
         tips.append("turn batch norm on")
     if opt.name in ("gd", "momentum"):
         tips.append("try Adam")

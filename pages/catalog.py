@@ -42,4 +42,7 @@ LESSONS = (
              "regularization"),
     PageInfo("pages/under_the_hood.py", "7 · Under the hood", "⚙️",
              "The backward pass step by step and a live gradient check.", "under_the_hood"),
+    PageInfo("pages/layer_norm.py", "8 · Beyond the batch: layer norm", "↔️",
+             "Layer norm normalizes each example over its units: a mini-batch of one, the same "
+             "output at test time, b not cancelled, and a batch-size sweep.", "layer_norm"),
 )

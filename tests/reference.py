@@ -78,6 +78,67 @@ def running_update(running, batch_value, running_beta):
     return running_beta * running + (1.0 - running_beta) * batch_value
 
 
+# ---------------------------------------------------------------- layer norm
+
+
+def ln_forward(Z, gamma, beta, eps):
+    """Layer norm, one example (column) at a time, over that example's n units.
+
+        mu = 1/n sum_j z[j];  var = 1/n sum_j (z[j] - mu)^2
+        z_norm = (z - mu) / sqrt(var + eps);  z_tilde[j] = gamma[j] z_norm[j] + beta[j]
+
+    Z: (n, m); gamma, beta: (n, 1). Returns Z_tilde (n, m), mu (1, m), var (1, m), Z_norm (n, m).
+    """
+    n, m = Z.shape
+    mu, var = np.zeros((1, m)), np.zeros((1, m))
+    Z_norm, Z_tilde = np.zeros((n, m)), np.zeros((n, m))
+    for i in range(m):
+        column = [float(z) for z in Z[:, i]]
+        mean = math.fsum(column) / n
+        variance = math.fsum((z - mean) ** 2 for z in column) / n
+        sigma = math.sqrt(variance + eps)
+        mu[0, i], var[0, i] = mean, variance
+        for j in range(n):
+            Z_norm[j, i] = (column[j] - mean) / sigma
+            Z_tilde[j, i] = gamma[j, 0] * Z_norm[j, i] + beta[j, 0]
+    return Z_tilde, mu, var, Z_norm
+
+
+def ln_jacobian(Z_norm_column, gamma, var_i, eps):
+    """d z_tilde[j] / d z[k] for one example: an (n, n) matrix.
+
+    With sigma = sqrt(var + eps), the same shape as batch norm's Jacobian with the units in the
+    place of the examples, and gamma[j] varying along the rows:
+        d z_norm[j] / d z[k] = (delta_jk - 1/n) / sigma - z_norm[j] z_norm[k] / (n sigma)
+    """
+    n = Z_norm_column.shape[0]
+    sigma = math.sqrt(var_i + eps)
+    J = np.zeros((n, n))
+    for j in range(n):
+        for k in range(n):
+            delta = 1.0 if j == k else 0.0
+            J[j, k] = gamma[j, 0] * ((delta - 1.0 / n) / sigma
+                                     - Z_norm_column[j] * Z_norm_column[k] / (n * sigma))
+    return J
+
+
+def ln_backward(dZ_tilde, Z_norm, gamma, var, eps):
+    """Layer norm backward through each example's Jacobian: dz = J^T dz_tilde.
+
+    dZ_tilde, Z_norm: (n, m); gamma: (n, 1); var: (1, m).
+    Returns dZ (n, m), dgamma (n, 1), dbeta (n, 1).
+    """
+    n, m = dZ_tilde.shape
+    dZ, dgamma, dbeta = np.zeros((n, m)), np.zeros((n, 1)), np.zeros((n, 1))
+    for i in range(m):
+        J = ln_jacobian(Z_norm[:, i], gamma, var[0, i], eps)
+        dZ[:, i] = J.T @ dZ_tilde[:, i]
+    for j in range(n):
+        dgamma[j, 0] = math.fsum(dZ_tilde[j, i] * Z_norm[j, i] for i in range(m))
+        dbeta[j, 0] = math.fsum(dZ_tilde[j])
+    return dZ, dgamma, dbeta
+
+
 # ---------------------------------------------------------------- activations and the loss
 
 
@@ -138,17 +199,18 @@ def softmax_cross_entropy(ZL, y):
 # ---------------------------------------------------------------- the network
 
 
-def param_shapes(layer_dims, batch_norm, eliminate_bias):
+def param_shapes(layer_dims, batch_norm, eliminate_bias, layer_norm=False):
     """The parameter names and shapes DESIGN.md promises.
 
-    Layer l = 1..L has W{l}; b{l} unless l is a batch-norm layer and eliminate_bias is on;
-    gamma{l}, beta{l} only on batch-norm layers, which are the hidden layers 1..L-1.
+    Layer l = 1..L has W{l}; b{l} unless l is a normalized layer and eliminate_bias is on;
+    gamma{l}, beta{l} only on normalized (batch- or layer-norm) layers, which are the hidden
+    layers 1..L-1.
     """
     L = len(layer_dims) - 1
     shapes = {}
     for l in range(1, L + 1):
         n, n_prev = layer_dims[l], layer_dims[l - 1]
-        bn_layer = batch_norm and l < L
+        bn_layer = (batch_norm or layer_norm) and l < L
         shapes[f"W{l}"] = (n, n_prev)
         if not (bn_layer and eliminate_bias):
             shapes[f"b{l}"] = (n, 1)
@@ -161,13 +223,16 @@ def param_shapes(layer_dims, batch_norm, eliminate_bias):
 class RefNet:
     """The network of DESIGN.md on a plain dict of parameters (copied in, never shared).
 
-    running_mu, running_var: {l: (n_l, 1)}, starting at 0 and 1.
+    running_mu, running_var: {l: (n_l, 1)}, starting at 0 and 1 (batch norm only).
+    layer_norm=True (with batch_norm=False): layer norm on the hidden layers, the same in
+    training and at test time.
     """
 
     def __init__(self, params, layer_dims, activation="relu", batch_norm=True, eps=1e-5,
-                 running_beta=0.9):
+                 running_beta=0.9, layer_norm=False):
         self.params = {key: np.array(value, dtype=np.float64) for key, value in params.items()}
         self.dims, self.act, self.bn = tuple(layer_dims), activation, batch_norm
+        self.ln = layer_norm
         self.eps, self.running_beta = eps, running_beta
         self.L = len(self.dims) - 1
         bn_layers = range(1, self.L) if batch_norm else ()
@@ -188,7 +253,11 @@ class RefNet:
         for l in range(1, self.L):
             Z = self._linear(l, A)
             cache = {"A_prev": A, "Z": Z}
-            if not self.bn:
+            if self.ln:
+                Z_tilde, mu, var, Z_norm = ln_forward(
+                    Z, self.params[f"gamma{l}"], self.params[f"beta{l}"], self.eps)
+                cache.update(mu=mu, var=var, Z_norm=Z_norm)
+            elif not self.bn:
                 Z_tilde = Z
             elif train:
                 Z_tilde, mu, var, Z_norm = bn_forward(
@@ -228,9 +297,10 @@ class RefNet:
             dA = self.params[f"W{l}"].T @ dZ
             below = caches[l - 2]
             dZ_tilde = dA * activation_derivative(below["Z_tilde"], self.act)
-            if self.bn:
+            if self.bn or self.ln:
                 k = l - 1
-                dZ, grads[f"gamma{k}"], grads[f"beta{k}"] = bn_backward(
+                backward = ln_backward if self.ln else bn_backward
+                dZ, grads[f"gamma{k}"], grads[f"beta{k}"] = backward(
                     dZ_tilde, below["Z_norm"], self.params[f"gamma{k}"], below["var"], self.eps)
             else:
                 dZ = dZ_tilde
