@@ -9,11 +9,13 @@ outside it.
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 from pages import ui
 
 import streamlit as st
 
+import bn_live
 from bn_core import exchange, lab
 from bn_core.data import DATASETS, DIGITS_M, make_dataset
 from bn_core.layers import ACTIVATIONS
@@ -21,13 +23,18 @@ from bn_core.network import INITS
 from bn_core.optimizers import OPTIMIZERS, USES
 from bn_core.training import make_split, split_and_normalize
 from bn_viz import lab as viz
-from bn_viz import lab_data
+from bn_viz import lab_data, live
 
 SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
 INTERVAL_S = 0.5  # measured: the browser keeps up at ~2 updates/s and Pause stays responsive
 MAX_INTERVAL_S = 2.0
 INTERVAL_KEY, TICK_KEY = "lab.interval", "lab.tick_seconds"
+# The live charts: which run they show (a new one rebuilds them), what each place of the page
+# holds in the browser, and whether the next run sends whole figures (a full page run, or the
+# browser found it missed a tick).
+RUN_KEY, HELD_KEY, WHOLE_KEY = "lab.run", "lab.live_held", "lab.live_whole"
+MAP_EVERY_S = 1.0  # the decision regions are redrawn about once a second while playing
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 STEPS_PER_UPDATE = (1, 2, 5, 10, 20, 50)
 BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
@@ -228,6 +235,7 @@ def _trainer_for(settings, split):
     if trainer is None or old != signature:
         trainer = lab.make_trainer(settings, split)
         st.session_state[TRAINER] = trainer
+        st.session_state[RUN_KEY] = st.session_state.get(RUN_KEY, 0) + 1
         st.session_state[SIGNATURE] = signature
         if old is not None and old != signature:
             earlier = st.session_state.get(NOTE)  # e.g. "Settings loaded from ..."
@@ -310,11 +318,16 @@ def _live_panel(steps_per_update, images):
                 "the mean subtraction, so it never learns anything.", icon="🔎")
 
     recorders = [run.recorder for run in trainer.runs]
+    whole = st.session_state.pop(WHOLE_KEY, False)
     left, right = st.columns(2)
     with left:
-        ui.chart(viz.loss_figure(recorders))
+        _place("loss", live.loss_chart(recorders), trainer, whole)
     with right:
-        ui.chart(lab_data.data_figure(lab.data_panel(trainer), images))
+        due = whole or _seconds_since("data") >= MAP_EVERY_S
+        data = (live.SnapshotChart("data", "The data and each network's decision regions",
+                                   lab_data.data_figure(lab.data_panel(trainer), images)
+                                   .to_plotly_json()) if due else None)
+        _place("data", data, trainer, whole)
 
     view = ui.choice("Show", "view", list(viz.VIEWS), "distributions", radio=True,
                      format_func=viz.VIEWS.get, label_visibility="collapsed")
@@ -332,8 +345,56 @@ def _live_panel(steps_per_update, images):
             units = _units_chooser(net.config.layer_dims[layer])
     else:
         ui.hide("layer", "units_shown")
-    ui.chart(viz.view_figure(view, recorders, layer, units))
+    version = recorders[0].samples_step  # the histograms change only with new samples
+    chart = None
+    if view != "distributions" or whole or _held("view").version != version:
+        chart = live.view_chart(view, recorders, layer, units)
+    _place("view", chart, trainer, whole, version)
     _pace(time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What the browser holds at one place of the page: a chart of a run, complete up to a
+    step; a snapshot's version; when it was sent."""
+
+    chart_id: str | None = None
+    run: int | None = None
+    step: int = live.NO_STEP
+    version: object = None
+    sent_at: float = 0.0
+
+
+def _held(place):
+    return st.session_state.setdefault(HELD_KEY, {}).get(place, _Held())
+
+
+def _seconds_since(place):
+    return time.monotonic() - _held(place).sent_at
+
+
+def _send_whole():
+    st.session_state[WHOLE_KEY] = True
+
+
+def _place(place, chart, trainer, whole, version=None):
+    """Place a live chart: the whole figure when the browser does not hold this chart of this
+    run yet, else what is new since the step it holds. chart None: nothing new to send (a
+    snapshot that has not changed)."""
+    run = st.session_state.get(RUN_KEY, 0)
+    held = _held(place)
+    if chart is None:
+        messages = [{"id": held.chart_id, "label": "", "hint": "", "last": held.step}]
+    else:
+        fresh = whole or (chart.id, run) != (held.chart_id, held.run)
+        messages = [live.chart_message(chart, trainer.step_count,
+                                       live.NO_STEP if fresh else held.step)]
+        st.session_state[HELD_KEY][place] = _Held(chart.id, run, trainer.step_count, version,
+                                                  time.monotonic())
+    bn_live.live_charts(f"lab.live.{place}", run, messages,
+                        playing=bool(st.session_state.get(PLAYING)),
+                        interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
+                        present=ui.presenting(), on_gap=_send_whole)
 
 
 def _pace(seconds):
@@ -464,6 +525,7 @@ if trainer.stopped:
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
 interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
+st.session_state[WHOLE_KEY] = True  # a full run: the live charts may have been remounted
 st.fragment(run_every=interval if playing else None)(_live_panel)(steps_per_update, images)
 _parameters(trainer)
 if not ui.presenting():
