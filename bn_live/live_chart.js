@@ -35,7 +35,8 @@ function decode(spec) {
 }
 
 function chartStats(id) {
-  return (stats.charts[id] = stats.charts[id] || { ticks: 0, frames: 0, figures: 0 });
+  return (stats.charts[id] = stats.charts[id] || { ticks: 0, frames: 0, figures: 0, gaps: 0,
+                                                   ms: 0 });
 }
 
 function makeChart(root, id) {
@@ -49,8 +50,8 @@ function makeChart(root, id) {
   hint.className = "bnlab-live-hint";
   box.append(plot, hint);
   root.appendChild(box);
-  return { id, box, plot, hint, last: null, queue: [], pace: null,
-           lastArrival: null, hasPoints: false };
+  return { id, box, plot, hint, last: null, queue: [], pace: null, lastArrival: null,
+           pending: null, drawn: false, present: false };
 }
 
 function styled(layout, present) {
@@ -67,8 +68,9 @@ function drawFigure(chart, figure, present, series) {
     ? figure.data.map((t) => ({ ...t, x: Array.from(decode(t.x)), y: Array.from(decode(t.y)) }))
     : figure.data;
   chart.plot.style.height = `${layout.height}px`;
+  const t0 = performance.now();
   window.Plotly.react(chart.plot, data, layout, CONFIG);
-  chart.hasPoints = data.some((t) => t.x && (t.x.bdata ? t.x.bdata.length : t.x.length));
+  chartStats(chart.id).ms += performance.now() - t0;
   chartStats(chart.id).figures += 1;
 }
 
@@ -103,33 +105,71 @@ function appendUpTo(chart, item, upTo) {
     }
   });
   if (traces.length === 0) return false;
+  const t0 = performance.now();
   window.Plotly.extendTraces(chart.plot, { x: xs, y: ys }, traces);
-  if (!chart.hasPoints) {
-    chart.hasPoints = true;
-    chart.hint.hidden = true;
-  }
+  chartStats(chart.id).ms += performance.now() - t0;
   chartStats(chart.id).frames += 1;
   return true;
 }
 
-function flush(chart, keep = 0) {
-  while (chart.queue.length > keep) appendUpTo(chart, chart.queue.shift(), Infinity);
+function concat(arrays) {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) { out.set(a, at); at += a.length; }
+  return out;
 }
 
+// Draw at once, in one call, the points of every queued tick but the last `keep`.
+function flush(chart, keep = 0) {
+  const items = chart.queue.splice(0, Math.max(0, chart.queue.length - keep));
+  if (items.length === 0) return;
+  const rest = (key) => items[0][key].map((_, i) =>
+    concat(items.map((it) => it[key][i].subarray(it.drawn[i]))));
+  appendUpTo(chart, { x: rest("x"), y: rest("y"), drawn: items[0].x.map(() => 0) }, Infinity);
+}
+
+// One Plotly call per animation frame at most, the charts taking turns; after a call that
+// took c ms the next waits c ms, so drawing never takes more than about half the main thread
+// and clicks, sliders and hover stay responsive on a slow machine.
 let frameRequested = false;
+let nextAt = 0;
+let turn = 0;
 const live = new Set();
+
+function work(chart, now) {
+  if (chart.pending) {
+    const figure = chart.pending;
+    chart.pending = null;
+    drawFigure(chart, figure, chart.present, false);
+    return true;
+  }
+  const item = chart.queue[0];
+  if (!item) return false;
+  if (item.start === null) item.start = now;
+  const t = Math.min(1, (now - item.start) / item.duration);
+  const drew = appendUpTo(chart, item, item.from + t * (item.to - item.from));
+  if (t >= 1) chart.queue.shift();
+  return drew;
+}
 
 function frame(now) {
   frameRequested = false;
   for (const chart of live) {
-    const item = chart.queue[0];
-    if (!item) { live.delete(chart); continue; }
-    if (item.start === null) item.start = now;
-    const t = Math.min(1, (now - item.start) / item.duration);
-    appendUpTo(chart, item, item.from + t * (item.to - item.from));
-    if (t >= 1) chart.queue.shift();
+    if (!chart.pending && chart.queue.length === 0) live.delete(chart);
   }
-  if (live.size) requestFrame();
+  if (live.size === 0) return;
+  if (now >= nextAt) {
+    const charts = [...live];
+    for (let k = 0; k < charts.length; k++) {
+      const t0 = performance.now();
+      if (work(charts[(turn + k) % charts.length], now)) {
+        turn = (turn + k + 1) % charts.length;
+        nextAt = now + (performance.now() - t0);
+        break;
+      }
+    }
+  }
+  requestFrame();
 }
 
 function requestFrame() {
@@ -150,13 +190,21 @@ function receive(component, state, message) {
       state.charts.set(m.id, chart);
     }
     chart.box.setAttribute("aria-label", m.label);
-    chart.hint.textContent = m.hint || "";
-    if (m.figure) {
+    if (m.figure || m.extend) chart.hint.textContent = m.hint || "";
+    chart.present = message.present;
+    if (m.figure && message.playing && !m.series && chart.drawn) {
+      chart.pending = m.figure; // a snapshot while playing: drawn in its turn
+      live.add(chart);
+      requestFrame();
+    } else if (m.figure) {
+      chart.pending = null;
       drawFigure(chart, m.figure, message.present, m.series);
+      chart.drawn = true;
       chart.last = m.last;
     } else if (m.extend) {
       if (chart.last === null || chart.last !== m.after || state.run !== message.run) {
         setTriggerValue("gap", m.id); // missed a tick: ask for the whole figure again
+        chartStats(chart.id).gaps += 1;
         continue;
       }
       if (m.extend.last > m.after) {
@@ -165,8 +213,12 @@ function receive(component, state, message) {
         requestFrame();
       }
     }
-    chart.hint.hidden = chart.hasPoints || !m.hint;
-    if (!message.playing) flush(chart);
+    if (m.figure || m.extend) chart.hint.hidden = !m.hint;
+    if (!message.playing) {
+      flush(chart);
+      if (chart.pending) drawFigure(chart, chart.pending, message.present, false);
+      chart.pending = null;
+    }
   }
   for (const [id, chart] of state.charts) {
     if (!seen.has(id)) {

@@ -99,6 +99,11 @@ def _figure_layout(layout, title=None, height=320, legend=None, margin=None):
     return full
 
 
+def _hint(recorders, series, text):
+    """`text` while no recorder has a point of `series` yet, else "" (no hint)."""
+    return "" if any(getattr(r, series).n for r in recorders) else text
+
+
 def _ids(recorders):
     return [(rec, net_color(rec.batch_norm), net_label(rec.batch_norm)) for rec in recorders]
 
@@ -146,8 +151,8 @@ def loss_chart(recorders, smoothing=SMOOTHING, height=360):
     grid.xaxis(2, 1).update(title={"text": "step"})
     return SeriesChart("loss", "Loss and accuracy against the training step, for each network",
                        _figure_layout(grid.layout, height=height), traces,
-                       hint="Press ▶ Play, Step or Epoch to train: the loss and accuracy of "
-                            "every step appear here.")
+                       hint=_hint(recorders, "train", "Press ▶ Play, Step or Epoch to train: "
+                                  "the loss and accuracy of every step appear here."))
 
 
 # --- 2. distributions now (a snapshot) ---------------------------------------------------------
@@ -242,7 +247,8 @@ def percentiles_chart(recorders):
                             legend=BOTTOM_LEGEND, margin=BOTTOM_MARGIN)
     return SeriesChart("over_time", "15th, 50th and 85th percentiles of each layer's input to "
                        "the activation over training", layout, traces,
-                       hint="Train a few steps: the percentiles appear here, step after step.")
+                       hint=_hint(recorders, "percentiles", "Train a few steps: the percentiles "
+                                  "appear here, step after step."))
 
 
 # --- 4. mini-batch statistics ----------------------------------------------------------------
@@ -277,7 +283,8 @@ def minibatch_chart(recorders, layer, units):
                             margin={**BOTTOM_MARGIN, "r": 40})
     return SeriesChart(f"minibatch-{layer}-{'-'.join(map(str, units))}", f"Mini-batch mean and standard deviation of Z in hidden "
                        f"layer {layer}, with the running averages", layout, batch + running,
-                       hint="Train a few steps: each mini-batch's μ and σ appear here.")
+                       hint=_hint(recorders, "units", "Train a few steps: each mini-batch's μ "
+                                  "and σ appear here."))
 
 
 # --- 5. gamma and beta -----------------------------------------------------------------------
@@ -309,7 +316,8 @@ def gamma_beta_chart(recorder, layer, highlight=()):
     return SeriesChart(f"gamma_beta-{layer}-{'-'.join(map(str, sorted(highlight)))}",
                        f"γ and β of every unit of hidden layer {layer} over "
                        "training", _figure_layout(grid.layout, title, height=340), traces,
-                       hint="Train a few steps: γ and β of every unit appear here.")
+                       hint=_hint([recorder], "units", "Train a few steps: γ and β of every "
+                                  "unit appear here."))
 
 
 # --- 6. gradients ----------------------------------------------------------------------------
@@ -352,8 +360,8 @@ def gradients_chart(recorders, smoothing=SMOOTHING):
                            "gradients and the updates are", height=380,
                            legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top",
                                    "groupclick": "toggleitem"}), traces,
-                       hint="Train a few steps: each layer's gradient norm and update size "
-                            "appear here.")
+                       hint=_hint(recorders, "layers", "Train a few steps: each layer's "
+                                  "gradient norm and update size appear here."))
 
 
 def view_chart(view, recorders, layer=1, units=(0, 1, 2)):

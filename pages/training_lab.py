@@ -8,6 +8,7 @@ outside it.
 """
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ INTERVAL_KEY, TICK_KEY = "lab.interval", "lab.tick_seconds"
 # browser found it missed a tick).
 RUN_KEY, HELD_KEY, WHOLE_KEY = "lab.run", "lab.live_held", "lab.live_whole"
 MAP_EVERY_S = 1.0  # the decision regions are redrawn about once a second while playing
+# BNLAB_LIVE_CHARTS=0 draws the old way (whole st.plotly_chart figures every tick), kept so that
+# benchmarks/bench_browser.py can measure both in one run.
+LIVE_CHARTS = os.environ.get("BNLAB_LIVE_CHARTS", "1") != "0"
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 STEPS_PER_UPDATE = (1, 2, 5, 10, 20, 50)
 BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
@@ -321,13 +325,19 @@ def _live_panel(steps_per_update, images):
     whole = st.session_state.pop(WHOLE_KEY, False)
     left, right = st.columns(2)
     with left:
-        _place("loss", live.loss_chart(recorders), trainer, whole)
+        if LIVE_CHARTS:
+            _place("loss", live.loss_chart(recorders), trainer, whole)
+        else:
+            ui.chart(viz.loss_figure(recorders))
     with right:
-        due = whole or _seconds_since("data") >= MAP_EVERY_S
-        data = (live.SnapshotChart("data", "The data and each network's decision regions",
-                                   lab_data.data_figure(lab.data_panel(trainer), images)
-                                   .to_plotly_json()) if due else None)
-        _place("data", data, trainer, whole)
+        if not LIVE_CHARTS:
+            ui.chart(lab_data.data_figure(lab.data_panel(trainer), images))
+        elif whole or _seconds_since("data") >= MAP_EVERY_S:
+            figure = lab_data.data_figure(lab.data_panel(trainer), images).to_plotly_json()
+            _place("data", live.SnapshotChart("data", "The data and each network's decision "
+                                              "regions", figure), trainer, whole)
+        else:
+            _place("data", None, trainer, whole)  # unchanged until the next redraw
 
     view = ui.choice("Show", "view", list(viz.VIEWS), "distributions", radio=True,
                      format_func=viz.VIEWS.get, label_visibility="collapsed")
@@ -345,9 +355,15 @@ def _live_panel(steps_per_update, images):
             units = _units_chooser(net.config.layer_dims[layer])
     else:
         ui.hide("layer", "units_shown")
+    if not LIVE_CHARTS:
+        ui.chart(viz.view_figure(view, recorders, layer, units))
+        _pace(time.perf_counter() - started)
+        return
     version = recorders[0].samples_step  # the histograms change only with new samples
     chart = None
-    if view != "distributions" or whole or _held("view").version != version:
+    held = _held("view")
+    if (view != "distributions" or whole or held.chart_id != "distributions"
+            or (held.version != version and _seconds_since("view") >= MAP_EVERY_S)):
         chart = live.view_chart(view, recorders, layer, units)
     _place("view", chart, trainer, whole, version)
     _pace(time.perf_counter() - started)

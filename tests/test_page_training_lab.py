@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from bn_core import training
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR
-from tests.plotly_spec import decode, specs
+from tests.live_spec import figures, messages, n_points
+from tests.plotly_spec import decode
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -68,9 +69,10 @@ def click(at, key):
 
 
 def charts(at):
-    figures = specs(at)
-    assert len(figures) == 3
-    return figures
+    """The live charts' figures: loss, data, the lower view."""
+    figs = figures(at)
+    assert len(figs) == 3
+    return figs
 
 
 
@@ -106,7 +108,8 @@ def test_page_opens_at_step_0_with_both_networks(at):
     t = trainer(at)
     assert t.step_count == 0 and t.twin is not None and at.session_state[PLAYING] is False
     figs = charts(at)
-    assert not figs[LOSS]["data"]  # a message until something is trained
+    assert n_points(figs[LOSS], "each mini-batch") == 0  # only the test loss at step 0
+    assert "Press ▶ Play" in messages(at)[LOSS]["charts"][0]["hint"]
     assert sum(tr["type"] == "heatmap" for tr in figs[DATA]["data"]) == 2
     assert [b.label for b in at.button if b.key == "lab.play"] == ["▶ Play"]
     assert [m.value for m in at.metric] == ["674", "626"]  # 3 x 16 units: 48 b saved
@@ -148,7 +151,7 @@ def test_reset_returns_to_step_0_and_says_so(at):
     click(at, "lab.reset")
     assert trainer(at).step_count == 0
     assert "Training reset" in texts(at.info)
-    assert not charts(at)[LOSS]["data"]
+    assert n_points(charts(at)[LOSS], "each mini-batch") == 0
 
 
 def test_play_ticks_pause_stops(at):
@@ -273,7 +276,7 @@ def test_each_data_and_network_control_resets_training(kind, name, value, check)
     assert t is not old and t.step_count == 0 and check(t)
     assert "Training reset:" in texts(at.info)
     click(at, "lab.step")  # and it trains
-    assert trainer(at).step_count == 1 and charts(at)[LOSS]["data"]
+    assert trainer(at).step_count == 1 and n_points(charts(at)[LOSS]) > 0
 
 
 def test_gaussian_initialization_has_a_scale(at):
