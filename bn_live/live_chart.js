@@ -189,7 +189,7 @@ function receive(component, state, message) {
       chart = makeChart(state.root, m.id);
       state.charts.set(m.id, chart);
     }
-    chart.box.setAttribute("aria-label", m.label);
+    if (m.label) chart.box.setAttribute("aria-label", m.label);
     if (m.figure || m.extend) chart.hint.textContent = m.hint || "";
     chart.present = message.present;
     if (m.figure && message.playing && !m.series && chart.drawn) {

@@ -35,6 +35,9 @@ INTERVAL_KEY, TICK_KEY = "lab.interval", "lab.tick_seconds"
 # holds in the browser, and whether the next run sends whole figures (a full page run, or the
 # browser found it missed a tick).
 RUN_KEY, HELD_KEY, WHOLE_KEY = "lab.run", "lab.live_held", "lab.live_whole"
+# Epoch trains in chunks, one per tick like Play, so that other sessions keep their share of the
+# replica and Pause answers; a press while an epoch runs queues one more.
+EPOCH_TARGET, EPOCH_CHUNK = "lab.epoch_target", 50
 MAP_EVERY_S = 1.0  # the decision regions are redrawn about once a second while playing
 # BNLAB_LIVE_CHARTS=0 draws the old way (whole st.plotly_chart figures every tick), kept so that
 # benchmarks/bench_browser.py can measure both in one run.
@@ -255,8 +258,10 @@ def _trainer_for(settings, split):
 
 def _set_playing(value):
     # Set, not toggled: a click that reaches the server twice (its rerun coalesced with a
-    # fragment tick's) must not cancel itself out.
+    # fragment tick's) must not cancel itself out. Pause also drops the epochs queued.
     st.session_state[PLAYING] = value
+    if not value:
+        st.session_state.pop(EPOCH_TARGET, None)
 
 
 def _step():
@@ -264,12 +269,21 @@ def _step():
 
 
 def _epoch():
-    st.session_state[TRAINER].run_epoch()
+    """Queue one more epoch: the ticks train it, EPOCH_CHUNK steps at a time."""
+    trainer = st.session_state[TRAINER]
+    target = st.session_state.get(EPOCH_TARGET) or trainer.epoch
+    st.session_state[EPOCH_TARGET] = target + 1
+
+
+def _busy():
+    """Playing, or an epoch under way: the fragment ticks."""
+    return bool(st.session_state.get(PLAYING) or st.session_state.get(EPOCH_TARGET))
 
 
 def _reset():
     st.session_state[TRAINER] = None
     st.session_state[PLAYING] = False
+    st.session_state.pop(EPOCH_TARGET, None)
     st.session_state[NOTE] = "Training reset: back to step 0 and the same initial weights."
 
 
@@ -304,11 +318,17 @@ def _live_panel(steps_per_update, images):
     """Steps (while playing) and redraws everything that changes as the network trains."""
     started = time.perf_counter()
     trainer = st.session_state[TRAINER]
+    target = st.session_state.get(EPOCH_TARGET)
     if st.session_state.get(PLAYING):
         trainer.step(steps_per_update)
-        if trainer.stopped:
-            st.session_state[PLAYING] = False
-            st.rerun()  # the whole page: Play shows again, with the reason
+    elif target:
+        trainer.run_epoch(max_steps=EPOCH_CHUNK)
+        if trainer.epoch >= target or trainer.stopped:
+            st.session_state.pop(EPOCH_TARGET)
+            st.rerun()  # the whole page: the ticks stop, Play shows again
+    if trainer.stopped and _busy():
+        _set_playing(False)
+        st.rerun()  # the whole page: Play shows again, with the reason
     _status(trainer)
     twin_run = trainer.runs[1] if len(trainer.runs) > 1 else None
     if twin_run is not None and twin_run.stopped and not trainer.stopped:
@@ -408,7 +428,7 @@ def _place(place, chart, trainer, whole, version=None):
         st.session_state[HELD_KEY][place] = _Held(chart.id, run, trainer.step_count, version,
                                                   time.monotonic())
     bn_live.live_charts(f"lab.live.{place}", run, messages,
-                        playing=bool(st.session_state.get(PLAYING)),
+                        playing=_busy(),
                         interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
                         present=ui.presenting(), on_gap=_send_whole)
 
@@ -418,7 +438,7 @@ def _pace(seconds):
     machine), and back in when it can. A tick that takes most of its interval makes the
     browser ask for the next one before this one is sent, and Streamlit throws that work
     away; spacing them keeps every session updating, just less often."""
-    if not st.session_state.get(PLAYING):
+    if not st.session_state.get(PLAYING):  # an Epoch keeps its pace: it ends soon
         return
     tick = 0.7 * st.session_state.get(TICK_KEY, seconds) + 0.3 * seconds
     st.session_state[TICK_KEY] = tick
@@ -516,8 +536,9 @@ if settings is None:
     _wait_for_own_data()
 trainer = _trainer_for(settings, split)
 if trainer.stopped:
-    st.session_state[PLAYING] = False
-playing = st.session_state.setdefault(PLAYING, False)
+    _set_playing(False)
+st.session_state.setdefault(PLAYING, False)
+playing = _busy()
 
 bar = st.columns([1.3, 1, 1, 1, 1.4], vertical_alignment="bottom")
 bar[0].button("⏸ Pause" if playing else "▶ Play", key="lab.play", on_click=_set_playing,

@@ -471,3 +471,39 @@ def test_controls_that_hide_leave_the_address_quietly(at):
     set_control(at, "select_slider", "lr", 0.1)  # a full run: the page checks its address
     assert set(at.query_params) == {"opt", "lr", "view"}
     assert not at.toast  # nothing "ignored from the link"
+
+
+# --- long work in chunks -----------------------------------------------------------------------
+
+
+EPOCH_TARGET = "lab.epoch_target"
+
+
+def test_a_long_epoch_trains_in_chunks_and_presses_queue():
+    at = open_lab({"data": "circles", "n": "400", "batch": "2"})  # 150 steps an epoch
+    per_epoch = trainer(at).batches.steps_per_epoch
+    assert per_epoch > 2 * 50
+    click(at, "lab.epoch")
+    assert trainer(at).step_count == 50  # one chunk, then the ticks go on with it
+    assert at.session_state[EPOCH_TARGET] == 1
+    assert [b.label for b in at.button if b.key == "lab.play"] == ["⏸ Pause"]
+    click(at, "lab.epoch")  # pressed again while it runs: one more epoch, queued
+    click(at, "lab.epoch")
+    assert at.session_state[EPOCH_TARGET] == 3
+    assert trainer(at).step_count == 3 * 50  # one chunk per run, never a pile of epochs
+    while EPOCH_TARGET in at.session_state:
+        clean(at.run())  # the next tick
+    t = trainer(at)
+    assert t.epoch == 3 and t.step_count == 3 * per_epoch
+    assert [b.label for b in at.button if b.key == "lab.play"] == ["▶ Play"]
+
+
+def test_pause_stops_an_epoch_under_way():
+    at = open_lab({"data": "circles", "n": "400", "batch": "2"})
+    click(at, "lab.epoch")
+    click(at, "lab.play")  # the Pause button while the epoch runs
+    assert EPOCH_TARGET not in at.session_state
+    steps = trainer(at).step_count
+    clean(at.run())
+    assert trainer(at).step_count == steps and trainer(at).epoch == 0
+    assert [b.label for b in at.button if b.key == "lab.play"] == ["▶ Play"]
