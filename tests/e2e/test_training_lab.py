@@ -50,7 +50,8 @@ def open_lab(page, app_url):
     page.goto(f"{app_url}/training_lab")
     wait_for_app(page)
     expect(page.locator("h1").first).to_contain_text("Training Lab")
-    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
+    # the live charts draw once Plotly.js has loaded, after the script run
+    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3, timeout=30_000)
 
 
 def test_play_pause_batch_norm_and_learning_rate(page, app_url):
