@@ -125,7 +125,7 @@ def run_path(browser, live, args):
         page.goto(f"{base}/training_lab{query}")
         page.get_by_role("button", name="▶ Play").wait_for(timeout=90_000)
         charts = ".bnlab-live-chart .js-plotly-plot" if live else ".js-plotly-plot"
-        page.locator(charts).nth(2).wait_for(timeout=90_000)
+        page.locator(charts).nth(3 if live else 2).wait_for(timeout=90_000)
         page.add_style_tag(content=QUIET_CSS)
         page.evaluate(COUNTERS_JS)
         page.wait_for_timeout(1000)

@@ -64,7 +64,8 @@ def live_update(trainer, view, tick, held):
     other tick). held: the step the browser holds. Returns bytes sent."""
     trainer.step(STEPS_PER_UPDATE)
     recorders = [run.recorder for run in trainer.runs]
-    messages = [live.chart_message(live.loss_chart(recorders), trainer.step_count, held)]
+    messages = [live.chart_message(chart(recorders), trainer.step_count, held)
+                for chart in (live.loss_chart, live.accuracy_chart)]
     snapshots_due = tick % 2 == 0
     if snapshots_due:
         figure = lab_data.data_figure(lab.data_panel(trainer)).to_plotly_json()

@@ -51,7 +51,7 @@ function makeChart(root, id) {
   box.append(plot, hint);
   root.appendChild(box);
   return { id, box, plot, hint, last: null, queue: [], pace: null, lastArrival: null,
-           pending: null, drawn: false, present: false };
+           pending: null, drawn: false, present: false, readyAt: 0 };
 }
 
 function styled(layout, present) {
@@ -131,6 +131,7 @@ function flush(chart, keep = 0) {
 // One Plotly call per animation frame at most, the charts taking turns; after a call that
 // took c ms the next waits c ms, so drawing never takes more than about half the main thread
 // and clicks, sliders and hover stay responsive on a slow machine.
+const HEAVY_MS = 40;
 let frameRequested = false;
 let nextAt = 0;
 let turn = 0;
@@ -161,10 +162,15 @@ function frame(now) {
   if (now >= nextAt) {
     const charts = [...live];
     for (let k = 0; k < charts.length; k++) {
+      const chart = charts[(turn + k) % charts.length];
+      if (chart.readyAt > now) continue;
       const t0 = performance.now();
-      if (work(charts[(turn + k) % charts.length], now)) {
+      if (work(chart, now)) {
+        const cost = performance.now() - t0;
         turn = (turn + k + 1) % charts.length;
-        nextAt = now + (performance.now() - t0);
+        nextAt = now + cost;
+        // a heavy figure (many panels) waits longer, so the light ones keep flowing
+        chart.readyAt = now + (cost > HEAVY_MS ? 4 * cost : 0);
         break;
       }
     }

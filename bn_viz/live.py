@@ -111,48 +111,59 @@ def _ids(recorders):
 # --- 1. loss and accuracy --------------------------------------------------------------------
 
 
-def loss_chart(recorders, smoothing=SMOOTHING, height=360):
-    """Loss (log scale) above accuracy, against the step, for each network: every mini-batch's
-    loss faint, its exponentially weighted average solid, test (eval mode) dashed."""
-    grid = Grid(2, 1, shared_x=True, vspace=0.08)
-    top, bottom = grid.axes(1, 1), grid.axes(2, 1)
+def loss_chart(recorders, smoothing=SMOOTHING, height=230):
+    """The loss (log scale) against the step, for each network: every mini-batch's loss faint,
+    its exponentially weighted average solid, the test loss (eval mode) dashed. A small figure
+    of its own (accuracy_chart is the other), so that appending a step redraws little."""
     traces = []
     for rec, color, label in _ids(recorders):
         train, test = rec.train, rec.test
-        smooth = ema(train.values, smoothing)
-        dashed = {"color": color, "width": 2, "dash": TEST_DASH}
+        smooth = ema(train.values[:, 0], smoothing)
         traces += [
-            LiveTrace({"type": "scatter", **top, "mode": "lines", "name": "each mini-batch",
+            LiveTrace({"type": "scatter", "mode": "lines", "name": "each mini-batch",
                        "line": {"color": color, "width": 1}, "opacity": 0.3,
                        "legendgroup": label, "showlegend": False, "hoverinfo": "skip"},
                       train.steps, train.values[:, 0]),
-            LiveTrace({"type": "scatter", **top, "mode": "lines", "name": label,
+            LiveTrace({"type": "scatter", "mode": "lines", "name": label,
                        "line": {"color": color, "width": 2.5}, "legendgroup": label},
-                      train.steps, smooth[:, 0]),
-            LiveTrace({"type": "scatter", **bottom, "mode": "lines", "name": f"train, {label}",
-                       "line": {"color": color, "width": 2.5}, "legendgroup": label,
-                       "showlegend": False},
-                      train.steps, smooth[:, 1]),
-            LiveTrace({"type": "scatter", **top, "mode": "lines+markers",
-                       "marker": {"size": 3}, "name": f"test, {label}", "legendgroup": label,
-                       "line": dashed, "showlegend": False},
+                      train.steps, smooth),
+            LiveTrace({"type": "scatter", "mode": "lines", "name": f"test, {label}",
+                       "legendgroup": label, "showlegend": False,
+                       "line": {"color": color, "width": 2, "dash": TEST_DASH}},
                       test.steps, test.values[:, 0]),
-            LiveTrace({"type": "scatter", **bottom, "mode": "lines+markers",
-                       "marker": {"size": 3}, "name": f"test, {label}", "legendgroup": label,
-                       "line": dashed, "showlegend": False},
-                      test.steps, test.values[:, 1]),
         ]
-    traces.append(LiveTrace({"type": "scatter", **top, "mode": "lines",
-                             "name": "test set, eval mode",
+    traces.append(LiveTrace({"type": "scatter", "mode": "lines", "name": "test set, eval mode",
                              "line": {"color": "#777", "width": 2, "dash": TEST_DASH}},
                             np.array([np.nan]), np.array([np.nan])))  # a legend entry only
-    grid.yaxis(1, 1).update(type="log", tickformat=".2g", title={"text": "loss (log scale)"})
-    grid.yaxis(2, 1).update(range=[0, 1.02], tickformat=".0%", title={"text": "accuracy"})
-    grid.xaxis(2, 1).update(title={"text": "step"})
-    return SeriesChart("loss", "Loss and accuracy against the training step, for each network",
-                       _figure_layout(grid.layout, height=height), traces,
+    layout = {"yaxis": {"type": "log", "tickformat": ".2g", "title": {"text": "loss (log)"}},
+              "xaxis": {"showticklabels": False}}
+    return SeriesChart("loss", "Loss against the training step, for each network",
+                       _figure_layout(layout, height=height,
+                                      margin={"l": 60, "r": 20, "t": 30, "b": 10}), traces,
                        hint=_hint(recorders, "train", "Press ▶ Play, Step or Epoch to train: "
                                   "the loss and accuracy of every step appear here."))
+
+
+def accuracy_chart(recorders, smoothing=SMOOTHING, height=170):
+    """Mini-batch accuracy (smoothed) and test accuracy (dashed) against the step."""
+    traces = []
+    for rec, color, label in _ids(recorders):
+        train, test = rec.train, rec.test
+        traces += [
+            LiveTrace({"type": "scatter", "mode": "lines", "name": f"train, {label}",
+                       "line": {"color": color, "width": 2.5}, "legendgroup": label,
+                       "showlegend": False},
+                      train.steps, ema(train.values[:, 1], smoothing)),
+            LiveTrace({"type": "scatter", "mode": "lines", "name": f"test, {label}",
+                       "legendgroup": label, "showlegend": False,
+                       "line": {"color": color, "width": 2, "dash": TEST_DASH}},
+                      test.steps, test.values[:, 1]),
+        ]
+    layout = {"yaxis": {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "accuracy"}},
+              "xaxis": {"title": {"text": "step"}}, "showlegend": False}
+    return SeriesChart("accuracy", "Accuracy against the training step, for each network",
+                       _figure_layout(layout, height=height,
+                                      margin={"l": 60, "r": 20, "t": 5, "b": 40}), traces)
 
 
 # --- 2. distributions now (a snapshot) ---------------------------------------------------------

@@ -345,8 +345,9 @@ def _live_panel(steps_per_update, images):
     whole = st.session_state.pop(WHOLE_KEY, False)
     left, right = st.columns(2)
     with left:
-        if LIVE_CHARTS:
+        if LIVE_CHARTS:  # two small figures: each step redraws less
             _place("loss", live.loss_chart(recorders), trainer, whole)
+            _place("accuracy", live.accuracy_chart(recorders), trainer, whole)
         else:
             ui.chart(viz.loss_figure(recorders))
     with right:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGE = "pages/training_lab.py"
 SLUG = "training_lab"
-LOSS, DATA, VIEW = range(3)  # the order the page draws its charts
+LOSS, ACCURACY, DATA, VIEW = range(4)  # the order the page draws its charts
 TRAINER, PLAYING = "lab.trainer", "lab.playing"
 
 
@@ -69,9 +69,9 @@ def click(at, key):
 
 
 def charts(at):
-    """The live charts' figures: loss, data, the lower view."""
+    """The live charts' figures: loss, accuracy, data, the lower view."""
     figs = figures(at)
-    assert len(figs) == 3
+    assert len(figs) == 4
     return figs
 
 

@@ -188,3 +188,14 @@ def test_one_tick_on_the_wire_is_small():
     chart = live.loss_chart(_recorders(trainer))
     tick = json.dumps(bn_live.encode(live.chart_message(chart, trainer.step_count, 2000)))
     assert len(tick) < 3_000  # ten steps of every line, not the history
+
+
+def test_accuracy_is_a_small_chart_of_its_own_with_train_and_test():
+    trainer = _trainer(30)
+    chart = live.accuracy_chart(_recorders(trainer))
+    names = [t.style["name"] for t in chart.traces]
+    assert names == ["train, with batch norm", "test, with batch norm",
+                     "train, without batch norm", "test, without batch norm"]
+    figure = live.series_figure(chart)
+    assert all(0 <= v <= 1 for t in figure["data"] for v in t["y"])
+    assert "xaxis2" not in figure["layout"]  # one panel: appending redraws little

@@ -50,8 +50,8 @@ def open_lab(page, app_url):
     page.goto(f"{app_url}/training_lab")
     wait_for_app(page)
     expect(page.locator("h1").first).to_contain_text("Training Lab")
-    # the live charts draw once Plotly.js has loaded, after the script run
-    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3, timeout=30_000)
+    # loss, accuracy, data, view; the live charts draw once Plotly.js has loaded
+    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(4, timeout=30_000)
 
 
 def test_play_pause_batch_norm_and_learning_rate(page, app_url):
@@ -134,7 +134,7 @@ def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
         page.get_by_text(view, exact=True).click()
         wait_for_app(page)
         assert_no_exception(page)
-        expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(3)
+        expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(4)
     page.get_by_role("button", name="🎲 Batch size 2").click()
     wait_for_app(page)
     page.get_by_role("button", name="Epoch", exact=True).click()
