@@ -35,6 +35,7 @@ INTERVAL_KEY, TICK_KEY = "lab.interval", "lab.tick_seconds"
 # holds in the browser, and whether the next run sends whole figures (a full page run, or the
 # browser found it missed a tick).
 RUN_KEY, HELD_KEY, WHOLE_KEY = "lab.run", "lab.live_held", "lab.live_whole"
+KEEP_KEY = "lab.live_keep"  # a full run that cannot have remounted the charts (Play, Pause)
 # Epoch trains in chunks, one per tick like Play, so that other sessions keep their share of the
 # replica and Pause answers; a press while an epoch runs queues one more.
 EPOCH_TARGET, EPOCH_CHUNK = "lab.epoch_target", 50
@@ -260,6 +261,7 @@ def _set_playing(value):
     # Set, not toggled: a click that reaches the server twice (its rerun coalesced with a
     # fragment tick's) must not cancel itself out. Pause also drops the epochs queued.
     st.session_state[PLAYING] = value
+    st.session_state[KEEP_KEY] = True  # the charts stay as they are: only new points
     if not value:
         st.session_state.pop(EPOCH_TARGET, None)
 
@@ -451,6 +453,7 @@ def _pace(seconds):
         paced = max(INTERVAL_S, interval / 2)
     if paced != interval:
         st.session_state[INTERVAL_KEY] = paced
+        st.session_state[KEEP_KEY] = True
         st.rerun()  # run_every is read on a full run only
 
 
@@ -563,7 +566,9 @@ if trainer.stopped:
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
 interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
-st.session_state[WHOLE_KEY] = True  # a full run: the live charts may have been remounted
+# A full run: the live charts may have been remounted, unless it is Play, Pause or a change of
+# pace. (A chart that was remounted anyway finds a gap in its steps and asks for its figure.)
+st.session_state[WHOLE_KEY] = not st.session_state.pop(KEEP_KEY, False)
 st.fragment(run_every=interval if playing else None)(_live_panel)(steps_per_update, images)
 _parameters(trainer)
 if not ui.presenting():

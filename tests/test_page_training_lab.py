@@ -47,6 +47,7 @@ def at():
 
 def clean(at):
     assert not at.exception, [e.value for e in at.exception]
+    figures(at)  # what the live charts hold after this run (the browser's view of them)
     return at
 
 
