@@ -43,7 +43,7 @@ def test_live_loss_chart_plays_every_step_pauses_and_resets(page, app_url):
     page.goto(f"{app_url}/training_lab")
     loss = page.locator(LOSS)
     expect(loss.locator(".js-plotly-plot")).to_be_visible(timeout=60_000)
-    expect(loss).to_have_attribute("aria-label", re.compile("Loss and accuracy"))
+    expect(loss).to_have_attribute("aria-label", re.compile("^Loss against the training step"))
     assert page.locator(f"iframe >> {LOSS}").count() == 0
 
     page.get_by_role("button", name="▶ Play").click()
