@@ -15,7 +15,11 @@ when the Play button is back, i.e. once the Pause has been processed):
   every frame is acknowledged (Page.screencastFrameAck) so that none is held back;
 - rAF/s: requestAnimationFrame callbacks per second (60 when the main thread is free);
 - long-task share: the share of wall time in tasks over 50 ms (PerformanceObserver "longtask");
-- steps/s: from the step counter ("Step N") at the start and end of the phase.
+- steps/s: from the step counter ("Step N") at the start and end of the phase;
+- Plotly share (live path): the share of wall time in the component's Plotly calls.
+
+The after-Pause phase starts once the live charts have drawn what they were sent; the time from
+the click to that moment is printed too.
 
 Goals while playing: >= 24 screen frames/s, >= 40 rAF/s, long-task share <= 25%, >= 20
 steps/s, and no screen frame after Pause. The machine's load average is printed: other
@@ -57,9 +61,13 @@ COUNTERS_JS = """() => {
 READ_JS = """() => {
     const strong = [...document.querySelectorAll('[data-testid="stMain"] strong')]
         .find(e => /^Step \\d+$/.test(e.textContent.trim()));
+    const charts = Object.values((window.bnlabLive || { charts: {} }).charts);
     return { raf: window.__bench.raf, long: window.__bench.long, now: performance.now(),
-             step: strong ? Number(strong.textContent.trim().slice(5)) : null };
+             step: strong ? Number(strong.textContent.trim().slice(5)) : null,
+             plotly: charts.reduce((ms, c) => ms + c.ms, 0) };
 }"""
+# The live charts have drawn everything they were sent (the classic path has no such flag).
+STILL_JS = "() => !window.bnlabLive || window.bnlabLive.busy === 0"
 
 
 def free_port():
@@ -112,9 +120,11 @@ def measure(page, cast, seconds):
     frames1, end = cast.frames, page.evaluate(READ_JS)
     wall = (end["now"] - start["now"]) / 1000
     steps = (end["step"] or 0) - (start["step"] or 0)
-    return {"screen frames/s": (frames1 - frames0) / wall, "rAF/s": (end["raf"] - start["raf"]) / wall,
+    return {"screen frames/s": (frames1 - frames0) / wall,
+            "rAF/s": (end["raf"] - start["raf"]) / wall,
             "long-task share": (end["long"] - start["long"]) / 1000 / wall,
-            "steps/s": steps / wall, "frames": frames1 - frames0}
+            "steps/s": steps / wall, "frames": frames1 - frames0,
+            "Plotly share": (end["plotly"] - start["plotly"]) / 1000 / wall}
 
 
 def run_path(browser, live, args):
@@ -128,15 +138,20 @@ def run_path(browser, live, args):
         page.locator(charts).nth(3 if live else 2).wait_for(timeout=90_000)
         page.add_style_tag(content=QUIET_CSS)
         page.evaluate(COUNTERS_JS)
+        page.wait_for_function(STILL_JS, timeout=60_000)
         page.wait_for_timeout(1000)
         cast = Screencast(page)
         page.wait_for_timeout(500)
         phases = {"idle": measure(page, cast, 5)}
         page.get_by_role("button", name="▶ Play").click()
         phases["playing"] = measure(page, cast, args.play)
+        clicked = time.monotonic()
         page.get_by_role("button", name="⏸ Pause").click()
         page.get_by_role("button", name="▶ Play").wait_for(timeout=30_000)
+        page.wait_for_function(STILL_JS, timeout=30_000, polling=20)
+        still = time.monotonic() - clicked
         phases["after Pause"] = measure(page, cast, 3)
+        phases["after Pause"]["still after s"] = still
         page.close()
         return phases
     finally:
@@ -161,13 +176,16 @@ def main():
         for path in args.paths.split(","):
             results[path] = run_path(browser, path == "live", args)
         browser.close()
-    names = ["screen frames/s", "rAF/s", "long-task share", "steps/s"]
+    names = ["screen frames/s", "rAF/s", "long-task share", "steps/s", "Plotly share"]
     print(f"{'path':9s}{'phase':13s}" + "".join(f"{n:>17s}" for n in names))
     for path, phases in results.items():
         for phase, figures in phases.items():
-            cells = "".join(f"{figures[n]:>16.0%} " if n == "long-task share"
+            cells = "".join(f"{figures[n]:>16.0%} " if n.endswith("share")
                             else f"{figures[n]:>16.1f} " for n in names)
             print(f"{path:9s}{phase:13s}{cells}")
+        still = phases["after Pause"]["still after s"]
+        print(f"{path:9s}charts still {still:.2f} s after the Pause click (the Play button back"
+              + (", every queued step drawn)" if path == "live" else ")"))
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("goals while playing: >= 24 screen frames/s, >= 40 rAF/s, long-task share <= 25%, "
           ">= 20 steps/s; after Pause: 0 screen frames")

@@ -9,7 +9,9 @@
 
 const CONFIG = { displaylogo: false, responsive: true };
 const states = new WeakMap(); // parentElement -> { charts: Map(id -> chart) }
-const stats = (window.bnlabLive = window.bnlabLive || { charts: {} });
+// charts: per chart id, ticks received, frames drawn (extendTraces), whole figures drawn, gaps
+// found and ms spent in Plotly; busy: charts with points or a figure still to draw.
+const stats = (window.bnlabLive = window.bnlabLive || { charts: {}, busy: 0 });
 let plotlyLoading = null;
 
 function loadPlotly(url) {
@@ -158,6 +160,7 @@ function frame(now) {
   for (const chart of live) {
     if (!chart.pending && chart.queue.length === 0) live.delete(chart);
   }
+  stats.busy = live.size;
   if (live.size === 0) return;
   if (now >= nextAt) {
     const charts = [...live];
