@@ -540,7 +540,8 @@ if settings is None:
     _wait_for_own_data()
 trainer = _trainer_for(settings, split)
 if trainer.stopped:
-    _set_playing(False)
+    st.session_state[PLAYING] = False
+    st.session_state.pop(EPOCH_TARGET, None)
 st.session_state.setdefault(PLAYING, False)
 playing = _busy()
 
