@@ -3,6 +3,11 @@ Prints figures; asserts nothing.
 
     .venv/bin/python benchmarks/bench_load.py [--sessions 20] [--live 10] [--seconds 60]
         [--script app.py] [--page training_lab] [--play-label Play]
+    .venv/bin/python benchmarks/bench_load.py --capacity [--seconds 30] [--max-live 40]
+
+With --capacity: only live sessions, 2, 4, 6, ... of them, each count for --seconds, until one
+of them gets less than 90% of the intended 2 updates/s (or anything fails); prints how many one
+replica holds.
 
 Starts `python -m streamlit run <script>` on a free loopback port (repo root as cwd), waits for
 /_stcore/health == "ok", then drives the sessions the way the browser does:
@@ -282,7 +287,7 @@ class Session:
         elif kind == "exception":
             (self.warnings if a == "warning" else self.errors).append(
                 f"{self.now():6.1f}s {a} element: {b}: {c}")
-        elif kind == "plotly_chart":
+        elif kind in ("plotly_chart", "bidi_component"):  # st.plotly_chart or a live chart
             self.run_charts += 1
             self.charts += self.play_sent is not None
 
@@ -564,6 +569,41 @@ def report(args, r, server_log):
           f"memory < {MEMORY_GOAL_MB:.0f} MB/session: {ok(per_session < MEMORY_GOAL_MB)}")
 
 
+TICK_RATE = 2.0  # the Training Lab's intended ticks per second (one every 0.5 s)
+HOLD_FRACTION = 0.9
+
+
+def live_rates(result):
+    """(updates/s of each live session since its Play, errors during the run)."""
+    rates = [len(s.updates) / max(result["t_end"] - s.play_sent, 1e-9)
+             if s.play_sent is not None else 0.0 for s in result["sessions"] if s.live]
+    return rates, sum(len(s.errors) for s in result["sessions"])
+
+
+async def find_capacity(args, port, pid):
+    """Live sessions only, more and more of them: the most that each still get at least
+    HOLD_FRACTION of TICK_RATE updates per second, with no error."""
+    await warm_up(port, [args.page], args.play_label, timeout=60)
+    held, n = 0, 2
+    while n <= args.max_live:
+        run_args = argparse.Namespace(**{**vars(args), "sessions": n, "live": n,
+                                         "warmup": False})
+        result = await drive(run_args, port, pid, lambda: 0)
+        rates, errors = live_rates(result)
+        ok = errors == 0 and min(rates) >= HOLD_FRACTION * TICK_RATE
+        print(f"{n:3d} live sessions: updates/s min {min(rates):.2f}, median "
+              f"{statistics.median(rates):.2f}, max {max(rates):.2f}; errors {errors}; "
+              f"server CPU {result['server_cpu']:.2f} cores -> {'holds' if ok else 'falls short'}",
+              flush=True)
+        if not ok:
+            break
+        held = n
+        n += 2 if n < 10 else 4
+    print(f"\none replica holds {held} live sessions at >= {HOLD_FRACTION:.0%} of "
+          f"{TICK_RATE:g} updates/s each, with no error ({args.seconds:.0f} s per step; "
+          f"{os.cpu_count()} cores; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
+
+
 def _exception_lines(log_text):
     """The last line of each traceback in a server log: 'SomeError: message'."""
     lines = log_text.splitlines()
@@ -585,6 +625,11 @@ def main(argv=None):
     p.add_argument("--watch-files", action="store_true",
                    help="keep Streamlit's file watcher on (off by default: on a machine where "
                         "files change all the time its rescans stall the server)")
+    p.add_argument("--capacity", action="store_true",
+                   help=f"find how many live sessions (no idle ones) each still get at least "
+                        f"{HOLD_FRACTION:.0%} of {TICK_RATE:g} updates/s: 2, 4, ... up to "
+                        "--max-live, --seconds each")
+    p.add_argument("--max-live", type=int, default=40)
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
                    help="measure idle memory right after start, before any page is opened")
     args = p.parse_args(argv)
@@ -609,6 +654,9 @@ def main(argv=None):
             def log_size():
                 return os.fstat(log.fileno()).st_size
 
+            if args.capacity:
+                asyncio.run(find_capacity(args, port, proc.pid))
+                return
             result = asyncio.run(asyncio.wait_for(drive(args, port, proc.pid, log_size),
                                                   budget))
             log.seek(0)

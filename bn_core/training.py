@@ -142,11 +142,13 @@ class Trainer:
             done += 1
         return done
 
-    def run_epoch(self):
-        """Train until the current epoch is complete. Returns steps done."""
+    def run_epoch(self, max_steps=None):
+        """Train until the current epoch is complete, or for at most max_steps steps (call again
+        to go on with the same epoch: long work in chunks). Returns steps done."""
         start = self.epoch
         done = 0
-        while self.epoch == start and not self.stopped:
+        while self.epoch == start and not self.stopped and (max_steps is None
+                                                             or done < max_steps):
             done += self.step()
         return done
 

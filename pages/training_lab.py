@@ -8,12 +8,15 @@ outside it.
 """
 
 import hashlib
+import os
 import time
+from dataclasses import dataclass
 
 from pages import ui
 
 import streamlit as st
 
+import bn_live
 from bn_core import exchange, lab
 from bn_core.data import DATASETS, DIGITS_M, make_dataset
 from bn_core.layers import ACTIVATIONS
@@ -21,13 +24,25 @@ from bn_core.network import INITS
 from bn_core.optimizers import OPTIMIZERS, USES
 from bn_core.training import make_split, split_and_normalize
 from bn_viz import lab as viz
-from bn_viz import lab_data
+from bn_viz import lab_data, live
 
 SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
 INTERVAL_S = 0.5  # measured: the browser keeps up at ~2 updates/s and Pause stays responsive
 MAX_INTERVAL_S = 2.0
 INTERVAL_KEY, TICK_KEY, REPACED_KEY = "lab.interval", "lab.tick_seconds", "lab.repaced"
+# The live charts: which run they show (a new one rebuilds them), what each place of the page
+# holds in the browser, and whether the next run sends whole figures (a full page run, or the
+# browser found it missed a tick).
+RUN_KEY, HELD_KEY, WHOLE_KEY = "lab.run", "lab.live_held", "lab.live_whole"
+KEEP_KEY = "lab.live_keep"  # a full run that cannot have remounted the charts (Play, Pause)
+# Epoch trains in chunks, one per tick like Play, so that other sessions keep their share of the
+# replica and Pause answers; a press while an epoch runs queues one more.
+EPOCH_TARGET, EPOCH_CHUNK = "lab.epoch_target", 50
+MAP_EVERY_S = 1.0  # the decision regions are redrawn about once a second while playing
+# BNLAB_LIVE_CHARTS=0 draws the old way (whole st.plotly_chart figures every tick), kept so that
+# benchmarks/bench_browser.py can measure both in one run.
+LIVE_CHARTS = os.environ.get("BNLAB_LIVE_CHARTS", "1") != "0"
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 STEPS_PER_UPDATE = (1, 2, 5, 10, 20, 50)
 BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
@@ -229,6 +244,7 @@ def _trainer_for(settings, split):
     if trainer is None or old != signature:
         trainer = lab.make_trainer(settings, split)
         st.session_state[TRAINER] = trainer
+        st.session_state[RUN_KEY] = st.session_state.get(RUN_KEY, 0) + 1
         st.session_state[SIGNATURE] = signature
         if old is not None and old != signature:
             earlier = st.session_state.get(NOTE)  # e.g. "Settings loaded from ..."
@@ -244,8 +260,11 @@ def _trainer_for(settings, split):
 
 def _set_playing(value):
     # Set, not toggled: a click that reaches the server twice (its rerun coalesced with a
-    # fragment tick's) must not cancel itself out.
+    # fragment tick's) must not cancel itself out. Pause also drops the epochs queued.
     st.session_state[PLAYING] = value
+    st.session_state[KEEP_KEY] = True  # the charts stay as they are: only new points
+    if not value:
+        st.session_state.pop(EPOCH_TARGET, None)
 
 
 def _step():
@@ -253,12 +272,21 @@ def _step():
 
 
 def _epoch():
-    st.session_state[TRAINER].run_epoch()
+    """Queue one more epoch: the ticks train it, EPOCH_CHUNK steps at a time."""
+    trainer = st.session_state[TRAINER]
+    target = st.session_state.get(EPOCH_TARGET) or trainer.epoch
+    st.session_state[EPOCH_TARGET] = target + 1
+
+
+def _busy():
+    """Playing, or an epoch under way: the fragment ticks."""
+    return bool(st.session_state.get(PLAYING) or st.session_state.get(EPOCH_TARGET))
 
 
 def _reset():
     st.session_state[TRAINER] = None
     st.session_state[PLAYING] = False
+    st.session_state.pop(EPOCH_TARGET, None)
     st.session_state[NOTE] = "Training reset: back to step 0 and the same initial weights."
 
 
@@ -290,16 +318,28 @@ def _units_chooser(width):
                           max_selections=MAX_UNITS_SHOWN, format_func=lambda u: f"unit {u + 1}")
 
 
+def _advance(trainer, steps_per_update):
+    """One tick's training: an update's steps while playing, else a chunk of a queued epoch."""
+    target = st.session_state.get(EPOCH_TARGET)
+    if st.session_state.get(PLAYING):
+        trainer.step(steps_per_update)
+    elif target:
+        trainer.run_epoch(max_steps=EPOCH_CHUNK)
+        if trainer.epoch >= target or trainer.stopped:
+            st.session_state.pop(EPOCH_TARGET)
+            st.rerun()  # the whole page: the ticks stop, Play shows again
+
+
 def _live_panel(steps_per_update, images):
     """Steps (while playing) and redraws everything that changes as the network trains."""
     started = time.perf_counter()
     trainer = st.session_state[TRAINER]
     repaced = st.session_state.pop(REPACED_KEY, False)  # this run only applies a new interval
-    if st.session_state.get(PLAYING) and not repaced:
-        trainer.step(steps_per_update)
-        if trainer.stopped:
-            st.session_state[PLAYING] = False
-            st.rerun()  # the whole page: Play shows again, with the reason
+    if not repaced:
+        _advance(trainer, steps_per_update)
+    if trainer.stopped and _busy():
+        _set_playing(False)
+        st.rerun()  # the whole page: Play shows again, with the reason
     _status(trainer)
     twin_run = trainer.runs[1] if len(trainer.runs) > 1 else None
     if twin_run is not None and twin_run.stopped and not trainer.stopped:
@@ -313,11 +353,23 @@ def _live_panel(steps_per_update, images):
                 "the mean subtraction, so it never learns anything.", icon="🔎")
 
     recorders = [run.recorder for run in trainer.runs]
+    whole = st.session_state.pop(WHOLE_KEY, False)
     left, right = st.columns(2)
     with left:
-        ui.chart(viz.loss_figure(recorders))
+        if LIVE_CHARTS:  # two small figures: each step redraws less
+            _place("loss", live.loss_chart(recorders), trainer, whole)
+            _place("accuracy", live.accuracy_chart(recorders), trainer, whole)
+        else:
+            ui.chart(viz.loss_figure(recorders))
     with right:
-        ui.chart(lab_data.data_figure(lab.data_panel(trainer), images))
+        if not LIVE_CHARTS:
+            ui.chart(lab_data.data_figure(lab.data_panel(trainer), images))
+        elif whole or _seconds_since("data") >= MAP_EVERY_S:
+            figure = lab_data.data_figure(lab.data_panel(trainer), images).to_plotly_json()
+            _place("data", live.SnapshotChart("data", "The data and each network's decision "
+                                              "regions", figure), trainer, whole)
+        else:
+            _place("data", None, trainer, whole)  # unchanged until the next redraw
 
     view = ui.choice("Show", "view", list(viz.VIEWS), "distributions", radio=True,
                      format_func=viz.VIEWS.get, label_visibility="collapsed")
@@ -335,9 +387,68 @@ def _live_panel(steps_per_update, images):
             units = _units_chooser(net.config.layer_dims[layer])
     else:
         ui.hide("layer", "units_shown")
-    ui.chart(viz.view_figure(view, recorders, layer, units))
+    if not LIVE_CHARTS:
+        ui.chart(viz.view_figure(view, recorders, layer, units))
+    else:
+        _place_view(view, recorders, layer, units, trainer, whole)
     if not repaced:
         _pace(time.perf_counter() - started)
+
+
+def _place_view(view, recorders, layer, units, trainer, whole):
+    """The picked view as a live chart; "distributions now" is a snapshot, sent again about
+    once a second while new samples come in."""
+    version = recorders[0].samples_step  # the histograms change only with new samples
+    chart = None
+    held = _held("view")
+    if (view != "distributions" or whole or held.chart_id != "distributions"
+            or (held.version != version and _seconds_since("view") >= MAP_EVERY_S)):
+        chart = live.view_chart(view, recorders, layer, units)
+    _place("view", chart, trainer, whole, version)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What the browser holds at one place of the page: a chart of a run, complete up to a
+    step; a snapshot's version; when it was sent."""
+
+    chart_id: str | None = None
+    run: int | None = None
+    step: int = live.NO_STEP
+    version: object = None
+    sent_at: float = 0.0
+
+
+def _held(place):
+    return st.session_state.setdefault(HELD_KEY, {}).get(place, _Held())
+
+
+def _seconds_since(place):
+    return time.monotonic() - _held(place).sent_at
+
+
+def _send_whole():
+    st.session_state[WHOLE_KEY] = True
+
+
+def _place(place, chart, trainer, whole, version=None):
+    """Place a live chart: the whole figure when the browser does not hold this chart of this
+    run yet, else what is new since the step it holds. chart None: nothing new to send (a
+    snapshot that has not changed)."""
+    run = st.session_state.get(RUN_KEY, 0)
+    held = _held(place)
+    if chart is None:
+        messages = [{"id": held.chart_id, "label": "", "hint": "", "last": held.step}]
+    else:
+        fresh = whole or (chart.id, run) != (held.chart_id, held.run)
+        messages = [live.chart_message(chart, trainer.step_count,
+                                       live.NO_STEP if fresh else held.step)]
+        st.session_state[HELD_KEY][place] = _Held(chart.id, run, trainer.step_count, version,
+                                                  time.monotonic())
+    bn_live.live_charts(f"lab.live.{place}", run, messages,
+                        playing=_busy(),
+                        interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
+                        present=ui.presenting(), on_gap=_send_whole)
 
 
 def _pace(seconds):
@@ -345,7 +456,7 @@ def _pace(seconds):
     machine), and back in when it can. A tick that takes most of its interval makes the
     browser ask for the next one before this one is sent, and Streamlit throws that work
     away; spacing them keeps every session updating, just less often."""
-    if not st.session_state.get(PLAYING):
+    if not st.session_state.get(PLAYING):  # an Epoch keeps its pace: it ends soon
         return
     tick = 0.7 * st.session_state.get(TICK_KEY, seconds) + 0.3 * seconds
     st.session_state[TICK_KEY] = tick
@@ -353,6 +464,7 @@ def _pace(seconds):
     paced = lab.paced_interval(interval, tick, INTERVAL_S, MAX_INTERVAL_S)
     if paced != interval:
         st.session_state[INTERVAL_KEY] = paced
+        st.session_state[KEEP_KEY] = True  # the charts stay mounted through this rerun
         st.session_state[REPACED_KEY] = True  # the rerun redraws; it neither steps nor paces
         st.rerun()  # run_every is read on a full run only
 
@@ -442,7 +554,9 @@ if settings is None:
 trainer = _trainer_for(settings, split)
 if trainer.stopped:
     st.session_state[PLAYING] = False
-playing = st.session_state.setdefault(PLAYING, False)
+    st.session_state.pop(EPOCH_TARGET, None)
+st.session_state.setdefault(PLAYING, False)
+playing = _busy()
 
 bar = st.columns([1.3, 1, 1, 1, 1.4], vertical_alignment="bottom")
 bar[0].button("⏸ Pause" if playing else "▶ Play", key="lab.play", on_click=_set_playing,
@@ -466,6 +580,9 @@ if trainer.stopped:
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
 interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
+# A full run: the live charts may have been remounted, unless it is Play, Pause or a change of
+# pace. (A chart that was remounted anyway finds a gap in its steps and asks for its figure.)
+st.session_state[WHOLE_KEY] = not st.session_state.pop(KEEP_KEY, False)
 st.fragment(run_every=interval if playing else None)(ui.guarded(_live_panel))(steps_per_update,
                                                                              images)
 _parameters(trainer)

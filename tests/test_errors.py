@@ -12,7 +12,7 @@ import pytest
 from streamlit.config import ShowErrorDetailsConfigOptions
 from streamlit.testing.v1 import AppTest
 
-import bn_viz.lab
+import bn_viz.live
 import bn_viz.step_by_step
 from tests.apptest import assert_clean, run_page
 from tests.rendered import plain, shown_texts
@@ -69,7 +69,7 @@ def test_a_page_that_fails_apologizes_with_its_link_and_logs(monkeypatch, server
 
 
 def test_a_failing_live_panel_apologizes_and_the_page_goes_on(monkeypatch, server_log):
-    monkeypatch.setattr(bn_viz.lab, "loss_figure", fail)
+    monkeypatch.setattr(bn_viz.live, "loss_chart", fail)
     at = run_page("pages/training_lab.py", {"layers": "4"})
     assert_clean(at)
     assert_apology(at, "?layers=4")

@@ -17,13 +17,14 @@ from streamlit.testing.v1 import AppTest
 
 from bn_core import training
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR
-from tests.plotly_spec import decode, specs
+from tests.live_spec import figures, messages, n_points
+from tests.plotly_spec import decode
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGE = "pages/training_lab.py"
 SLUG = "training_lab"
-LOSS, DATA, VIEW = range(3)  # the order the page draws its charts
+LOSS, ACCURACY, DATA, VIEW = range(4)  # the order the page draws its charts
 TRAINER, PLAYING = "lab.trainer", "lab.playing"
 
 
@@ -46,6 +47,7 @@ def at():
 
 def clean(at):
     assert not at.exception, [e.value for e in at.exception]
+    figures(at)  # what the live charts hold after this run (the browser's view of them)
     return at
 
 
@@ -68,9 +70,10 @@ def click(at, key):
 
 
 def charts(at):
-    figures = specs(at)
-    assert len(figures) == 3
-    return figures
+    """The live charts' figures: loss, accuracy, data, the lower view."""
+    figs = figures(at)
+    assert len(figs) == 4
+    return figs
 
 
 
@@ -106,7 +109,8 @@ def test_page_opens_at_step_0_with_both_networks(at):
     t = trainer(at)
     assert t.step_count == 0 and t.twin is not None and at.session_state[PLAYING] is False
     figs = charts(at)
-    assert not figs[LOSS]["data"]  # a message until something is trained
+    assert n_points(figs[LOSS], "each mini-batch") == 0  # only the test loss at step 0
+    assert "Press ▶ Play" in messages(at)[LOSS]["charts"][0]["hint"]
     assert sum(tr["type"] == "heatmap" for tr in figs[DATA]["data"]) == 2
     assert [b.label for b in at.button if b.key == "lab.play"] == ["▶ Play"]
     assert [m.value for m in at.metric] == ["674", "626"]  # 3 x 16 units: 48 b saved
@@ -148,7 +152,7 @@ def test_reset_returns_to_step_0_and_says_so(at):
     click(at, "lab.reset")
     assert trainer(at).step_count == 0
     assert "Training reset" in texts(at.info)
-    assert not charts(at)[LOSS]["data"]
+    assert n_points(charts(at)[LOSS], "each mini-batch") == 0
 
 
 def test_play_ticks_pause_stops(at):
@@ -273,7 +277,7 @@ def test_each_data_and_network_control_resets_training(kind, name, value, check)
     assert t is not old and t.step_count == 0 and check(t)
     assert "Training reset:" in texts(at.info)
     click(at, "lab.step")  # and it trains
-    assert trainer(at).step_count == 1 and charts(at)[LOSS]["data"]
+    assert trainer(at).step_count == 1 and n_points(charts(at)[LOSS]) > 0
 
 
 def test_gaussian_initialization_has_a_scale(at):
@@ -468,3 +472,39 @@ def test_controls_that_hide_leave_the_address_quietly(at):
     set_control(at, "select_slider", "lr", 0.1)  # a full run: the page checks its address
     assert set(at.query_params) == {"opt", "lr", "view"}
     assert not at.toast  # nothing "ignored from the link"
+
+
+# --- long work in chunks -----------------------------------------------------------------------
+
+
+EPOCH_TARGET = "lab.epoch_target"
+
+
+def test_a_long_epoch_trains_in_chunks_and_presses_queue():
+    at = open_lab({"data": "circles", "n": "400", "batch": "2"})  # 150 steps an epoch
+    per_epoch = trainer(at).batches.steps_per_epoch
+    assert per_epoch > 2 * 50
+    click(at, "lab.epoch")
+    assert trainer(at).step_count == 50  # one chunk, then the ticks go on with it
+    assert at.session_state[EPOCH_TARGET] == 1
+    assert [b.label for b in at.button if b.key == "lab.play"] == ["⏸ Pause"]
+    click(at, "lab.epoch")  # pressed again while it runs: one more epoch, queued
+    click(at, "lab.epoch")
+    assert at.session_state[EPOCH_TARGET] == 3
+    assert trainer(at).step_count == 3 * 50  # one chunk per run, never a pile of epochs
+    while EPOCH_TARGET in at.session_state:
+        clean(at.run())  # the next tick
+    t = trainer(at)
+    assert t.epoch == 3 and t.step_count == 3 * per_epoch
+    assert [b.label for b in at.button if b.key == "lab.play"] == ["▶ Play"]
+
+
+def test_pause_stops_an_epoch_under_way():
+    at = open_lab({"data": "circles", "n": "400", "batch": "2"})
+    click(at, "lab.epoch")
+    click(at, "lab.play")  # the Pause button while the epoch runs
+    assert EPOCH_TARGET not in at.session_state
+    steps = trainer(at).step_count
+    clean(at.run())
+    assert trainer(at).step_count == steps and trainer(at).epoch == 0
+    assert [b.label for b in at.button if b.key == "lab.play"] == ["▶ Play"]

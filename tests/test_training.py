@@ -128,3 +128,14 @@ def test_split_rejects_mismatched_data():
     X = np.zeros((2, 4))
     with pytest.raises(ValueError, match="X_test must have 2 rows"):
         training.Split(X, np.array([0, 1, 0, 1]), np.zeros((3, 2)), np.array([0, 1]))
+
+
+def test_an_epoch_in_chunks_is_the_same_epoch(split):
+    whole, chunked = make_trainer(split), make_trainer(split)
+    whole.run_epoch()
+    chunks = []
+    while chunked.epoch == 0:
+        chunks.append(chunked.run_epoch(max_steps=3))
+    assert chunks[:-1] == [3] * (len(chunks) - 1) and 1 <= chunks[-1] <= 3
+    assert chunked.step_count == whole.step_count == whole.batches.steps_per_epoch
+    np.testing.assert_array_equal(chunked.net.params.flat, whole.net.params.flat)

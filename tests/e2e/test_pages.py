@@ -24,7 +24,9 @@ def test_page_opens_with_every_chart_drawn(page, app_url, info):
     wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
     assert_no_exception(page)
     assert page.locator("h1").first.inner_text().strip()
-    charts = page.locator('[data-testid="stPlotlyChart"]').count()
+    # st.plotly_chart elements, and the Training Lab's live charts (one per component)
+    charts = page.locator('[data-testid="stPlotlyChart"], '
+                          '[data-testid="stBidiComponentRegular"]').count()
     if charts:
         page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length "
                                f">= {charts}", timeout=CHART_TIMEOUT_MS)

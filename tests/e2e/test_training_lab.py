@@ -52,8 +52,9 @@ def open_lab(page, app_url):
     page.goto(f"{app_url}/training_lab")
     wait_for_app(page)
     expect(page.locator("h1").first).to_contain_text("Training Lab")
+    # loss, accuracy, data, view; the live charts draw once Plotly.js has loaded
     expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(
-        3, timeout=CHART_TIMEOUT_MS)
+        4, timeout=CHART_TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
 
 
@@ -138,7 +139,7 @@ def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
             page.get_by_text(view, exact=True).click()
         expect(page.get_by_role("radio", name=view, exact=True)).to_be_checked()
         expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(
-            3, timeout=CHART_TIMEOUT_MS)
+            4, timeout=CHART_TIMEOUT_MS)
         assert_no_exception(page)
     with rerun(page):
         page.get_by_role("button", name="🎲 Batch size 2").click()

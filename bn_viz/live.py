@@ -1,0 +1,411 @@
+"""The Training Lab's live charts as data: what to draw once, and what is new since a step.
+
+A live chart stays mounted in the browser while the network trains. When it is (re)built it
+gets a whole `figure` (layout, styled traces and the recorded history); after that, each tick
+sends only the points recorded after the last step the browser has (`after`), per trace, which
+the browser appends with Plotly's extendTraces and plays back at an even pace. Charts that
+are snapshots rather than series (the histograms of the latest mini-batch, the decision
+regions) send a whole small figure when they change.
+
+Everything here is pure: recorders in, dicts of float32 NumPy arrays and plain layout dicts
+out (the page's component encodes them for the wire). Colours and names are those of
+bn_viz.lab: batch norm on is theme.BN_COLOR, the twin theme.PLAIN_COLOR, test curves dashed,
+running averages RUNNING_COLOR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.io as pio
+
+from bn_core.lab import ema
+from bn_viz.lab import HEALTHY_RATIO, SMOOTHING, STAGE_TITLES, VIEWS, _shape
+from bn_viz.lab_layout import BOTTOM_LEGEND, BOTTOM_MARGIN, Grid, rgba, shade
+from bn_viz.theme import RUNNING_COLOR, TEST_DASH, net_color, net_label
+
+HIST_BINS = 30
+# The theme's template, spelled out: Plotly.js knows no template by name.
+TEMPLATE = pio.templates[pio.templates.default].to_plotly_json()
+NO_STEP = -1  # `after` for a chart built from scratch: every recorded point is new
+
+
+@dataclass
+class LiveTrace:
+    """One line of a live chart: its Plotly style (no x or y) and the points it has so far.
+
+    steps: (n,) the training steps; values: (n,) what the line shows at each."""
+
+    style: dict
+    steps: np.ndarray
+    values: np.ndarray
+
+
+@dataclass
+class SeriesChart:
+    """A chart of lines over the training steps: a layout and its traces, in order."""
+
+    id: str
+    label: str  # what the chart shows, in words (the chart's accessible name)
+    layout: dict
+    traces: list = field(default_factory=list)
+    hint: str = ""  # shown over the chart while it has no points yet
+
+
+@dataclass
+class SnapshotChart:
+    """A chart redrawn whole when it changes: a figure as a plain dict (data and layout)."""
+
+    id: str
+    label: str
+    figure: dict
+    hint: str = ""
+
+
+def f32(values):
+    return np.ascontiguousarray(values, dtype=np.float32)
+
+
+# --- what the browser gets -------------------------------------------------------------------
+
+
+def series_figure(chart):
+    """The whole figure of a SeriesChart: {"data": traces with x, y as float32, "layout"}."""
+    data = [{**t.style, "x": f32(t.steps), "y": f32(t.values)} for t in chart.traces]
+    return {"data": data, "layout": chart.layout}
+
+
+def series_since(chart, after, upto):
+    """The points of each trace recorded after step `after`, up to step `upto` (the trainer's
+    step count now): {"x": [...], "y": [...]}, one float32 array per trace in trace order
+    (empty where nothing is new), and "last": upto."""
+    xs, ys = [], []
+    for t in chart.traces:
+        steps = np.asarray(t.steps)
+        new = (steps > after) & (steps <= upto)
+        xs.append(f32(steps[new]))
+        ys.append(f32(np.asarray(t.values)[new]))
+    return {"x": xs, "y": ys, "last": int(upto)}
+
+
+def _figure_layout(layout, title=None, height=320, legend=None, margin=None):
+    full = {"height": height,
+            "margin": margin or {"l": 50, "r": 20, "t": 60 if title else 30, "b": 40},
+            "legend": legend or {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+            "template": TEMPLATE, **layout}
+    if title:
+        full["title"] = {"text": title}
+    return full
+
+
+def _hint(recorders, series, text):
+    """`text` while no recorder has a point of `series` yet, else "" (no hint)."""
+    return "" if any(getattr(r, series).n for r in recorders) else text
+
+
+def _ids(recorders):
+    return [(rec, net_color(rec.batch_norm), net_label(rec.batch_norm)) for rec in recorders]
+
+
+# --- 1. loss and accuracy --------------------------------------------------------------------
+
+
+def loss_chart(recorders, smoothing=SMOOTHING, height=230):
+    """The loss (log scale) against the step, for each network: every mini-batch's loss faint,
+    its exponentially weighted average solid, the test loss (eval mode) dashed. A small figure
+    of its own (accuracy_chart is the other), so that appending a step redraws little."""
+    traces = []
+    for rec, color, label in _ids(recorders):
+        train, test = rec.train, rec.test
+        smooth = ema(train.values[:, 0], smoothing)
+        traces += [
+            LiveTrace({"type": "scatter", "mode": "lines", "name": "each mini-batch",
+                       "line": {"color": color, "width": 1}, "opacity": 0.3,
+                       "legendgroup": label, "showlegend": False, "hoverinfo": "skip"},
+                      train.steps, train.values[:, 0]),
+            LiveTrace({"type": "scatter", "mode": "lines", "name": label,
+                       "line": {"color": color, "width": 2.5}, "legendgroup": label},
+                      train.steps, smooth),
+            LiveTrace({"type": "scatter", "mode": "lines", "name": f"test, {label}",
+                       "legendgroup": label, "showlegend": False,
+                       "line": {"color": color, "width": 2, "dash": TEST_DASH}},
+                      test.steps, test.values[:, 0]),
+        ]
+    traces.append(LiveTrace({"type": "scatter", "mode": "lines", "name": "test set, eval mode",
+                             "line": {"color": "#777", "width": 2, "dash": TEST_DASH}},
+                            np.array([np.nan]), np.array([np.nan])))  # a legend entry only
+    layout = {"yaxis": {"type": "log", "tickformat": ".2g", "title": {"text": "loss (log)"}},
+              "xaxis": {"showticklabels": False}}
+    return SeriesChart("loss", "Loss against the training step, for each network",
+                       _figure_layout(layout, height=height,
+                                      margin={"l": 60, "r": 20, "t": 30, "b": 10}), traces,
+                       hint=_hint(recorders, "train", "Press ▶ Play, Step or Epoch to train: "
+                                  "the loss and accuracy of every step appear here."))
+
+
+def accuracy_chart(recorders, smoothing=SMOOTHING, height=170):
+    """Mini-batch accuracy (smoothed) and test accuracy (dashed) against the step."""
+    traces = []
+    for rec, color, label in _ids(recorders):
+        train, test = rec.train, rec.test
+        traces += [
+            LiveTrace({"type": "scatter", "mode": "lines", "name": f"train, {label}",
+                       "line": {"color": color, "width": 2.5}, "legendgroup": label,
+                       "showlegend": False},
+                      train.steps, ema(train.values[:, 1], smoothing)),
+            LiveTrace({"type": "scatter", "mode": "lines", "name": f"test, {label}",
+                       "legendgroup": label, "showlegend": False,
+                       "line": {"color": color, "width": 2, "dash": TEST_DASH}},
+                      test.steps, test.values[:, 1]),
+        ]
+    layout = {"yaxis": {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "accuracy"}},
+              "xaxis": {"title": {"text": "step"}}, "showlegend": False}
+    return SeriesChart("accuracy", "Accuracy against the training step, for each network",
+                       _figure_layout(layout, height=height,
+                                      margin={"l": 60, "r": 20, "t": 5, "b": 40}), traces)
+
+
+# --- 2. distributions now (a snapshot) ---------------------------------------------------------
+
+
+def histogram_counts(samples, bins=HIST_BINS):
+    """Shared bins over every network's samples of one panel, and each one's share per bin.
+
+    samples: [values (k,)] one per network. Returns (centers (bins,), [shares (bins,)]) float32,
+    each share summing to 1 (the old charts' histnorm="probability")."""
+    finite = [s[np.isfinite(s)] for s in samples]
+    both = np.concatenate(finite) if finite else np.zeros(0)
+    lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    shares = [np.histogram(s, edges)[0] / max(s.size, 1) for s in finite]
+    return f32((edges[:-1] + edges[1:]) / 2), [f32(s) for s in shares]
+
+
+def histograms_chart(recorders, stages=("Z", "Z_tilde", "A")):
+    """Histograms of Z, Z_tilde and A of every hidden layer on the latest recorded mini-batch,
+    one row per layer, both networks overlaid, as bars of counts on shared bins."""
+    recorders = [r for r in recorders if r.samples]
+    if not recorders:
+        return SnapshotChart("distributions", "Histograms of each hidden layer's values",
+                             {"data": [], "layout": _figure_layout({}, height=240)},
+                             hint="Train a few steps: the histograms of Z, Z̃ and A of each "
+                                  "hidden layer appear here.")
+    n_hidden = len(recorders[0].layer_units.widths)
+    grid = Grid(n_hidden, len(stages), column_titles=[STAGE_TITLES[s] for s in stages],
+                row_titles=[f"layer {l}" for l in range(1, n_hidden + 1)], hspace=0.05,
+                vspace=0.3 / n_hidden)
+    data = []
+    panels = {}
+    for l in range(1, n_hidden + 1):
+        for stage in stages:
+            panels[(l, stage)] = histogram_counts([r.samples[(l, stage)] for r in recorders])
+    for i, (_, color, label) in enumerate(_ids(recorders)):
+        for l in range(1, n_hidden + 1):
+            for c, stage in enumerate(stages, start=1):
+                centers, shares = panels[(l, stage)]
+                data.append({"type": "bar", "x": centers, "y": shares[i], **grid.axes(l, c),
+                             "name": label, "legendgroup": label, "marker": {"color": color},
+                             "opacity": 0.6, "showlegend": l == 1 and c == 1,
+                             "hovertemplate": "%{x:.3g}: %{y:.0%}<extra></extra>"})
+    for axis in grid.every_yaxis():
+        axis["showticklabels"] = False
+    step = recorders[0].samples_step
+    layout = _figure_layout({**grid.layout, "barmode": "overlay", "bargap": 0},
+                            f"Each hidden layer's values on the mini-batch of step {step}",
+                            height=140 + 120 * n_hidden, legend=BOTTOM_LEGEND,
+                            margin=BOTTOM_MARGIN)
+    return SnapshotChart("distributions", "Histograms of Z, Z̃ and A of each hidden layer on "
+                         "the latest mini-batch", {"data": data, "layout": layout})
+
+
+# --- 3. distributions over time --------------------------------------------------------------
+
+
+def percentiles_chart(recorders):
+    """The 15th, 50th and 85th percentiles of the watched unit's input to the activation over
+    training, per hidden layer (Figure 1 of Ioffe & Szegedy 2015)."""
+    n_hidden = len(recorders[0].layer_units.widths)
+    n_rows, n_cols = _shape(n_hidden)
+    grid = Grid(n_rows, n_cols, titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
+                vspace=0.35 / n_rows, hspace=0.06)
+    traces = []
+    for rec, color, label in _ids(recorders):
+        steps, values = rec.percentiles.steps, rec.percentiles.values  # (n, n_hidden, 3)
+        for l in range(1, n_hidden + 1):
+            axes = grid.axes((l - 1) // n_cols + 1, (l - 1) % n_cols + 1)
+            first = l == 1
+            traces += [
+                LiveTrace({"type": "scatter", **axes, "mode": "lines",
+                           "line": {"width": 0, "color": color}, "legendgroup": label,
+                           "showlegend": False, "hoverinfo": "skip"},
+                          steps, values[:, l - 1, 2]),
+                LiveTrace({"type": "scatter", **axes, "mode": "lines", "fill": "tonexty",
+                           "fillcolor": rgba(color, 0.25), "line": {"width": 0, "color": color},
+                           "name": f"15th-85th percentile, {label}", "legendgroup": label,
+                           "showlegend": first, "hoverinfo": "skip"},
+                          steps, values[:, l - 1, 0]),
+                LiveTrace({"type": "scatter", **axes, "mode": "lines",
+                           "line": {"width": 2, "color": color}, "name": f"median, {label}",
+                           "legendgroup": label, "showlegend": first},
+                          steps, values[:, l - 1, 1]),
+            ]
+    watch = recorders[0].watch_unit + 1
+    layout = _figure_layout(grid.layout, f"Input to the activation of unit {watch} of each "
+                            "layer, over the training steps", height=160 + 200 * n_rows,
+                            legend=BOTTOM_LEGEND, margin=BOTTOM_MARGIN)
+    return SeriesChart("over_time", "15th, 50th and 85th percentiles of each layer's input to "
+                       "the activation over training", layout, traces,
+                       hint=_hint(recorders, "percentiles", "Train a few steps: the percentiles "
+                                  "appear here, step after step."))
+
+
+# --- 4. mini-batch statistics ----------------------------------------------------------------
+
+
+def minibatch_chart(recorders, layer, units):
+    """mu and sigma of Z on every mini-batch for the chosen units of one hidden layer (1-based;
+    units 0-based), the running averages used at test time drawn over them."""
+    units = list(units) or [0]
+    grid = Grid(2, len(units), column_titles=[f"unit {u + 1}" for u in units],
+                row_titles=["μ of Z", "σ of Z"], shared_x=True, hspace=0.05, vspace=0.1)
+    batch, running = [], []
+    for rec, color, label in _ids(recorders):
+        fields = [("mu", 1, batch, f"each mini-batch, {label}", color, 1.2),
+                  ("sigma", 2, batch, None, color, 1.2)]
+        if rec.batch_norm:
+            fields += [("running_mu", 1, running, "running average (used at test time)",
+                        RUNNING_COLOR, 2.5),
+                       ("running_sigma", 2, running, None, RUNNING_COLOR, 2.5)]
+        for name, row, into, legend, line_color, width in fields:
+            steps, values = rec.unit_series(name, layer)
+            group = legend or into[-1].style["legendgroup"]
+            for c, u in enumerate(units, start=1):
+                into.append(LiveTrace(
+                    {"type": "scatter", **grid.axes(row, c), "mode": "lines",
+                     "line": {"color": line_color, "width": width}, "name": group,
+                     "legendgroup": group, "showlegend": bool(legend) and c == 1,
+                     "opacity": 0.75 if into is batch else 1.0},
+                    steps, values[:, u]))
+    layout = _figure_layout(grid.layout, f"Hidden layer {layer}: mean and spread of Z on every "
+                            "mini-batch, step after step", height=460, legend=BOTTOM_LEGEND,
+                            margin={**BOTTOM_MARGIN, "r": 40})
+    return SeriesChart(f"minibatch-{layer}-{'-'.join(map(str, units))}", f"Mini-batch mean and standard deviation of Z in hidden "
+                       f"layer {layer}, with the running averages", layout, batch + running,
+                       hint=_hint(recorders, "units", "Train a few steps: each mini-batch's μ "
+                                  "and σ appear here."))
+
+
+# --- 5. gamma and beta -----------------------------------------------------------------------
+
+
+def gamma_beta_chart(recorder, layer, highlight=()):
+    """gamma and beta of every unit of one hidden layer over training; `highlight` units bold."""
+    grid = Grid(1, 2, titles=("γ (scale)", "β (shift)"), hspace=0.08)
+    for axis in grid.every_xaxis():
+        axis["title"] = {"text": "step"}
+    title = (f"Layer {layer}: γ and β of every unit, learned like W (bold: the units chosen "
+             "above)")
+    if not recorder.batch_norm:
+        return SeriesChart("gamma_beta", "γ and β (batch norm only)",
+                           _figure_layout({}, height=240), [],
+                           hint="γ and β exist only with batch norm: turn it on.")
+    highlight = set(highlight)
+    color = net_color(True)
+    traces = []
+    for c, name in enumerate(("gamma", "beta"), start=1):
+        steps, values = recorder.unit_series(name, layer)
+        for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
+            bold = u in highlight
+            traces.append(LiveTrace(
+                {"type": "scatter", **grid.axes(1, c), "mode": "lines", "name": f"unit {u + 1}",
+                 "line": {"color": color if bold else shade(color, 0.35),
+                          "width": 2.5 if bold else 1}, "showlegend": False},
+                steps, values[:, u]))
+    return SeriesChart(f"gamma_beta-{layer}-{'-'.join(map(str, sorted(highlight)))}",
+                       f"γ and β of every unit of hidden layer {layer} over "
+                       "training", _figure_layout(grid.layout, title, height=340), traces,
+                       hint=_hint([recorder], "units", "Train a few steps: γ and β of every "
+                                  "unit appear here."))
+
+
+# --- 6. gradients ----------------------------------------------------------------------------
+
+
+def gradients_chart(recorders, smoothing=SMOOTHING):
+    """Per layer: the gradient norm ||dW[l]|| and the update-to-data ratio, each smoothed,
+    log scale; deeper layers darker."""
+    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"),
+                hspace=0.12)
+    traces = []
+    for rec, color, label in _ids(recorders):
+        for c, name in enumerate(("grad_norm", "update_ratio"), start=1):
+            steps, raw = rec.layer_series(name)
+            values = ema(raw, smoothing)
+            L = values.shape[1]
+            for l in range(1, L + 1):
+                traces.append(LiveTrace(
+                    {"type": "scatter", **grid.axes(1, c), "mode": "lines",
+                     "name": f"layer {l}" + (" (output)" if l == L else ""),
+                     "legendgroup": label, "legendgrouptitle": {"text": label},
+                     "showlegend": c == 1,
+                     "line": {"color": shade(color, 0.3 + 0.7 * l / L), "width": 1.5}},
+                    steps, values[:, l - 1]))
+    for axis in grid.every_yaxis():
+        axis.update(type="log", exponentformat="power", dtick="D2")
+    for axis in grid.every_xaxis():
+        axis["title"] = {"text": "step"}
+    ratio_line = {"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1,
+                  "y0": HEALTHY_RATIO, "y1": HEALTHY_RATIO,
+                  "line": {"color": "#888", "dash": "dot", "width": 1}}
+    note = {"text": "10⁻³: a common rule of thumb", "xref": "x2 domain", "yref": "y2",
+            "x": 1, "y": -3, "xanchor": "right", "yanchor": "top", "showarrow": False,
+            "font": {"size": 11, "color": "#666"}}
+    layout = {**grid.layout, "shapes": [ratio_line],
+              "annotations": [*grid.layout["annotations"], note]}
+    return SeriesChart("gradients", "Gradient norm and update-to-data ratio of each layer over "
+                       "training", _figure_layout(
+                           layout, "Per layer (darker = deeper), smoothed: how big the "
+                           "gradients and the updates are", height=380,
+                           legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top",
+                                   "groupclick": "toggleitem"}), traces,
+                       hint=_hint(recorders, "layers", "Train a few steps: each layer's "
+                                  "gradient norm and update size appear here."))
+
+
+def view_chart(view, recorders, layer=1, units=(0, 1, 2)):
+    """The live chart of one of bn_viz.lab.VIEWS (its key)."""
+    if view == "distributions":
+        return histograms_chart(recorders)
+    if view == "over_time":
+        return percentiles_chart(recorders)
+    if view == "minibatch":
+        return minibatch_chart(recorders, layer, units)
+    if view == "gamma_beta":
+        return gamma_beta_chart(recorders[0], layer, units)
+    if view == "gradients":
+        return gradients_chart(recorders)
+    raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+
+
+# --- one chart's message ---------------------------------------------------------------------
+
+
+def chart_message(chart, upto, after=NO_STEP):
+    """What the browser needs for one chart, which then holds every point up to step `upto`
+    (the trainer's step count): the whole figure when `after` is NO_STEP (a chart built from
+    scratch), else only the points after step `after`. Snapshots are always whole.
+
+    Returns {"id", "label", "hint", "last": upto} and either "figure" or "after" and "extend"
+    (see series_since)."""
+    series = isinstance(chart, SeriesChart)
+    message = {"id": chart.id, "label": chart.label, "hint": chart.hint, "last": int(upto),
+               "series": series}
+    if series and after != NO_STEP:
+        message["after"] = int(after)
+        message["extend"] = series_since(chart, after, upto)
+    else:
+        message["figure"] = series_figure(chart) if series else chart.figure
+    return message
