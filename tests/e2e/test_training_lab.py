@@ -35,6 +35,16 @@ _STEP_JS = """() => {
 }"""
 
 
+# True when every trace of the loss chart that is drawn per step ends at the step counter's step.
+_LOSS_AT_STEP_JS = """() => {
+    const step = (""" + _STEP_JS + """)();
+    const plot = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
+    if (step === null || !plot || !plot.data) return false;
+    const lines = plot.data.filter(t => t.name === 'each mini-batch');
+    return lines.length > 0 && lines.every(t => t.x.length > 0 && t.x[t.x.length - 1] === step);
+}"""
+
+
 def loss_chart(page):
     return page.evaluate(_LOSS_CHART_JS)
 
@@ -95,6 +105,8 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
     with rerun(page):
         page.get_by_role("button", name="⏸ Pause").click()
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=10_000)
+    # The live chart plays its queued steps out after the run: wait until it shows the last one
+    page.wait_for_function(_LOSS_AT_STEP_JS, timeout=CHART_TIMEOUT_MS)
     paused_chart, paused_step = loss_chart(page), step_count(page)
     assert paused_step > 0
     page.wait_for_timeout(2000)
