@@ -45,6 +45,11 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 VIEWPORT = {"width": 1400, "height": 900}
+# Playwright's expect(...) waits 5 s by default. On a busy 2-core machine Streamlit's lazily
+# loaded widget code and Plotly's drawing were measured taking longer than that after a run
+# had ended, so every expect in these tests waits up to 20 s (it returns once the condition
+# holds). Set by a session fixture of this folder, so that only the e2e tests are affected.
+EXPECT_TIMEOUT_MS = 20_000
 STARTUP_TIMEOUT_S = 30.0
 
 
@@ -66,6 +71,13 @@ def _missing_requirement() -> str | None:
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expect() -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
