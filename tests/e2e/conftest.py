@@ -74,8 +74,8 @@ def _in_ci() -> bool:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _patient_expect() -> None:
-    from playwright.sync_api import expect
+def _patient_expect(_require_browser) -> None:
+    from playwright.sync_api import expect  # after the check: skipped when it is missing
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
