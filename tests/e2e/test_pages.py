@@ -14,10 +14,14 @@ CHART_TIMEOUT_MS = 45_000
 WIDGET_TIMEOUT_MS = 30_000
 
 # What each Plotly chart has drawn: traces, or for a diagram, shapes and annotations; -1 while
-# Plotly has not finished laying it out.
-_DRAWN_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el =>
-    el._fullLayout ? (el.data || []).length + (el._fullLayout.shapes || []).length
-                     + (el._fullLayout.annotations || []).length : -1)"""
+# Plotly has not finished laying it out. A live chart with nothing to plot yet (the Training
+# Lab's histograms before the first step) shows a hint over its axes instead: that counts.
+_DRAWN_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+    if (!el._fullLayout) return -1;
+    const hint = el.closest('.bnlab-live-chart')?.querySelector('.bnlab-live-hint');
+    const hinted = hint && !hint.hidden && hint.textContent.trim() ? 1 : 0;
+    return (el.data || []).length + (el._fullLayout.shapes || []).length
+           + (el._fullLayout.annotations || []).length + hinted; })"""
 
 
 @pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])

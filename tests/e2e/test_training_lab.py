@@ -145,11 +145,15 @@ def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
     with rerun(page):
         page.get_by_role("button", name="Epoch", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Step [1-9]\d*$"))).to_be_visible()
-    for view in ("Distributions over time", "Mini-batch μ and σ", "γ and β", "Gradients",
-                 "Distributions now"):
+    # each view, and the id its live chart's id starts with
+    for view, chart in (("Distributions over time", "over_time"),
+                        ("Mini-batch μ and σ", "minibatch"), ("γ and β", "gamma_beta"),
+                        ("Gradients", "gradients"), ("Distributions now", "distributions")):
         with rerun(page):
             page.get_by_text(view, exact=True).click()
         expect(page.get_by_role("radio", name=view, exact=True)).to_be_checked()
+        expect(page.locator(f'[data-chart-id^="{chart}"] .js-plotly-plot')).to_be_visible(
+            timeout=CHART_TIMEOUT_MS)
         expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(
             4, timeout=CHART_TIMEOUT_MS)
         assert_no_exception(page)
