@@ -1,18 +1,37 @@
-// The live chart: Plotly.js figures that stay mounted while the network trains.
+// The live chart: Plotly.js figures that stay mounted in the page while the network trains.
 //
 // Streamlit calls the default export on every run with the message Python built (bn_live
 // and bn_viz.live). A chart's message holds either a whole `figure` (drawn with Plotly.react)
 // or `extend`: per trace, the points recorded since step `after`. Those are queued and played
-// back at an even pace over about one tick, a few steps per animation frame, with
-// Plotly.extendTraces, so every step is drawn and the motion is smooth, not bursty.
-// window.bnlabLive keeps counts (ticks received, frames drawn) for tests and benchmarks.
+// back at an even pace over about one tick, so every step is drawn and the motion is smooth.
+//
+// Playback does not call Plotly for each step: Plotly redraws its whole figure on every call
+// (tens of ms on a small machine), which left the page a few frames a second. The points
+// played are painted on a canvas laid over the figure, in the figure's own axes and line
+// styles, each line's head moving between two steps on every animation frame. They are handed
+// to Plotly (one redraw, after which they have hover like the rest) only when a point leaves
+// the axes' ranges, when many have piled up, and on Pause. While playing, the axes keep room
+// ahead of the lines so that this is rare; Pause gives them back to autorange.
+//
+// window.bnlabLive keeps counts for tests and benchmarks: per chart, ticks received, frames
+// painted, whole figures drawn, redraws of played points, gaps found, ms spent in Plotly and
+// the last step shown.
 
 const CONFIG = { displaylogo: false, responsive: true };
-const states = new WeakMap(); // parentElement -> { charts: Map(id -> chart) }
-// charts: per chart id, ticks received, frames drawn (extendTraces), whole figures drawn, gaps
-// found and ms spent in Plotly; busy: charts with points or a figure still to draw.
+const states = new WeakMap(); // parentElement -> { root, charts: Map(id -> chart), run }
+// busy: charts with points, a figure or a redraw still to draw.
 const stats = (window.bnlabLive = window.bnlabLive || { charts: {}, busy: 0 });
 let plotlyLoading = null;
+
+// While playing, the step axis reaches past the last step by ROOM_SHARE of the steps shown (at
+// least ROOM_STEPS, then up to a round number), and an axis of values by VALUE_ROOM of its span on each side. Played
+// points stay on the canvas until at most STREAM_POINTS per line.
+const ROOM_SHARE = 0.2;
+const ROOM_STEPS = 20;
+const VALUE_ROOM = 0.25;
+const STREAM_POINTS = 3000;
+const DASHES = { dot: [2, 3], dash: [6, 4], longdash: [10, 5], dashdot: [6, 3, 2, 3],
+                 longdashdot: [10, 4, 2, 4] };
 
 function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -37,8 +56,14 @@ function decode(spec) {
 }
 
 function chartStats(id) {
-  return (stats.charts[id] = stats.charts[id] || { ticks: 0, frames: 0, figures: 0, gaps: 0,
-                                                   ms: 0 });
+  return (stats.charts[id] = stats.charts[id] || { ticks: 0, frames: 0, figures: 0,
+                                                   redraws: 0, gaps: 0, ms: 0, step: null });
+}
+
+function timed(chart, call) {
+  const t0 = performance.now();
+  call();
+  chartStats(chart.id).ms += performance.now() - t0;
 }
 
 function makeChart(root, id) {
@@ -48,12 +73,17 @@ function makeChart(root, id) {
   box.setAttribute("role", "figure");
   const plot = document.createElement("div");
   plot.className = "bnlab-live-plot";
+  const canvas = document.createElement("canvas");
+  canvas.className = "bnlab-live-canvas";
+  canvas.setAttribute("aria-hidden", "true");
   const hint = document.createElement("div");
   hint.className = "bnlab-live-hint";
-  box.append(plot, hint);
+  box.append(plot, canvas, hint);
   root.appendChild(box);
-  return { id, box, plot, hint, last: null, queue: [], pace: null, lastArrival: null,
-           pending: null, drawn: false, present: false, readyAt: 0 };
+  return { id, box, plot, canvas, hint, last: null, queue: [], pace: null, lastArrival: null,
+           pending: null, drawn: false, present: false, readyAt: 0, series: false,
+           layout: null, revision: 0, stream: [], head: [], redrawDue: false, roomy: false,
+           listening: false };
 }
 
 function styled(layout, present) {
@@ -64,17 +94,27 @@ function styled(layout, present) {
 
 function drawFigure(chart, figure, present, series) {
   chart.queue = [];
-  const layout = styled(figure.layout, present);
-  // A series chart's lines are extended later: they must be arrays, not {dtype, bdata}.
+  chart.series = series;
+  chart.layout = styled(figure.layout, present);
+  // A series chart's lines grow later: they must be arrays, not {dtype, bdata}.
   const data = series
     ? figure.data.map((t) => ({ ...t, x: Array.from(decode(t.x)), y: Array.from(decode(t.y)) }))
     : figure.data;
-  chart.plot.style.height = `${layout.height}px`;
-  const t0 = performance.now();
-  window.Plotly.react(chart.plot, data, layout, CONFIG);
-  chartStats(chart.id).ms += performance.now() - t0;
+  chart.stream = data.map(() => ({ x: [], y: [] }));
+  chart.head = data.map(() => null);
+  chart.redrawDue = false;
+  chart.roomy = false;
+  chart.plot.style.height = `${chart.layout.height}px`;
+  timed(chart, () => window.Plotly.react(chart.plot, data, chart.layout, CONFIG));
   chartStats(chart.id).figures += 1;
+  if (!chart.listening) { // a resize or a zoom moves the axes: paint again in them
+    chart.plot.on("plotly_afterplot", () => paint(chart));
+    chart.listening = true;
+  }
+  paint(chart);
 }
+
+// --- playback ------------------------------------------------------------------------------
 
 // One tick's points: play them from step `from` to step `to` over `duration` ms.
 function enqueue(chart, extend, after, intervalMs) {
@@ -87,90 +127,293 @@ function enqueue(chart, extend, after, intervalMs) {
   const duration = chart.pace === null ? intervalMs : Math.min(chart.pace, intervalMs * 1.5);
   const item = { x: extend.x.map(decode), y: extend.y.map(decode), from: after,
                  to: extend.last, duration, start: null, drawn: extend.x.map(() => 0) };
-  if (chart.queue.length >= 2) flush(chart, 1); // never lag more than about a tick
+  if (chart.queue.length >= 2) playQueued(chart, 1); // never lag more than about a tick
   chart.queue.push(item);
   chart.last = extend.last;
   chartStats(chart.id).ticks += 1;
 }
 
-// Append the points of `item` up to step `upTo` that are not drawn yet. True if any.
-function appendUpTo(chart, item, upTo) {
-  const xs = [], ys = [], traces = [];
+function axisKey(letter, id) {
+  return `${letter}axis${id.slice(1)}`; // "x2" -> "xaxis2"
+}
+
+function axesOf(chart, i) {
+  const gd = chart.plot;
+  const trace = gd._fullData && gd._fullData[i];
+  if (!trace || !gd._fullLayout) return null;
+  return { trace, xa: gd._fullLayout[axisKey("x", trace.xaxis)],
+           ya: gd._fullLayout[axisKey("y", trace.yaxis)] };
+}
+
+function outside(axis, value) {
+  const l = axis.d2l(value);
+  if (!Number.isFinite(l)) return false; // a gap in the line, or a log axis's zero
+  const [a, b] = axis.range;
+  return l < Math.min(a, b) || l > Math.max(a, b);
+}
+
+// Move the points of `item` up to step `upTo` onto the canvas's lines, and aim each line's
+// head at its next point.
+function play(chart, item, upTo) {
   item.x.forEach((x, i) => {
-    let end = item.drawn[i];
-    while (end < x.length && x[end] <= upTo) end += 1;
-    if (end > item.drawn[i]) {
-      xs.push(Array.from(x.subarray(item.drawn[i], end)));
-      ys.push(Array.from(item.y[i].subarray(item.drawn[i], end)));
-      traces.push(i);
-      item.drawn[i] = end;
+    const stream = chart.stream[i];
+    const ys = item.y[i];
+    let d = item.drawn[i];
+    while (d < x.length && x[d] <= upTo) {
+      stream.x.push(x[d]);
+      stream.y.push(ys[d]);
+      const axes = chart.redrawDue ? null : axesOf(chart, i);
+      if (axes && (outside(axes.xa, x[d]) || outside(axes.ya, ys[d]))) chart.redrawDue = true;
+      d += 1;
+    }
+    item.drawn[i] = d;
+    chart.head[i] = d < x.length ? { at: upTo, x: x[d], y: ys[d] } : null;
+    if (stream.x.length > STREAM_POINTS) chart.redrawDue = true;
+  });
+  const stat = chartStats(chart.id);
+  stat.step = Math.max(stat.step ?? -Infinity, Math.min(Math.floor(upTo), item.to));
+}
+
+// Play every queued tick at once but the last `keep`.
+function playQueued(chart, keep = 0) {
+  const items = chart.queue.splice(0, Math.max(0, chart.queue.length - keep));
+  for (const item of items) play(chart, item, Infinity);
+  if (items.length) paint(chart);
+}
+
+// This frame's share of the queued ticks; true if the picture moved.
+function advance(chart, now) {
+  let moved = false;
+  while (chart.queue.length) {
+    const item = chart.queue[0];
+    if (item.start === null) item.start = now;
+    const t = Math.min(1, (now - item.start) / item.duration);
+    play(chart, item, item.from + t * (item.to - item.from));
+    moved = true;
+    if (t < 1) break;
+    chart.queue.shift();
+  }
+  if (moved) paint(chart);
+  return moved;
+}
+
+// --- the canvas ----------------------------------------------------------------------------
+
+function lastPoint(xs, ys) {
+  return xs.length ? { x: xs[xs.length - 1], y: ys[ys.length - 1] } : null;
+}
+
+// The points of line i not yet in Plotly's figure, from its last point there to its head.
+function pendingPoints(chart, i) {
+  const data = chart.plot.data[i];
+  const stream = chart.stream[i];
+  const points = [];
+  const tail = lastPoint(data.x, data.y);
+  if (tail && (stream.x.length || chart.head[i])) points.push(tail);
+  for (let k = 0; k < stream.x.length; k++) points.push({ x: stream.x[k], y: stream.y[k] });
+  const head = chart.head[i];
+  const from = points[points.length - 1];
+  if (head && from && head.x > from.x && head.at > from.x) {
+    const f = Math.min(1, (head.at - from.x) / (head.x - from.x));
+    points.push({ x: from.x + f * (head.x - from.x), y: from.y + f * (head.y - from.y) });
+  }
+  return points;
+}
+
+function trace(ctx, points, xa, ya) {
+  let down = false;
+  for (const p of points) {
+    const px = xa._offset + xa.l2p(xa.d2l(p.x));
+    const py = ya._offset + ya.l2p(ya.d2l(p.y));
+    if (!Number.isFinite(px) || !Number.isFinite(py)) { down = false; continue; }
+    if (down) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+    down = true;
+  }
+}
+
+// Paint the lines' points that Plotly has not drawn yet, in each trace's axes and style.
+function paint(chart) {
+  const gd = chart.plot;
+  const layout = gd._fullLayout;
+  const canvas = chart.canvas;
+  if (!layout || !chart.series) {
+    if (canvas.width) canvas.width = 0;
+    return;
+  }
+  const ratio = window.devicePixelRatio || 1;
+  const width = Math.round(layout.width * ratio);
+  const height = Math.round(layout.height * ratio);
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+    canvas.style.width = `${layout.width}px`;
+    canvas.style.height = `${layout.height}px`;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, layout.width, layout.height);
+  let previous = null; // the line before, for a fill to it ("tonexty")
+  gd.data.forEach((_, i) => {
+    const axes = axesOf(chart, i);
+    const points = axes && axes.trace.visible === true ? pendingPoints(chart, i) : [];
+    if (points.length > 1) {
+      const { trace: t, xa, ya } = axes;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
+      ctx.clip();
+      ctx.globalAlpha = t.opacity ?? 1;
+      if (t.fill === "tonexty" && previous && previous.length > 1) {
+        ctx.beginPath();
+        trace(ctx, [...points, ...[...previous].reverse()], xa, ya);
+        ctx.fillStyle = t.fillcolor;
+        ctx.fill();
+      }
+      const lineWidth = (t.line && t.line.width) || 0;
+      if (lineWidth > 0 && (t.mode || "").includes("lines")) {
+        ctx.beginPath();
+        trace(ctx, points, xa, ya);
+        ctx.strokeStyle = t.line.color;
+        ctx.lineWidth = lineWidth;
+        ctx.lineJoin = "round";
+        ctx.setLineDash((DASHES[t.line.dash] || []).map((d) => d * Math.max(1, lineWidth / 2)));
+        ctx.stroke();
+      }
+      ctx.restore();
+    }
+    previous = points;
+  });
+  chartStats(chart.id).frames += 1;
+}
+
+// --- handing the played points to Plotly ----------------------------------------------------
+
+// The first round number at or above `step` (1, 1.5, 2, 3, 4, 5, 6 or 8 times a power of ten),
+// so that charts one above the other, redrawn at different steps, mostly agree on where their
+// axes end.
+function roomyEnd(step) {
+  const power = 10 ** Math.floor(Math.log10(Math.max(step, 1)));
+  return [1, 1.5, 2, 3, 4, 5, 6, 8, 10].map((f) => f * power).find((end) => end >= step);
+}
+
+// Ranges that leave room for the lines to grow while playing, per axis: a step axis reaches
+// past the last step, an axis of values Plotly would autorange gets room on each side. Axes
+// the figure fixes keep their range.
+function roomyRanges(chart) {
+  const gd = chart.plot;
+  const spans = {};
+  const widen = (key, lo, hi) => {
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return; // a legend-only line
+    const span = (spans[key] = spans[key] || { lo: Infinity, hi: -Infinity });
+    span.lo = Math.min(span.lo, lo);
+    span.hi = Math.max(span.hi, hi);
+  };
+  const queued = chart.queue.reduce((m, item) => Math.max(m, item.to), -Infinity);
+  gd.data.forEach((data, i) => {
+    const axes = axesOf(chart, i);
+    if (!axes || data.x.length === 0) return;
+    const xKey = axisKey("x", axes.trace.xaxis);
+    widen(xKey, data.x[0], Math.max(queued, data.x[data.x.length - 1]));
+    const yKey = axisKey("y", axes.trace.yaxis);
+    const own = chart.layout[yKey] || {};
+    if (own.range || own.autorange === false) return;
+    for (const y of data.y) {
+      const l = axes.ya.d2l(y);
+      if (Number.isFinite(l)) widen(yKey, l, l);
     }
   });
-  if (traces.length === 0) return false;
-  const t0 = performance.now();
-  window.Plotly.extendTraces(chart.plot, { x: xs, y: ys }, traces);
-  chartStats(chart.id).ms += performance.now() - t0;
-  chartStats(chart.id).frames += 1;
-  return true;
+  const ranges = {};
+  for (const [key, { lo, hi }] of Object.entries(spans)) {
+    if (key.startsWith("x")) {
+      ranges[key] = [lo, roomyEnd(hi + Math.max(ROOM_STEPS, ROOM_SHARE * (hi - lo)))];
+    } else {
+      const room = VALUE_ROOM * (hi - lo) || 0.5;
+      ranges[key] = [lo - room, hi + room];
+    }
+  }
+  return ranges;
 }
 
-function concat(arrays) {
-  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) { out.set(a, at); at += a.length; }
-  return out;
+// One Plotly redraw with the played points in the figure. While playing, the step axes get
+// room ahead; otherwise they are the figure's own again.
+function redraw(chart, playing) {
+  const gd = chart.plot;
+  gd.data.forEach((data, i) => {
+    const stream = chart.stream[i];
+    for (let k = 0; k < stream.x.length; k++) {
+      data.x.push(stream.x[k]);
+      data.y.push(stream.y[k]);
+    }
+    chart.stream[i] = { x: [], y: [] };
+  });
+  chart.revision += 1;
+  const layout = { ...chart.layout, datarevision: chart.revision };
+  if (playing) {
+    for (const [key, range] of Object.entries(roomyRanges(chart))) {
+      layout[key] = { ...(chart.layout[key] || {}), range, autorange: false };
+    }
+  }
+  chart.roomy = playing;
+  chart.redrawDue = false;
+  timed(chart, () => window.Plotly.react(gd, gd.data, layout, CONFIG));
+  chartStats(chart.id).redraws += 1;
+  paint(chart);
 }
 
-// Draw at once, in one call, the points of every queued tick but the last `keep`.
-function flush(chart, keep = 0) {
-  const items = chart.queue.splice(0, Math.max(0, chart.queue.length - keep));
-  if (items.length === 0) return;
-  const rest = (key) => items[0][key].map((_, i) =>
-    concat(items.map((it) => it[key][i].subarray(it.drawn[i]))));
-  appendUpTo(chart, { x: rest("x"), y: rest("y"), drawn: items[0].x.map(() => 0) }, Infinity);
+// Draw at once what is queued or waiting, and hand the step axes back to autorange.
+function settle(chart) {
+  if (chart.series) {
+    playQueued(chart);
+    chart.head = chart.head.map(() => null);
+    const waiting = chart.stream.some((s) => s.x.length > 0);
+    if (waiting || chart.roomy) redraw(chart, false);
+    else paint(chart);
+  }
+  if (chart.pending) drawFigure(chart, chart.pending, chart.present, false);
+  chart.pending = null;
 }
 
-// One Plotly call per animation frame at most, the charts taking turns; after a call that
-// took c ms the next waits c ms, so drawing never takes more than about half the main thread
-// and clicks, sliders and hover stay responsive on a slow machine.
+// --- the frame loop --------------------------------------------------------------------------
+
+// Every animation frame, each chart with queued points paints its share of them. Plotly calls
+// (a snapshot's figure, a redraw of played points) take turns, one per frame at most, and
+// after a call that took c ms the next waits c ms, so Plotly never takes more than about half
+// of the main thread and clicks, sliders and hover stay responsive on a slow machine.
 const HEAVY_MS = 40;
 let frameRequested = false;
 let nextAt = 0;
 let turn = 0;
 const live = new Set();
 
-function work(chart, now) {
+function plotlyWork(chart) {
   if (chart.pending) {
     const figure = chart.pending;
     chart.pending = null;
     drawFigure(chart, figure, chart.present, false);
     return true;
   }
-  const item = chart.queue[0];
-  if (!item) return false;
-  if (item.start === null) item.start = now;
-  const t = Math.min(1, (now - item.start) / item.duration);
-  const drew = appendUpTo(chart, item, item.from + t * (item.to - item.from));
-  if (t >= 1) chart.queue.shift();
-  return drew;
+  if (chart.redrawDue) {
+    redraw(chart, true);
+    return true;
+  }
+  return false;
 }
 
 function frame(now) {
   frameRequested = false;
   for (const chart of live) {
-    if (!chart.pending && chart.queue.length === 0) live.delete(chart);
+    if (chart.series) advance(chart, now);
+    if (!chart.pending && !chart.redrawDue && chart.queue.length === 0) live.delete(chart);
   }
-  stats.busy = live.size;
-  if (live.size === 0) return;
-  if (now >= nextAt) {
-    const charts = [...live];
-    for (let k = 0; k < charts.length; k++) {
-      const chart = charts[(turn + k) % charts.length];
+  const waiting = [...live].filter((c) => c.pending || c.redrawDue);
+  if (waiting.length && now >= nextAt) {
+    for (let k = 0; k < waiting.length; k++) {
+      const chart = waiting[(turn + k) % waiting.length];
       if (chart.readyAt > now) continue;
       const t0 = performance.now();
-      if (work(chart, now)) {
+      if (plotlyWork(chart)) {
         const cost = performance.now() - t0;
-        turn = (turn + k + 1) % charts.length;
+        turn = (turn + k + 1) % waiting.length;
         nextAt = now + cost;
         // a heavy figure (many panels) waits longer, so the light ones keep flowing
         chart.readyAt = now + (cost > HEAVY_MS ? 4 * cost : 0);
@@ -178,7 +421,11 @@ function frame(now) {
       }
     }
   }
-  requestFrame();
+  for (const chart of live) {
+    if (!chart.pending && !chart.redrawDue && chart.queue.length === 0) live.delete(chart);
+  }
+  stats.busy = live.size;
+  if (live.size) requestFrame();
 }
 
 function requestFrame() {
@@ -187,6 +434,14 @@ function requestFrame() {
     requestAnimationFrame(frame);
   }
 }
+
+function wake(chart) {
+  live.add(chart);
+  stats.busy = live.size;
+  requestFrame();
+}
+
+// --- messages --------------------------------------------------------------------------------
 
 function receive(component, state, message) {
   const { parentElement, setTriggerValue } = component;
@@ -203,13 +458,13 @@ function receive(component, state, message) {
     chart.present = message.present;
     if (m.figure && message.playing && !m.series && chart.drawn) {
       chart.pending = m.figure; // a snapshot while playing: drawn in its turn
-      live.add(chart);
-      requestFrame();
+      wake(chart);
     } else if (m.figure) {
       chart.pending = null;
       drawFigure(chart, m.figure, message.present, m.series);
       chart.drawn = true;
       chart.last = m.last;
+      chartStats(chart.id).step = m.last;
     } else if (m.extend) {
       if (chart.last === null || chart.last !== m.after || state.run !== message.run) {
         setTriggerValue("gap", m.id); // missed a tick: ask for the whole figure again
@@ -218,16 +473,11 @@ function receive(component, state, message) {
       }
       if (m.extend.last > m.after) {
         enqueue(chart, m.extend, m.after, message.interval_ms);
-        live.add(chart);
-        requestFrame();
+        wake(chart);
       }
     }
     if (m.figure || m.extend) chart.hint.hidden = !m.hint;
-    if (!message.playing) {
-      flush(chart);
-      if (chart.pending) drawFigure(chart, chart.pending, message.present, false);
-      chart.pending = null;
-    }
+    if (!message.playing) settle(chart);
   }
   for (const [id, chart] of state.charts) {
     if (!seen.has(id)) {

@@ -11,13 +11,15 @@ from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_no_exception, rerun, screenshot, wait_for_app
 
-# A fingerprint of the loss chart (the first Plotly chart of the page): each trace's y, read
-# from the live plot's `data`, where Plotly 7's float32 arrays arrive as {dtype, bdata}
-# (base64). It changes whenever the chart is redrawn with new points.
+# A fingerprint of the loss chart (the first Plotly chart of the page): the last step the live
+# chart shows (while playing, new steps are painted over the figure before Plotly redraws it
+# with them), then each trace's y, read from the plot's `data`, where float32 arrays may
+# arrive as {dtype, bdata} (base64). It changes whenever the chart shows new points.
 _LOSS_CHART_JS = """() => {
     const plots = document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot');
     if (plots.length === 0 || !plots[0].data) return null;
-    return plots[0].data.map(t => {
+    const shown = (window.bnlabLive?.charts.loss || {}).step;
+    return shown + '/' + plots[0].data.map(t => {
         const y = t.y;
         if (y && y.bdata) return y.bdata.length + ':' + y.bdata.slice(-12);
         return y ? y.length + ':' + y[y.length - 1] : '-';
