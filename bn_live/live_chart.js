@@ -19,8 +19,9 @@
 
 const CONFIG = { displaylogo: false, responsive: true };
 const states = new WeakMap(); // parentElement -> { root, charts: Map(id -> chart), run }
-// busy: charts with points, a figure or a redraw still to draw.
-const stats = (window.bnlabLive = window.bnlabLive || { charts: {}, busy: 0 });
+// busy: charts with points, a figure or a redraw still to draw; queued: messages not applied;
+// drawnAt: when a chart last drew (performance.now()).
+const stats = (window.bnlabLive = window.bnlabLive || { charts: {}, busy: 0, queued: 0 });
 let plotlyLoading = null;
 
 // While playing, the step axis reaches past the last step by ROOM_SHARE of the steps shown (at
@@ -63,7 +64,8 @@ function chartStats(id) {
 function timed(chart, call) {
   const t0 = performance.now();
   call();
-  chartStats(chart.id).ms += performance.now() - t0;
+  stats.drawnAt = performance.now();
+  chartStats(chart.id).ms += stats.drawnAt - t0;
 }
 
 function makeChart(root, id) {
@@ -284,6 +286,7 @@ function paint(chart) {
     previous = points;
   });
   chartStats(chart.id).frames += 1;
+  stats.drawnAt = performance.now();
 }
 
 // --- handing the played points to Plotly ----------------------------------------------------
@@ -378,8 +381,11 @@ function settle(chart) {
 // Every animation frame, each chart with queued points paints its share of them. Plotly calls
 // (a snapshot's figure, a redraw of played points) take turns, one per frame at most, and
 // after a call that took c ms the next waits c ms, so Plotly never takes more than about half
-// of the main thread and clicks, sliders and hover stay responsive on a slow machine.
+// of the main thread and clicks, sliders and hover stay responsive on a slow machine. A chart
+// whose call took over HEAVY_MS (the decision regions' markers, a view of many panels, on a
+// slow machine) is drawn again at most every HEAVY_GAP_MS while playing.
 const HEAVY_MS = 40;
+const HEAVY_GAP_MS = 2000;
 let frameRequested = false;
 let nextAt = 0;
 let turn = 0;
@@ -415,8 +421,9 @@ function frame(now) {
         const cost = performance.now() - t0;
         turn = (turn + k + 1) % waiting.length;
         nextAt = now + cost;
-        // a heavy figure (many panels) waits longer, so the light ones keep flowing
-        chart.readyAt = now + (cost > HEAVY_MS ? 4 * cost : 0);
+        // a heavy figure (many panels, many markers) waits longer, so the light ones keep
+        // flowing and long tasks stay rare
+        chart.readyAt = now + (cost > HEAVY_MS ? Math.max(4 * cost, HEAVY_GAP_MS) : 0);
         break;
       }
     }
@@ -502,8 +509,10 @@ export default function (component) {
     states.set(parentElement, state);
   }
   // Messages are applied in order, each once Plotly.js is there.
+  stats.queued = (stats.queued || 0) + 1;
   state.pending = state.pending
     .then(() => loadPlotly(data.plotly_url))
     .then(() => receive(component, state, data))
-    .catch((err) => console.error("live chart:", err));
+    .catch((err) => console.error("live chart:", err))
+    .finally(() => { stats.queued -= 1; });
 }
