@@ -1,7 +1,8 @@
 """The Training Lab's live charts in a real headless Chromium: while playing, the loss chart is
 drawn in more frames than the server sent ticks (the steps are played back, not dropped in
-bursts), every step from 1 to N ends up in its trace, Pause stops it, and a preset starts it
-over. The charts live in the page itself (no iframe), with an accessible name each.
+bursts) and the steps being played are painted over it, every step from 1 to N ends up in its
+trace, Pause stops it, and a preset starts it over. The charts live in the page itself (no
+iframe), with an accessible name each.
 """
 
 import re
@@ -31,6 +32,20 @@ _STATE_JS = """() => {
 }"""
 
 
+# True when the loss chart's canvas (the steps played since Plotly's last redraw) has painted
+# pixels inside the plot area.
+_PAINTED_JS = """() => {
+    const canvas = document.querySelector('[data-chart-id="loss"] canvas');
+    const plot = document.querySelector('[data-chart-id="loss"] .js-plotly-plot');
+    if (!canvas || !canvas.width || !plot._fullLayout) return false;
+    const { l, t, w, h } = plot._fullLayout._size;
+    const r = canvas.width / plot._fullLayout.width;
+    const pixels = canvas.getContext("2d").getImageData(l * r, t * r, w * r, h * r).data;
+    for (let k = 3; k < pixels.length; k += 4) if (pixels[k] > 0) return true;
+    return false;
+}"""
+
+
 def state(page):
     return page.evaluate(_STATE_JS)
 
@@ -51,6 +66,8 @@ def test_live_loss_chart_plays_every_step_pauses_and_resets(page, app_url):
     wait_until(page, "() => (window.bnlabLive?.charts.loss?.ticks || 0) >= 6")
     playing = state(page)
     assert playing["frames"] > playing["ticks"], playing
+    # the steps being played are painted over the figure, in the chart's plot area
+    wait_until(page, _PAINTED_JS, timeout=30_000)
     assert_no_exception(page)
     screenshot(page, "live_charts_playing")
 
