@@ -23,6 +23,10 @@ const states = new WeakMap(); // parentElement -> { root, charts: Map(id -> char
 // drawnAt: when a chart last drew (performance.now()).
 const stats = (window.bnlabLive = window.bnlabLive || { charts: {}, busy: 0, queued: 0 });
 let plotlyLoading = null;
+const everyChart = new Set();
+// While playing, where the step axes end, shared by the page's charts of one run: when one
+// chart's axis grows, the others follow, so charts one above the other stay aligned.
+const stepAxes = { run: null, end: 0 };
 
 // While playing, the step axis reaches past the last step by ROOM_SHARE of the steps shown (at
 // least ROOM_STEPS, then up to a round number), and an axis of values by VALUE_ROOM of its span on each side. Played
@@ -82,10 +86,12 @@ function makeChart(root, id) {
   hint.className = "bnlab-live-hint";
   box.append(plot, canvas, hint);
   root.appendChild(box);
-  return { id, box, plot, canvas, hint, last: null, queue: [], pace: null, lastArrival: null,
+  const chart = { id, box, plot, canvas, hint, last: null, queue: [], pace: null, lastArrival: null,
            pending: null, drawn: false, present: false, readyAt: 0, series: false,
            layout: null, revision: 0, stream: [], head: [], redrawDue: false, roomy: false,
-           listening: false };
+           listening: false, run: null, stepEnd: 0 };
+  everyChart.add(chart);
+  return chart;
 }
 
 function styled(layout, present) {
@@ -106,6 +112,7 @@ function drawFigure(chart, figure, present, series) {
   chart.head = data.map(() => null);
   chart.redrawDue = false;
   chart.roomy = false;
+  chart.stepEnd = 0;
   chart.plot.style.height = `${chart.layout.height}px`;
   timed(chart, () => window.Plotly.react(chart.plot, data, chart.layout, CONFIG));
   chartStats(chart.id).figures += 1;
@@ -328,7 +335,9 @@ function roomyRanges(chart) {
   const ranges = {};
   for (const [key, { lo, hi }] of Object.entries(spans)) {
     if (key.startsWith("x")) {
-      ranges[key] = [lo, roomyEnd(hi + Math.max(ROOM_STEPS, ROOM_SHARE * (hi - lo)))];
+      let end = roomyEnd(hi + Math.max(ROOM_STEPS, ROOM_SHARE * (hi - lo)));
+      if (stepAxes.run === chart.run) end = Math.max(end, stepAxes.end);
+      ranges[key] = [lo, end];
     } else {
       const room = VALUE_ROOM * (hi - lo) || 0.5;
       ranges[key] = [lo - room, hi + room];
@@ -354,6 +363,7 @@ function redraw(chart, playing) {
   if (playing) {
     for (const [key, range] of Object.entries(roomyRanges(chart))) {
       layout[key] = { ...(chart.layout[key] || {}), range, autorange: false };
+      if (key.startsWith("x")) chart.stepEnd = Math.max(chart.stepEnd, range[1]);
     }
   }
   chart.roomy = playing;
@@ -361,6 +371,20 @@ function redraw(chart, playing) {
   timed(chart, () => window.Plotly.react(gd, gd.data, layout, CONFIG));
   chartStats(chart.id).redraws += 1;
   paint(chart);
+  if (playing) alignStepAxes(chart);
+}
+
+// The other playing charts of this run extend their step axes to this chart's end.
+function alignStepAxes(chart) {
+  if (stepAxes.run !== chart.run) Object.assign(stepAxes, { run: chart.run, end: 0 });
+  stepAxes.end = Math.max(stepAxes.end, chart.stepEnd);
+  for (const other of everyChart) {
+    if (other.series && other.roomy && other.run === chart.run && other.stepEnd < stepAxes.end
+        && !other.redrawDue) {
+      other.redrawDue = true;
+      wake(other);
+    }
+  }
 }
 
 // Draw at once what is queued or waiting, and hand the step axes back to autorange.
@@ -463,6 +487,7 @@ function receive(component, state, message) {
     if (m.label) chart.box.setAttribute("aria-label", m.label);
     if (m.figure || m.extend) chart.hint.textContent = m.hint || "";
     chart.present = message.present;
+    chart.run = message.run;
     if (m.figure && message.playing && !m.series && chart.drawn) {
       chart.pending = m.figure; // a snapshot while playing: drawn in its turn
       wake(chart);
@@ -491,6 +516,7 @@ function receive(component, state, message) {
       window.Plotly.purge(chart.plot);
       chart.box.remove();
       live.delete(chart);
+      everyChart.delete(chart);
       state.charts.delete(id);
     }
   }
