@@ -379,6 +379,10 @@ function alignStepAxes(chart) {
   if (stepAxes.run !== chart.run) Object.assign(stepAxes, { run: chart.run, end: 0 });
   stepAxes.end = Math.max(stepAxes.end, chart.stepEnd);
   for (const other of everyChart) {
+    if (!other.box.isConnected) { // its page was left: Streamlit removed the component
+      everyChart.delete(other);
+      continue;
+    }
     if (other.series && other.roomy && other.run === chart.run && other.stepEnd < stepAxes.end
         && !other.redrawDue) {
       other.redrawDue = true;
@@ -432,6 +436,7 @@ function plotlyWork(chart) {
 function frame(now) {
   frameRequested = false;
   for (const chart of live) {
+    if (!chart.box.isConnected) { live.delete(chart); continue; } // its page was left
     if (chart.series) advance(chart, now);
     if (!chart.pending && !chart.redrawDue && chart.queue.length === 0) live.delete(chart);
   }
