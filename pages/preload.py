@@ -13,6 +13,7 @@ import pkgutil
 import pandas  # noqa: F401
 import sklearn.datasets  # noqa: F401
 
+import bn_a11y  # noqa: F401
 import bn_core
 import bn_core.lessons
 import bn_viz

@@ -26,6 +26,8 @@ import pages.preload  # noqa: F401  (loads what every page needs, once: see its 
 import streamlit as st
 from streamlit.logger import get_logger
 
+import bn_a11y
+
 try:  # a Streamlit internal: a fragment's error that Streamlit has already shown
     from streamlit.errors import FragmentHandledException as _ShownByStreamlit
 except ImportError:  # pragma: no cover
@@ -90,7 +92,8 @@ def _route_through_app():
 
 
 def end_page(partial=False):
-    """Name, once, any URL parameter this page did not understand.
+    """Name, once, any URL parameter this page did not understand; make the page's scrolling
+    formula and code boxes reachable by keyboard.
 
     partial: the page stops before drawing all its controls (it waits for an upload, say).
     The parameters it has not read yet stay in the link, unnamed, to apply once it can.
@@ -106,6 +109,7 @@ def end_page(partial=False):
         problems = [*problems[:MOST_PROBLEMS_NAMED - 1], f"{more} more"]
     if problems:
         st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️", duration="long")
+    bn_a11y.reachable_scroll_boxes()
 
 
 # --- text from users --------------------------------------------------------------------------

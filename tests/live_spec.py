@@ -14,8 +14,10 @@ _HELD = weakref.WeakKeyDictionary()  # AppTest -> {(place, chart id): figure}
 
 
 def messages(at):
-    """Each live chart component's message, in page order."""
-    return [json.loads(element.proto.json) for element in at.get("bidi_component")]
+    """Each live chart component's message, in page order (other components, such as the
+    page's scroll-box watcher, are left out)."""
+    return [json.loads(element.proto.json) for element in at.get("bidi_component")
+            if element.proto.component_name.endswith("bnlab_live_chart")]
 
 
 def figures(at):

@@ -1,0 +1,61 @@
+"""Every page under axe-core (WCAG 2.0/2.1, levels A and AA) in a real Chromium: no serious or
+critical violation.
+
+axe-core comes bundled in axe-playwright-python (no Node, no CDN). One exemption, WCAG's own:
+text of an inactive control (a disabled widget's faded label) need not meet the contrast
+ratio (WCAG 2.1, 1.4.3), but axe cannot always tell that a Streamlit widget is disabled.
+"""
+
+from pages.catalog import HOME, LESSONS
+
+import pytest
+
+from tests.e2e.helpers import wait_for_app
+
+PAGES = [HOME, *LESSONS]
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PAGE_TIMEOUT_MS = 45_000
+
+# True once every formula and code box that scrolls has been made reachable by keyboard (the
+# page's scroll-box watcher does it a frame after Streamlit draws them).
+_SCROLL_BOXES_READY_JS = """() => [...document.querySelectorAll('.katex-display, pre')]
+    .filter(e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight)
+    .every(e => e.getAttribute('tabindex') === '0')"""
+
+# Whether the element that `selector` finds belongs to a disabled widget.
+_IN_DISABLED_WIDGET_JS = """(selector) => {
+    const el = document.querySelector(selector);
+    const widget = el && el.closest('[data-testid="stSlider"], [data-testid="stCheckbox"], '
+        + '[data-testid="stRadio"], [data-testid="stSelectbox"], [data-testid="stNumberInput"]');
+    return !!widget && !!widget.querySelector('[aria-disabled="true"], [disabled]');
+}"""
+
+
+def serious_violations(page, results):
+    """[(rule, impact, target, message)] of the serious and critical violations, less the
+    contrast of disabled widgets' labels."""
+    found = []
+    for rule in results["violations"]:
+        if rule["impact"] not in ("serious", "critical"):
+            continue
+        for node in rule["nodes"]:
+            target = node["target"][0] if node["target"] else ""
+            if rule["id"] == "color-contrast" and isinstance(target, str) and page.evaluate(
+                    _IN_DISABLED_WIDGET_JS, target):
+                continue
+            message = (node.get("any") or node.get("all") or [{}])[0].get("message", "")
+            found.append((rule["id"], rule["impact"], target, message))
+    return found
+
+
+@pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])
+def test_no_serious_axe_violation(page, app_url, info):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{app_url}/{info.url_path}")
+    wait_for_app(page, timeout_ms=PAGE_TIMEOUT_MS)
+    page.wait_for_function(_SCROLL_BOXES_READY_JS, timeout=PAGE_TIMEOUT_MS)
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
+    found = serious_violations(page, results.response)
+    assert not found, "\n".join(" | ".join(map(str, v)) for v in found)
