@@ -217,7 +217,7 @@ def _sidebar():
                                    help="Drop b from the normalized layers. Under batch norm b "
                                         "cancels out and β does its job; under layer norm "
                                         "only b's mean over the units cancels.")
-        _bias_caption(norm, eliminate_bias)
+        bias_note = st.container()  # filled once the twin is chosen: it may have layer norm
         init = ui.choice("Initial weights", "init", INITS, D.init, format_func=INIT_NAMES.get)
         init_scale = D.init_scale
         if init == "gaussian":
@@ -226,6 +226,9 @@ def _sidebar():
         else:
             ui.hide("scale")
         twin, twin_norm = _twin_choice(norm)
+        with bias_note:
+            _bias_caption([norm, *([twin_norm] if twin and norm != "none" else [])],
+                          eliminate_bias)
 
         st.header("Training")
         sizes = _batch_sizes(m_train)
@@ -259,19 +262,21 @@ def _sidebar():
     return settings, split, steps_per_update
 
 
-def _bias_caption(norm, eliminate_bias):
-    """What eliminating (or keeping) b means under the chosen normalization."""
-    if norm == "none":
+def _bias_caption(norms, eliminate_bias):
+    """What eliminating (or keeping) b means under the normalizations trained (the main
+    network's first, then the twin's)."""
+    if norms[0] == "none":
         st.caption("ℹ️ Eliminating b only means something with batch norm or layer norm: "
                    "without either, every layer keeps its b.")
-    elif not eliminate_bias and norm == "batch":
+        return
+    if not eliminate_bias and "batch" in norms:
         st.caption("ℹ️ b is kept, but batch norm subtracts the mean, so db = 0 and b never "
                    "moves.")
-    elif not eliminate_bias:
+    if not eliminate_bias and "layer" in norms:
         st.caption("ℹ️ b is kept, and layer norm does not cancel it: it subtracts each "
                    "example's mean over the units, so only b's mean over the units drops out; "
                    "db ≠ 0 and b learns.")
-    elif norm == "layer":
+    if eliminate_bias and "layer" in norms:
         st.caption("ℹ️ Under layer norm b does not cancel (only its mean over the units does), "
                    "and dropping it costs something: the first layer's Z = W x is divided by "
                    "each example's own σ over the units, which divides out the length of x. "
@@ -582,7 +587,8 @@ def _parameters(trainer):
         cols[0].metric("Learned numbers (W and b)", f"{trainer.net.n_params:,}")
         cols[1].caption("No normalization: every layer keeps its b, so *Eliminate b* changes "
                         "nothing. Choose batch norm or layer norm to compare.")
-    st.caption(f"The network: `{trainer.net!r}`")
+    st.caption(f"The network: `{trainer.net!r}`" + (f"; its twin: `{trainer.twin!r}`"
+                                                      if trainer.twin else ""))
 
 
 def _parameters_note(norm, name, eliminate_bias, hidden):

@@ -196,7 +196,7 @@ def test_layer_norm_keeps_b_learning_and_the_readout_says_so():
     bn_db = float(re.search(r"batch-norm layers = \*\*([^*]+)\*\*", readout)[1])
     assert ln_db > 1e-4 and bn_db < 1e-12
     assert "layer norm does not cancel it" in texts(at.caption)
-    assert "db = 0" not in texts(at.caption)
+    assert "db = 0 and b never moves" in texts(at.caption)  # the batch-norm twin's b
     assert [m.value for m in at.metric] == ["722", "626"]
     assert "Layer norm cancels only their mean" in texts(at.caption)
 
@@ -306,6 +306,8 @@ def test_the_layer_norm_preset_makes_its_point():
 def test_layer_norm_without_b_cannot_see_the_radius_and_the_sidebar_says_so():
     """The Eliminate-b caption's claim: without b layer norm divides out the length of x, so
     on circles it stays at a coin flip; keeping b, it learns them."""
+    assert "can't tell x from 2x" in texts(open_lab({"twin": "layer"}).caption)  # the twin's
+    assert "can't tell x from 2x" not in texts(open_lab().caption)
     at = open_lab({"data": "circles", "bn": "layer"})
     assert "can't tell x from 2x" in texts(at.caption)
     t = trainer(at)
