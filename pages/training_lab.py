@@ -64,9 +64,8 @@ CSV_HELP = ("A CSV with a header row and three columns: two numeric features and
 
 NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "none"}
 OTHER_NORM = {"batch": "layer", "layer": "batch"}
-TWIN_NAMES = {"none": "the same network without normalization",
-              "batch": "the same network with batch norm",
-              "layer": "the same network with layer norm", "off": "nothing (no twin)"}
+TWIN_NAMES = {"none": "without normalization", "batch": "with batch norm",
+              "layer": "with layer norm", "off": "no twin"}
 TWIN_CHOICES = ("none", "batch", "layer", "off")
 HISTORY_NAMES = {"batch": "batch_norm", "layer": "layer_norm", None: "plain"}  # CSV networks
 # Links and settings files from before layer norm: bn and twin were on/off switches
@@ -292,7 +291,8 @@ def _twin_choice(norm):
     options = TWIN_CHOICES if norm == "none" else ("none", OTHER_NORM[norm], "off")
     if ui.held("twin") == norm and norm != "none":  # the main network took the twin's: swap
         ui.set_value("twin", OTHER_NORM[norm])
-    choice = ui.choice("Compare with", "twin", options, "none", format_func=TWIN_NAMES.get,
+    choice = ui.choice("Compare with the same network", "twin", options, "none",
+                       format_func=TWIN_NAMES.get,
                        aliases=TWIN_ALIASES, disabled=norm == "none",
                        help="A twin trained beside the main network: the same initial W, the "
                             "same mini-batches, another normalization. Only with batch or "

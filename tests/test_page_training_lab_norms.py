@@ -65,9 +65,8 @@ def test_the_controls_start_at_batch_norm_beside_no_normalization():
     at = open_lab()
     assert control(at, "selectbox", "bn").value == "batch"
     twin = control(at, "selectbox", "twin")
-    assert twin.value == "none" and twin.options == [
-        "the same network without normalization", "the same network with layer norm",
-        "nothing (no twin)"]
+    assert twin.value == "none" and twin.label == "Compare with the same network"
+    assert twin.options == ["without normalization", "with layer norm", "no twin"]
     assert norms(at) == ["batch", None]
     assert "bn" not in at.query_params and "twin" not in at.query_params  # the defaults
 
