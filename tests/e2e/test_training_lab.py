@@ -116,9 +116,13 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
     screenshot(page, "training_lab_paused")
 
     # Normalization none: training starts over, and the page says why
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Normalization").click()
+    normalization = page.get_by_role("combobox", name="Normalization")
+    normalization.focus()
+    normalization.press("ArrowDown")  # opens the list (a click on its text field does not)
+    none = page.get_by_role("option", name="none", exact=True)
+    expect(none).to_be_visible()
     with rerun(page):
-        page.get_by_role("option", name="none", exact=True).click()
+        none.click()
     expect(page.get_by_text("Training reset: batch norm on → off")).to_be_visible()
     page.wait_for_url(re.compile(r"bn=none"))
     expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
