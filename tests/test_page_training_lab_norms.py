@@ -320,3 +320,20 @@ def test_layer_norm_without_b_cannot_see_the_radius_and_the_sidebar_says_so():
     kept = trainer(at)
     kept.step(300)
     assert kept.runs[0].recorder.test.values[-1, 1] > 0.9
+
+
+def test_the_classic_charts_show_layer_norm_too(monkeypatch):
+    """BNLAB_LIVE_CHARTS=0 (whole Plotly figures every tick): the same names, colours and
+    per-example column under layer norm."""
+    monkeypatch.setenv("BNLAB_LIVE_CHARTS", "0")
+    at = open_lab({"twin": "layer", "view": "minibatch"})
+    click(at, "lab.epoch")
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(figs) == 3  # loss, data, view
+    loss, data, minibatch = figs
+    assert {"with batch norm", "with layer norm"} <= {t.get("name") for t in loss["data"]}
+    regions = " ".join(a["text"] for a in data["layout"]["annotations"])
+    assert f"color:{LN_COLOR}'><b>with layer norm" in regions
+    assert "no running averages" in minibatch["layout"]["title"]["text"]
+    assert viz.EXAMPLES_COLUMN in [a["text"] for a in minibatch["layout"]["annotations"]]
+    assert LN_COLOR in {(t.get("line") or {}).get("color") for t in minibatch["data"]}
