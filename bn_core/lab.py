@@ -1,5 +1,6 @@
 """The extra arithmetic behind the Training Lab page: smoothed curves, eval-mode decision maps,
-predictions, parameter counts and the "b is cancelled out" check.
+predictions, parameter counts, and how large db is (cancelled out under batch norm, not under
+layer norm).
 
 Examples are columns, as everywhere in the core: X is (n_x, m). Nothing here trains or changes
 a network; everything is a read-only look at one.
