@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from bn_core.recorder import PERCENTILES
+from bn_core.recorder import EXAMPLE_FIELDS, EXAMPLE_STATS, PERCENTILES
 
 APP_NAME = "batchnorm-lab"
 SETTINGS_VERSION = 1
@@ -57,11 +57,25 @@ def history_rows(runs):
                 steps, values = rec.unit_series(quantity, l)
                 for j in range(values.shape[1]):
                     yield from _scalar_rows(name, quantity, steps, values[:, j], l, j + 1)
+        yield from _example_rows(name, rec)
         for l in range(rec.percentiles.values.shape[1] if rec.percentiles.n else 0):
             for k, q in enumerate(PERCENTILES):
                 yield from _scalar_rows(name, f"input_p{q}", rec.percentiles.steps,
                                         rec.percentiles.values[:, l, k], layer=l + 1,
                                         unit=rec.watch_unit + 1)
+
+
+def _example_rows(name, rec):
+    """Layer norm's per-example statistics: "example_mu_mean", "example_sigma_max", ... per
+    hidden layer (no unit: each example's mu and sigma run over all the layer's units)."""
+    if rec.examples is None:
+        return
+    for quantity in EXAMPLE_FIELDS:
+        for l in range(1, len(rec.layer_units.widths) + 1):
+            steps, values = rec.example_series(quantity, l)
+            for k, stat in enumerate(EXAMPLE_STATS):
+                yield from _scalar_rows(name, f"example_{quantity}_{stat}", steps, values[:, k],
+                                        layer=l)
 
 
 def _scalar_rows(name, quantity, steps, values, layer="", unit=""):

@@ -1,5 +1,6 @@
 """The extra arithmetic behind the Training Lab page: smoothed curves, eval-mode decision maps,
-predictions, parameter counts and the "b is cancelled out" check.
+predictions, parameter counts, and how large db is (cancelled out under batch norm, not under
+layer norm).
 
 Examples are columns, as everywhere in the core: X is (n_x, m). Nothing here trains or changes
 a network; everything is a read-only look at one.
@@ -125,8 +126,9 @@ def predict(net, X):
 @dataclass(frozen=True)
 class DataPanel:
     """What the lab's data panel shows, each network main first: for 2-D inputs, maps of
-    (batch_norm, DecisionMap or None) and the split for the points; for images, the first test
-    examples X (n_x, n) with labels y (n,) and predictions of (batch_norm, preds (n,))."""
+    (normalization, DecisionMap or None) and the split for the points; for images, the first
+    test examples X (n_x, n) with labels y (n,) and predictions of (normalization, preds (n,)).
+    normalization: the network's, "batch", "layer" or None."""
 
     split: object
     maps: tuple = ()
@@ -142,11 +144,11 @@ def data_panel(trainer, res=80, n_digits=24):
     nets = [run.net for run in trainer.runs]
     if split.X_train.shape[0] == 2:
         bounds = grid_bounds(np.hstack([split.X_train, split.X_test]))
-        return DataPanel(split, maps=tuple((bool(net.bn_layers), decision_map(net, bounds, res))
-                                           for net in nets))
+        return DataPanel(split, maps=tuple((net.config.normalization,
+                                            decision_map(net, bounds, res)) for net in nets))
     X, y = split.X_test[:, :n_digits], split.y_test[:n_digits]
-    return DataPanel(split, X=X, y=y,
-                     predictions=tuple((bool(net.bn_layers), predict(net, X)) for net in nets))
+    return DataPanel(split, X=X, y=y, predictions=tuple((net.config.normalization,
+                                                         predict(net, X)) for net in nets))
 
 
 def raw_test_inputs(dataset, n, noise, test_fraction, seed):
@@ -159,18 +161,22 @@ def raw_test_inputs(dataset, n, noise, test_fraction, seed):
 # --- parameters and the bias -----------------------------------------------------------------
 
 
-def count_params(layer_dims, batch_norm, eliminate_bias):
+def count_params(layer_dims, normalization, eliminate_bias):
     """How many numbers a network learns, counted layer by layer:
 
-        W[l]: n_l * n_{l-1};  b[l]: n_l (unless batch norm eliminates it);
-        gamma[l], beta[l]: n_l each on a batch-norm (hidden) layer.
+        W[l]: n_l * n_{l-1};  b[l]: n_l (unless eliminated on a normalized layer);
+        gamma[l], beta[l]: n_l each on a normalized (hidden) layer.
+
+    normalization: "batch", "layer", or None / "none"; True and False mean batch norm on and
+    off. Batch norm and layer norm learn the same numbers (gamma and beta per unit).
     """
+    normalized = normalization not in (False, None, "none")
     total = 0
     for l in range(1, len(layer_dims)):
         n, n_prev = layer_dims[l], layer_dims[l - 1]
-        hidden_bn = batch_norm and l < len(layer_dims) - 1
-        total += n * n_prev + (0 if hidden_bn and eliminate_bias else n) + (2 * n if hidden_bn
-                                                                            else 0)
+        hidden_norm = normalized and l < len(layer_dims) - 1
+        total += n * n_prev + (0 if hidden_norm and eliminate_bias else n) + (
+            2 * n if hidden_norm else 0)
     return total
 
 
@@ -180,14 +186,17 @@ def hidden_units(layer_dims):
 
 
 def largest_db(net, X, y):
-    """max over batch-norm layers l and units of |db[l]| on the mini-batch (X, y), or None when
-    no batch-norm layer keeps its b.
+    """max over normalized layers l (batch or layer norm) and units of |db[l]| on the
+    mini-batch (X, y), or None when no normalized layer keeps its b.
 
-    Batch norm subtracts the mini-batch mean of Z = W A + b, and b is the same for every
-    example, so it cancels: dL/db = 0 up to rounding. The gradient is taken on a copy, so the
-    network (its running averages included) is left as it was. X: (n_x, m >= 2); y: (m,).
+    Batch norm subtracts each unit's mean of Z = W A + b over the mini-batch, and b[l][j] is
+    the same for every example, so it cancels: dL/db = 0 up to rounding. Layer norm subtracts
+    each example's mean over the layer's units instead: only b's average over the units
+    cancels (db sums to 0 over the units), the rest of b changes the output, so |db| > 0 and b
+    learns. The gradient is taken on a copy, so the network (its running averages included)
+    is left as it was. X: (n_x, m), m >= 2 under batch norm; y: (m,).
     """
-    keys = [f"b{l}" for l in net.bn_layers if net.has_bias(l)]
+    keys = [f"b{l}" for l in net.norm_layers if net.has_bias(l)]
     if not keys:
         return None
     probe = copy.deepcopy(net)
@@ -215,15 +224,24 @@ OWN_DATA = "own"  # the data set name for points the learner uploads
 FIELD_NAMES = {"dataset": "data set", "n": "data size", "noise": "noise",
                "test_fraction": "test share", "hidden_layers": "hidden layers",
                "units": "units per layer", "activation": "activation",
-               "batch_norm": "batch norm", "eliminate_bias": "eliminate b", "init": "initialization",
+               "batch_norm": "batch norm", "layer_norm": "layer norm",
+               "eliminate_bias": "eliminate b", "init": "initialization",
                "init_scale": "initial scale", "batch_size": "mini-batch size", "seed": "seed",
                "twin": "comparison twin", "data_file": "your data file"}
+NORMALIZATIONS = ("batch", "layer", "none")  # the lab's names, as in its links
+TWIN_SHOWN = {"none": "without normalization", "batch": "with batch norm",
+              "layer": "with layer norm", False: "off"}
 
 
 @dataclass(frozen=True)
 class LabSettings:
-    """Everything the Training Lab trains from. The fields up to `twin` define the data and the
-    network: changing one means a fresh start. The optimizer fields apply to a running trainer.
+    """Everything the Training Lab trains from. The fields up to `data_file` define the data
+    and the networks: changing one means a fresh start. The optimizer fields apply to a running
+    trainer.
+
+    batch_norm, layer_norm: the main network's normalization (at most one of them on).
+    twin: whether to train a twin beside it (only when the main network is normalized);
+    twin_norm: the twin's normalization, "none" or the other one of "batch" and "layer".
     """
 
     dataset: str = "spiral"
@@ -234,12 +252,14 @@ class LabSettings:
     units: int = 16
     activation: str = "relu"
     batch_norm: bool = True
+    layer_norm: bool = False
     eliminate_bias: bool = True
     init: str = "he"
     init_scale: float = 0.01
     batch_size: int = 32
     seed: int = 0
     twin: bool = True
+    twin_norm: str = "none"
     data_file: str = ""  # for dataset "own": a digest of the uploaded CSV
     optimizer: str = "adam"
     lr: float = 0.01
@@ -249,16 +269,30 @@ class LabSettings:
     eps: float = 1e-8
 
     @property
+    def normalization(self):
+        """The main network's normalization: "batch", "layer" or "none"."""
+        return "batch" if self.batch_norm else "layer" if self.layer_norm else "none"
+
+    @property
+    def has_twin(self):
+        """Whether a twin trains beside the main network: asked for, and the main network is
+        normalized (a twin is the same network with another normalization)."""
+        return self.twin and self.normalization != "none"
+
+    @property
     def hidden(self):
         """The hidden widths (n_1, ..., n_{L-1}): every hidden layer has `units` units."""
         return (self.units,) * self.hidden_layers
 
     def signature(self):
         """((name, value), ...) of what defines the data and the network. A value that does not
-        matter (the noise of digits, the scale of He or Xavier initialization) is left out."""
+        matter (the noise of digits, the scale of He or Xavier initialization) is left out.
+        "twin" is the twin's normalization ("none", "batch", "layer"), or False for none."""
         out = []
         for name in FIELD_NAMES:
             value = getattr(self, name)
+            if name == "twin":
+                value = self.twin_norm if self.twin else False
             own = self.dataset == OWN_DATA
             if (name == "noise" and self.dataset == "digits") or (
                     name == "init_scale" and self.init != "gaussian") or (
@@ -274,13 +308,15 @@ class LabSettings:
 
 def describe_changes(old, new):
     """What differs between two signatures, in words: "batch norm on → off, seed 0 → 1"."""
-    def show(value):
+    def show(name, value):
+        if name == "twin" and value in TWIN_SHOWN:
+            return TWIN_SHOWN[value]
         if isinstance(value, bool):
             return "on" if value else "off"
         return "—" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
     old, new = dict(old), dict(new)
-    return ", ".join(f"{FIELD_NAMES.get(k, k)} {show(old.get(k))} → {show(new[k])}"
+    return ", ".join(f"{FIELD_NAMES.get(k, k)} {show(k, old.get(k))} → {show(k, new[k])}"
                      for k in new if old.get(k) != new[k])
 
 
@@ -290,10 +326,11 @@ def make_trainer(settings, split, **trainer_kwargs):
     from bn_core.training import Trainer, default_config
 
     config = default_config(split, hidden=settings.hidden, activation=settings.activation,
-                            batch_norm=settings.batch_norm,
+                            batch_norm=settings.batch_norm, layer_norm=settings.layer_norm,
                             eliminate_bias=settings.eliminate_bias, seed=settings.seed,
                             init=settings.init, init_scale=settings.init_scale)
     name, lr, hyper = settings.optimizer_args()
     return Trainer(config, split, optimizer=name, lr=lr,
                    batch_size=min(settings.batch_size, split.X_train.shape[1]),
-                   twin=settings.twin, **trainer_kwargs, **hyper)
+                   twin=settings.twin_norm if settings.has_twin else False,
+                   **trainer_kwargs, **hyper)

@@ -7,7 +7,7 @@ mean cross-entropy as loss. Examples are columns: X is (n_x, m).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -83,6 +83,30 @@ class NetConfig:
     def n_layers(self):
         """L: the number of layers with weights (hidden layers plus the output layer)."""
         return len(self.layer_dims) - 1
+
+    @property
+    def normalization(self):
+        """The hidden layers' normalization: "batch", "layer" or None."""
+        return "batch" if self.batch_norm else "layer" if self.layer_norm else None
+
+    def with_normalization(self, normalization):
+        """The same config with another normalization: "batch", "layer", or None (or "none")
+        for none."""
+        normalization = check_normalization(normalization)
+        return replace(self, batch_norm=normalization == "batch",
+                       layer_norm=normalization == "layer")
+
+
+NORMALIZATIONS = ("batch", "layer", None)
+
+
+def check_normalization(normalization):
+    """"batch", "layer" or None (the text "none" reads as None)."""
+    if isinstance(normalization, str) and normalization in ("batch", "layer", "none"):
+        return None if normalization == "none" else normalization
+    if normalization is None:
+        return None
+    raise ValueError(f'normalization must be "batch", "layer" or None, got {normalization!r}')
 
 
 def _is_positive_int(n):

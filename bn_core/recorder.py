@@ -1,7 +1,9 @@
 """What a network did while it trained, kept within a fixed memory budget.
 
 Every step: loss, mini-batch accuracy, each hidden unit's mini-batch mu and sigma of Z, the
-running averages (batch norm), gamma and beta (batch or layer norm), and per layer the gradient norm and update-to-data ratio.
+running averages (batch norm), gamma and beta (batch or layer norm), under layer norm how each
+example's own mu and sigma spread across the mini-batch, and per layer the gradient norm and
+update-to-data ratio.
 Every `detail_every` steps: the 15th/50th/85th percentiles of a watched unit's activation input
 (Figure 1 of Ioffe & Szegedy 2015) and samples of Z, Z_tilde and A for the histograms.
 Series are preallocated; when one fills up, every other point goes and the series keeps only
@@ -18,7 +20,10 @@ PERCENTILES = (15, 50, 85)
 STAGES = ("Z", "Z_tilde", "A")
 UNIT_FIELDS = ("mu", "sigma", "running_mu", "running_sigma", "gamma", "beta")
 LAYER_NORM_FIELDS = ("mu", "sigma", "gamma", "beta")  # no running averages to record
+EXAMPLE_FIELDS = ("mu", "sigma")  # layer norm's statistics: each example's, over its units
+EXAMPLE_STATS = ("mean", "min", "max")  # ... summarized across the mini-batch's examples
 MIN_CAPACITY = 64
+SERIES = ("train", "test", "units", "layers", "percentiles")  # every recorder has these
 
 
 class Series:
@@ -100,12 +105,17 @@ class Recorder:
                                       layer norm, mu and sigma alone without normalization)
       layers:      (n, 2, L)          per layer with weights: ||dW[l]||, update-to-data ratio
       percentiles: (n, n_hidden, 3)   15/50/85th percentile of a watched unit's activation input
+      examples:    (n, n_hidden, 2, 3) layer norm only (else None): per hidden layer, the mu and
+                                      sigma layer norm normalizes each example with (over the
+                                      layer's units), as their mean, min and max across the
+                                      mini-batch's examples (EXAMPLE_FIELDS x EXAMPLE_STATS)
     samples: the latest {(l, stage): float32 values} of Z, Z_tilde and A per hidden layer.
 
     "mu" and "sigma" are always each unit's mean and standard deviation of Z over the
     mini-batch: the statistics batch norm normalizes with. Layer norm does not use them (it
     normalizes each example over its units); for it they show what a unit's input does, like
-    they do without normalization. normalization: "batch", "layer" or None.
+    they do without normalization; what it does use, each example's mu and sigma over its
+    units, is in `examples`. normalization: "batch", "layer" or None.
     """
 
     def __init__(self, net, budget_bytes=4_000_000, detail_every=10, sample_size=2048,
@@ -124,6 +134,8 @@ class Recorder:
         self._gamma_beta = _gamma_beta_index(net)
         shapes = {"train": (2,), "test": (2,), "units": (len(self.unit_fields), sum(widths)),
                   "layers": (2, net.L), "percentiles": (len(widths), len(PERCENTILES))}
+        if self.normalization == "layer":
+            shapes["examples"] = (len(widths), len(EXAMPLE_FIELDS), len(EXAMPLE_STATS))
         point_bytes = sum(4 * int(np.prod(shape)) + 8 for shape in shapes.values())
         samples_bytes = len(STAGES) * len(widths) * self.sample_size * 4
         capacity = (self.budget_bytes - samples_bytes) // point_bytes
@@ -131,7 +143,9 @@ class Recorder:
             raise ValueError(f"a memory budget of {budget_bytes} bytes is too small for this "
                              f"network (it needs at least {MIN_CAPACITY} points per series)")
         self.train, self.test, self.units, self.layers, self.percentiles = (
-            Series(capacity, shapes[name]) for name in shapes)
+            Series(capacity, shapes[name]) for name in SERIES)
+        self.examples = (Series(capacity, shapes["examples"]) if "examples" in shapes
+                         else None)
         self.samples = {}
         self.samples_step = None
 
@@ -150,6 +164,8 @@ class Recorder:
             self.units.put(step, self._unit_values(net))
         if self.layers.take():
             self.layers.put(step, self._layer_values(net.params.flat, grads.flat, params_before))
+        if self.examples is not None and self.examples.take():
+            self.examples.put(step, _example_values(net.trace))
         if step % self.detail_every == 0:
             self._record_details(step, net)
 
@@ -202,6 +218,14 @@ class Recorder:
         k = self.unit_fields.index(name)
         return self.units.steps, self.units.values[:, k, self.layer_units[l]]
 
+    def example_series(self, name, l):
+        """(steps (n,), values (n, 3)) under layer norm: the mean, min and max across each
+        mini-batch's examples of each example's "mu" or "sigma" over hidden layer l's units."""
+        if self.examples is None:
+            raise ValueError("per-example statistics are recorded under layer norm only")
+        k = EXAMPLE_FIELDS.index(name)
+        return self.examples.steps, self.examples.values[:, l - 1, k, :]
+
     def layer_series(self, name):
         """(steps (n,), values (n, L)) of "grad_norm" or "update_ratio" for layers 1..L."""
         k = ("grad_norm", "update_ratio").index(name)
@@ -210,9 +234,20 @@ class Recorder:
     @property
     def nbytes(self):
         """Memory held by the recorded series and samples."""
-        series = (self.train, self.test, self.units, self.layers, self.percentiles)
+        series = (self.train, self.test, self.units, self.layers, self.percentiles,
+                  *([self.examples] if self.examples is not None else []))
         return (sum(s.nbytes for s in series)
                 + sum(v.nbytes for v in self.samples.values()))
+
+
+def _example_values(trace):
+    """(n_hidden, 2, 3): per layer-norm layer, each example's mu and sigma over its units
+    (trace mu, var: (1, m)) summarized as mean, min and max across the mini-batch."""
+    out = np.empty((len(trace), len(EXAMPLE_FIELDS), len(EXAMPLE_STATS)))
+    for l, t in enumerate(trace):
+        for k, row in enumerate((t.mu[0], np.sqrt(t.var[0]))):
+            out[l, k] = row.mean(), row.min(), row.max()
+    return out
 
 
 def _percentiles(rows):

@@ -1,15 +1,16 @@
 """Mini-batch training one step at a time, optionally with a twin network for comparison.
 
-The twin is the same network with its normalization (batch or layer norm) off: the same initial
-W, the same mini-batch order, stepped in lockstep, so its curves differ from the main network's
-only by the normalization.
+The twin is the same network with another normalization: by default none (batch or layer norm
+off), or the other one (layer norm beside batch norm, say). It starts from the same initial
+parameters (W, and b, gamma, beta where both have them), sees the same mini-batches in the same
+order and steps in lockstep, so its curves differ from the main network's only by the
+normalization.
 A network whose loss or parameters stop being finite (or whose loss explodes) is stopped with
 a plain-language reason; training never raises for it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from bn_core import data, optimizers
 from bn_core.checks import check_labels, check_matrix
 from bn_core.data import MiniBatchIterator
-from bn_core.network import MLP, NetConfig
+from bn_core.network import MLP, NetConfig, check_normalization
 from bn_core.recorder import Recorder
 
 EXPLODED_LOSS = 1e3  # nats: the right class given probability below e^-1000 on average
@@ -60,8 +61,12 @@ class Run:
 
 
 class Trainer:
-    """Steps a network (and its twin without normalization) one mini-batch at a time.
+    """Steps a network (and its twin) one mini-batch at a time.
 
+    twin: True (the default) for the same network without normalization, made only when the
+    main network has one; False or None for no twin; or the twin's normalization by name,
+    "none", "batch" or "layer", which must differ from the main network's (twin="layer" beside
+    a batch-norm network compares the two normalizations on the same weights and mini-batches).
     The optimizer is made per network from (optimizer, lr, hyper); `set_optimizer` changes them
     live. Test loss and accuracy, in eval mode, are recorded every `eval_every` steps, the
     recorders' percentiles and histogram samples every `detail_every`.
@@ -78,18 +83,18 @@ class Trainer:
         # Examples as rows, so a mini-batch is a gather of contiguous rows; its transpose is
         # the course's (n_x, m) view (F-ordered, which matmul takes as is).
         self._examples = np.ascontiguousarray(split.X_train.T)
+        configs = [config, *_twin_config(config, twin)]
         self.batches = MiniBatchIterator(split.X_train.shape[1], batch_size, seed=config.seed,
-                                         min_batch=2 if config.batch_norm else 1)
+                                         min_batch=2 if any(c.batch_norm for c in configs)
+                                         else 1)
         self.eval_every = int(eval_every)
         self.step_count = 0
         recording = {"budget_bytes": budget_bytes, "detail_every": detail_every} if record \
             else None
-        self.runs = [self._make_run(MLP(config), recording)]
-        if twin and (config.batch_norm or config.layer_norm):
-            plain = MLP(dataclasses.replace(config, batch_norm=False, layer_norm=False))
-            for l in range(1, plain.L + 1):
-                plain.params[f"W{l}"] = self.net.params[f"W{l}"]
-            self.runs.append(self._make_run(plain, recording))
+        nets = [MLP(c) for c in configs]
+        for other in nets[1:]:
+            _copy_shared_params(nets[0], other)
+        self.runs = [self._make_run(net, recording) for net in nets]
         self.optimizers = [optimizers.make(optimizer, lr, **hyper) for _ in self.runs]
         self.evaluate()
 
@@ -103,7 +108,7 @@ class Trainer:
 
     @property
     def twin(self):
-        """The twin without normalization, or None."""
+        """The twin (the network compared with the main one), or None."""
         return self.runs[1].net if len(self.runs) > 1 else None
 
     @property
@@ -175,6 +180,29 @@ class Trainer:
                 continue
             loss, accuracy = evaluate(run.net, self.split.X_test, self.split.y_test)
             run.recorder.record_test(self.step_count, loss, accuracy)
+
+
+def _twin_config(config, twin):
+    """[the twin's NetConfig], or [] for no twin (see Trainer for what `twin` may be)."""
+    if twin is None or twin is False:
+        return []
+    if twin is True:
+        return [config.with_normalization(None)] if config.normalization else []
+    if not isinstance(twin, str):
+        raise ValueError(f'twin must be True, False, "none", "batch" or "layer", got {twin!r}')
+    normalization = check_normalization(twin)
+    if normalization == config.normalization:
+        raise ValueError(f"the twin must differ from the main network, which already has "
+                         f"normalization {twin!r}")
+    return [config.with_normalization(normalization)]
+
+
+def _copy_shared_params(source, target):
+    """Give target the initial values of every parameter both networks have (W[l] always;
+    b[l], gamma[l], beta[l] where both keep them), so they start from the same point."""
+    for key in target.params:
+        if key in source.params:
+            target.params[key] = source.params[key]
 
 
 def evaluate(net, X, y):

@@ -1,9 +1,10 @@
-"""Figures of the Training Lab: what a network (and its twin without batch norm) did while it
-trained, from their Recorders.
+"""Figures of the Training Lab: what a network (and its twin) did while it trained, from their
+Recorders.
 
-Every builder takes the recorders to draw, main network first. A network's colour says whether
-it has batch norm (theme.BN_COLOR) or not (theme.PLAIN_COLOR); test curves are dashed; the
-running averages that test time uses are RUNNING_COLOR. Series are thinned to a few hundred
+Every builder takes the recorders to draw, main network first. A network is named and coloured
+by its normalization (theme.net_label, theme.net_color: batch norm BN_COLOR, layer norm
+LN_COLOR, none PLAIN_COLOR); test curves are dashed; the running averages that test time uses
+(batch norm only) are RUNNING_COLOR. Series are thinned to a few hundred
 points and sent as float32, so one live update stays small (bn_viz.lab_layout). The decision
 boundary and the digits grid are in bn_viz.lab_data.
 """
@@ -31,6 +32,7 @@ SMOOTHING = 0.9  # weight of the exponentially weighted average drawn over the t
 STAGE_TITLES = {"Z": "Z = W a (+ b)", "Z_tilde": "Z̃ = γ Z_norm + β, the input to g",
                 "A": "A = g(Z̃)"}
 HEALTHY_RATIO = 1e-3  # a common rule of thumb for the update-to-data ratio
+EXAMPLES_COLUMN = "each example, over the units"  # layer norm's column of mini-batch statistics
 
 
 def _no_data(recorders):
@@ -38,7 +40,15 @@ def _no_data(recorders):
 
 
 def _legend_ids(recorders):
-    return [(rec, net_color(rec.batch_norm), net_label(rec.batch_norm)) for rec in recorders]
+    return [(rec, net_color(rec.normalization), net_label(rec.normalization))
+            for rec in recorders]
+
+
+def normalized(recorders):
+    """The recorders (a list, or one Recorder) of networks with a normalization."""
+    if not isinstance(recorders, list | tuple):
+        recorders = [recorders]
+    return [r for r in recorders if r.normalization]
 
 
 # --- 1. loss and accuracy --------------------------------------------------------------------
@@ -173,23 +183,53 @@ def percentiles_figure(recorders, watch_unit=0):
 # --- 4. mini-batch statistics ----------------------------------------------------------------
 
 
+def minibatch_title(layer, recorders):
+    """The mini-batch chart's title; with layer norm, a second line on what its column shows."""
+    title = f"Hidden layer {layer}: mean and spread of Z on every mini-batch, step after step"
+    if any(r.normalization == "layer" for r in recorders):
+        title += ("<br><sup>layer norm: each example's own μ and σ over the layer's units, their "
+                  "mean (line) and range (band) across the mini-batch; no running averages, "
+                  "as test time needs none</sup>")
+    return title
+
+
+def minibatch_label(layer, recorders):
+    """The mini-batch chart in words (its accessible name)."""
+    norms = {r.normalization for r in recorders}
+    return (f"Mini-batch mean and standard deviation of Z in hidden layer {layer}"
+            + (", with the running averages" if "batch" in norms else "")
+            + (", and layer norm's per-example mean and standard deviation" if "layer" in norms
+               else ""))
+
+
+def gamma_beta_title(layer):
+    return (f"Layer {layer}: γ and β of every unit, learned like W (bold: the units chosen "
+            "above)")
+
+
 def minibatch_figure(recorders, layer, units):
-    """mu and sigma of Z on every mini-batch for the chosen units of one hidden layer, with
-    the running averages that test time uses drawn over them (batch norm only).
+    """mu and sigma of Z on every mini-batch in one hidden layer, as bn_viz.live's
+    minibatch_chart draws them: per chosen unit for batch norm (with the running averages that
+    test time uses drawn over them) and without normalization; for layer norm, which
+    normalizes each example over its own units, a column of each example's mu and sigma
+    (their mean across the mini-batch, and lowest to highest).
 
     layer: 1-based; units: 0-based unit indices (a few)."""
     if _no_data(recorders):
         return empty_figure("Train a few steps: each mini-batch's μ and σ appear here.")
-    units = list(units) or [0]
-    grid = Grid(2, len(units), column_titles=[f"unit {u + 1}" for u in units],
-                row_titles=["μ of Z", "σ of Z"], shared_x=True, hspace=0.05, vspace=0.1)
+    per_unit = [r for r in recorders if r.normalization != "layer"]
+    per_example = [r for r in recorders if r.normalization == "layer"]
+    units = (list(units) or [0]) if per_unit else []
+    titles = [f"unit {u + 1}" for u in units] + ([EXAMPLES_COLUMN] if per_example else [])
+    grid = Grid(2, len(titles), column_titles=titles, row_titles=["μ of Z", "σ of Z"],
+                shared_x=True, hspace=0.05, vspace=0.1)
     batch_traces, running_traces = [], []
-    for rec, color, label in _legend_ids(recorders):
+    for rec, color, label in _legend_ids(per_unit):
         idx = thin(rec.units.n, MANY_LINES_POINTS * 2 // len(units))
         x = x_of(rec.units.steps[idx])
         fields = [("mu", 1, batch_traces, f"each mini-batch, {label}", color, 1.2),
                   ("sigma", 2, batch_traces, None, color, 1.2)]
-        if rec.batch_norm:
+        if rec.normalization == "batch":
             fields += [("running_mu", 1, running_traces, "running average (used at test time)",
                         RUNNING_COLOR, 2.5),
                        ("running_sigma", 2, running_traces, None, RUNNING_COLOR, 2.5)]
@@ -202,41 +242,68 @@ def minibatch_figure(recorders, layer, units):
                     line={"color": line_color, "width": width}, name=group,
                     legendgroup=group, showlegend=bool(name) and c == 1,
                     opacity=0.75 if into is batch_traces else 1.0))
+    for rec, color, label in _legend_ids(per_example):
+        idx = thin(rec.examples.n, MANY_LINES_POINTS)
+        x = x_of(rec.examples.steps[idx])
+        band, mean = f"lowest to highest example, {label}", f"mean over the examples, {label}"
+        for row, field in enumerate(("mu", "sigma"), start=1):
+            values = rec.example_series(field, layer)[1][idx]  # mean, min, max
+            axes = grid.axes(row, len(titles))
+            batch_traces += [
+                scatter(**x, **axes, y=f32(values[:, 2]), mode="lines",
+                        line={"width": 0, "color": color}, legendgroup=band,
+                        showlegend=False, hoverinfo="skip"),
+                scatter(**x, **axes, y=f32(values[:, 1]), mode="lines", fill="tonexty",
+                        fillcolor=rgba(color, 0.25), line={"width": 0, "color": color},
+                        name=band, legendgroup=band, showlegend=row == 1, hoverinfo="skip"),
+                scatter(**x, **axes, y=f32(values[:, 0]), mode="lines",
+                        line={"color": color, "width": 2}, name=mean, legendgroup=mean,
+                        showlegend=row == 1),
+            ]
     # the running averages go on top of the noisy mini-batch values
-    return figure(batch_traces + running_traces, grid.layout,
-                  f"Hidden layer {layer}: mean and spread of Z on every mini-batch, step after "
-                  "step", height=460, legend=BOTTOM_LEGEND,
-                  margin={**BOTTOM_MARGIN, "r": 40})
+    return figure(batch_traces + running_traces, grid.layout, minibatch_title(layer, recorders),
+                  height=460, legend=BOTTOM_LEGEND,
+                  margin={**BOTTOM_MARGIN, "r": 40,
+                          "t": BOTTOM_MARGIN["t"] + 20 * bool(per_example)})
 
 
 # --- 5. gamma and beta -----------------------------------------------------------------------
 
 
-def gamma_beta_figure(recorder, layer, highlight=()):
-    """gamma and beta of every unit of one hidden layer over training; the `highlight` units
-    (0-based) drawn bold."""
-    if not recorder.batch_norm:
-        return empty_figure("γ and β exist only with batch norm: turn it on.")
-    if recorder.units.n == 0:
+def gamma_beta_figure(recorders, layer, highlight=()):
+    """gamma and beta of every unit of one hidden layer over training, for each network with a
+    normalization among `recorders` (a list, or one Recorder); the `highlight` units (0-based)
+    drawn bold."""
+    normed = normalized(recorders)
+    if not normed:
+        return empty_figure("γ and β exist only with a normalization: choose batch norm or "
+                            "layer norm.")
+    if normed[0].units.n == 0:
         return empty_figure("Train a few steps: γ and β of every unit appear here.")
     grid = Grid(1, 2, titles=("γ (scale)", "β (shift)"), hspace=0.08)
-    idx = thin(recorder.units.n, MANY_LINES_POINTS)
-    x = x_of(recorder.units.steps[idx])
     highlight = set(highlight)
     traces = []
-    color = net_color(True)
-    for c, field in enumerate(("gamma", "beta"), start=1):
-        values = recorder.unit_series(field, layer)[1][idx]
-        for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
-            bold = u in highlight
-            traces.append(scatter(
-                **x, **grid.axes(1, c), y=f32(values[:, u]), mode="lines", name=f"unit {u + 1}",
-                line={"color": color if bold else shade(color, 0.35), "width": 2.5 if bold
-                      else 1}, showlegend=False))
+    for rec, color, label in _legend_ids(normed):
+        idx = thin(rec.units.n, MANY_LINES_POINTS)
+        x = x_of(rec.units.steps[idx])
+        for c, field in enumerate(("gamma", "beta"), start=1):
+            values = rec.unit_series(field, layer)[1][idx]
+            for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
+                bold = u in highlight
+                traces.append(scatter(
+                    **x, **grid.axes(1, c), y=f32(values[:, u]), mode="lines",
+                    name=f"unit {u + 1}", legendgroup=label,
+                    line={"color": color if bold else shade(color, 0.35),
+                          "width": 2.5 if bold else 1}, showlegend=False))
+    many = len(normed) > 1
+    if many:  # legend entries only: which colour is which network
+        traces += [scatter(x=[None], y=[None], mode="lines", name=label, legendgroup=label,
+                           line={"color": color, "width": 2.5})
+                   for _, color, label in _legend_ids(normed)]
     for axis in grid.every_xaxis():
         axis["title"] = {"text": "step"}
-    return figure(traces, grid.layout, f"Layer {layer}: γ and β of every unit, learned like W "
-                  "(bold: the units chosen above)", height=340)
+    return figure(traces, grid.layout, gamma_beta_title(layer), height=340 + 40 * many,
+                  **({"legend": BOTTOM_LEGEND, "margin": BOTTOM_MARGIN} if many else {}))
 
 
 # --- 6. gradients ----------------------------------------------------------------------------
@@ -303,7 +370,7 @@ def view_figure(view, recorders, layer=1, units=(0, 1, 2)):
     if view == "minibatch":
         return minibatch_figure(recorders, layer, units)
     if view == "gamma_beta":
-        return gamma_beta_figure(recorders[0], layer, units)
+        return gamma_beta_figure(recorders, layer, units)
     if view == "gradients":
         return gradients_figure(recorders)
     raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")

@@ -1,8 +1,9 @@
 """Figures of the Training Lab that look at the data: the decision boundary over the 2-D sets,
 and a grid of digits with the labels each network predicts.
 
-Classes are drawn in CLASS_PALETTE, which leaves out the blue and orange that mean "with" and
-"without batch norm" everywhere else. Panels are titled, and their titles coloured, by network.
+Classes are drawn in CLASS_PALETTE, which leaves out the blue, cyan and orange that mean "with
+batch norm", "with layer norm" and "without normalization" everywhere else. Panels are titled,
+and their titles coloured, by network.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 from bn_viz.lab_layout import Grid, axis_names, figure, heatmap, scatter, shade
 from bn_viz.theme import empty_figure, f32, net_color, net_label
 
-CLASS_PALETTE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+CLASS_PALETTE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#7b4173",
                  "#393b79", "#637939", "#d62728")  # green and purple first: told apart by
 # red-green colour-blind eyes too
 WRONG_COLOR = "#d62728"
@@ -44,8 +45,9 @@ def boundary_figure(maps, split, height=360):
     """Each network's eval-mode decision regions over the 2-D inputs, with the training points
     (filled) and the test points (crosses) in their classes' colours.
 
-    maps: [(batch_norm, DecisionMap or None), ...], main network first; None is a network
-    whose weights blew up. split: a bn_core.training.Split with 2 input features.
+    maps: [(normalization, DecisionMap or None), ...], main network first (normalization:
+    "batch", "layer" or None, or a bool for batch norm on or off); None is a network whose
+    weights blew up. split: a bn_core.training.Split with 2 input features.
     """
     k = split.n_classes
     titles = [f"<span style='color:{net_color(bn)}'><b>{net_label(bn)}</b></span>"
@@ -117,8 +119,8 @@ def mosaic(images, n_cols=8, side=SIDE):
 def digits_figure(images, y_true, predictions, n_cols=8, height=360):
     """Test digits with the label each network predicts in eval mode; wrong ones in red.
 
-    images: (n, 64) pixels in [0, 1]; y_true: (n,); predictions: [(batch_norm, preds (n,)),
-    ...], main network first.
+    images: (n, 64) pixels in [0, 1]; y_true: (n,); predictions: [(normalization, preds (n,)),
+    ...], main network first (normalization as in boundary_figure).
     """
     if len(images) == 0:
         return empty_figure("No test digits.")

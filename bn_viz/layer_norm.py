@@ -12,9 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bn_viz.theme import BN_COLOR, PLAIN_COLOR, f32, finish
+from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, f32, finish
 
-LN_COLOR = "#17becf"  # layer norm
 NORM_COLORS = {"batch": BN_COLOR, "layer": LN_COLOR, "none": PLAIN_COLOR}
 NORM_LABELS = {"batch": "batch norm", "layer": "layer norm", "none": "no normalization"}
 

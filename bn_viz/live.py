@@ -9,8 +9,9 @@ regions) send a whole small figure when they change.
 
 Everything here is pure: recorders in, dicts of float32 NumPy arrays and plain layout dicts
 out (the page's component encodes them for the wire). Colours and names are those of
-bn_viz.lab: batch norm on is theme.BN_COLOR, the twin theme.PLAIN_COLOR, test curves dashed,
-running averages RUNNING_COLOR.
+bn_viz.lab: a network is named and coloured by its normalization (theme.net_label and
+theme.net_color: batch norm BN_COLOR, layer norm LN_COLOR, none PLAIN_COLOR), test curves
+dashed, running averages RUNNING_COLOR.
 """
 
 from __future__ import annotations
@@ -21,7 +22,18 @@ import numpy as np
 import plotly.io as pio
 
 from bn_core.lab import ema
-from bn_viz.lab import HEALTHY_RATIO, SMOOTHING, STAGE_TITLES, VIEWS, _shape
+from bn_viz.lab import (
+    EXAMPLES_COLUMN,
+    HEALTHY_RATIO,
+    SMOOTHING,
+    STAGE_TITLES,
+    VIEWS,
+    _shape,
+    gamma_beta_title,
+    minibatch_label,
+    minibatch_title,
+    normalized,
+)
 from bn_viz.lab_layout import BOTTOM_LEGEND, BOTTOM_MARGIN, Grid, rgba, shade
 from bn_viz.theme import RUNNING_COLOR, TEST_DASH, net_color, net_label
 
@@ -105,7 +117,8 @@ def _hint(recorders, series, text):
 
 
 def _ids(recorders):
-    return [(rec, net_color(rec.batch_norm), net_label(rec.batch_norm)) for rec in recorders]
+    return [(rec, net_color(rec.normalization), net_label(rec.normalization))
+            for rec in recorders]
 
 
 # --- 1. loss and accuracy --------------------------------------------------------------------
@@ -266,16 +279,24 @@ def percentiles_chart(recorders):
 
 
 def minibatch_chart(recorders, layer, units):
-    """mu and sigma of Z on every mini-batch for the chosen units of one hidden layer (1-based;
-    units 0-based), the running averages used at test time drawn over them."""
-    units = list(units) or [0]
-    grid = Grid(2, len(units), column_titles=[f"unit {u + 1}" for u in units],
-                row_titles=["μ of Z", "σ of Z"], shared_x=True, hspace=0.05, vspace=0.1)
+    """mu and sigma of Z on every mini-batch in one hidden layer (1-based).
+
+    Batch norm's statistics, and the same per-unit statistics of a network without
+    normalization, per chosen unit (0-based), batch norm's running averages (used at test time)
+    drawn over them. Layer norm normalizes each example with its own mu and sigma over the
+    layer's units and keeps no running averages: a column of its own shows, per step, their
+    mean across the mini-batch (a line) and lowest to highest (a band)."""
+    per_unit = [r for r in recorders if r.normalization != "layer"]
+    per_example = [r for r in recorders if r.normalization == "layer"]
+    units = (list(units) or [0]) if per_unit else []
+    titles = [f"unit {u + 1}" for u in units] + ([EXAMPLES_COLUMN] if per_example else [])
+    grid = Grid(2, len(titles), column_titles=titles, row_titles=["μ of Z", "σ of Z"],
+                shared_x=True, hspace=0.05, vspace=0.1)
     batch, running = [], []
-    for rec, color, label in _ids(recorders):
+    for rec, color, label in _ids(per_unit):
         fields = [("mu", 1, batch, f"each mini-batch, {label}", color, 1.2),
                   ("sigma", 2, batch, None, color, 1.2)]
-        if rec.batch_norm:
+        if rec.normalization == "batch":
             fields += [("running_mu", 1, running, "running average (used at test time)",
                         RUNNING_COLOR, 2.5),
                        ("running_sigma", 2, running, None, RUNNING_COLOR, 2.5)]
@@ -289,45 +310,82 @@ def minibatch_chart(recorders, layer, units):
                      "legendgroup": group, "showlegend": bool(legend) and c == 1,
                      "opacity": 0.75 if into is batch else 1.0},
                     steps, values[:, u]))
-    layout = _figure_layout(grid.layout, f"Hidden layer {layer}: mean and spread of Z on every "
-                            "mini-batch, step after step", height=460, legend=BOTTOM_LEGEND,
-                            margin={**BOTTOM_MARGIN, "r": 40})
-    return SeriesChart(f"minibatch-{layer}-{'-'.join(map(str, units))}", f"Mini-batch mean and standard deviation of Z in hidden "
-                       f"layer {layer}, with the running averages", layout, batch + running,
+    for rec, color, label in _ids(per_example):
+        for row, name in enumerate(("mu", "sigma"), start=1):
+            batch += _example_traces(rec, name, layer, grid.axes(row, len(titles)), color,
+                                     label, row == 1)
+    layout = _figure_layout(grid.layout, minibatch_title(layer, recorders), height=460,
+                            legend=BOTTOM_LEGEND,
+                            margin={**BOTTOM_MARGIN, "r": 40,
+                                    "t": BOTTOM_MARGIN["t"] + 20 * bool(per_example)})
+    return SeriesChart(f"minibatch-{layer}-{'-'.join(map(str, units))}",
+                       minibatch_label(layer, recorders), layout, batch + running,
                        hint=_hint(recorders, "units", "Train a few steps: each mini-batch's μ "
                                   "and σ appear here."))
+
+
+def _example_traces(rec, name, layer, axes, color, label, legend):
+    """Layer norm's per-example "mu" or "sigma" in one panel: the band from the lowest to the
+    highest example of each mini-batch (an invisible top edge, then the bottom filled up to it)
+    and the mean over the examples as a line."""
+    steps, values = rec.example_series(name, layer)  # (n, 3): mean, min, max
+    band, mean = f"lowest to highest example, {label}", f"mean over the examples, {label}"
+    return [
+        LiveTrace({"type": "scatter", **axes, "mode": "lines",
+                   "line": {"width": 0, "color": color}, "legendgroup": band,
+                   "showlegend": False, "hoverinfo": "skip"}, steps, values[:, 2]),
+        LiveTrace({"type": "scatter", **axes, "mode": "lines", "fill": "tonexty",
+                   "fillcolor": rgba(color, 0.25), "line": {"width": 0, "color": color},
+                   "name": band, "legendgroup": band, "showlegend": legend,
+                   "hoverinfo": "skip"}, steps, values[:, 1]),
+        LiveTrace({"type": "scatter", **axes, "mode": "lines",
+                   "line": {"color": color, "width": 2}, "name": mean, "legendgroup": mean,
+                   "showlegend": legend}, steps, values[:, 0]),
+    ]
 
 
 # --- 5. gamma and beta -----------------------------------------------------------------------
 
 
-def gamma_beta_chart(recorder, layer, highlight=()):
-    """gamma and beta of every unit of one hidden layer over training; `highlight` units bold."""
+def gamma_beta_chart(recorders, layer, highlight=()):
+    """gamma and beta of every unit of one hidden layer over training, for each network with a
+    normalization (batch or layer norm) among `recorders` (a list, or one Recorder); the
+    `highlight` units (0-based) bold."""
+    normed = normalized(recorders)
     grid = Grid(1, 2, titles=("γ (scale)", "β (shift)"), hspace=0.08)
     for axis in grid.every_xaxis():
         axis["title"] = {"text": "step"}
-    title = (f"Layer {layer}: γ and β of every unit, learned like W (bold: the units chosen "
-             "above)")
-    if not recorder.batch_norm:
-        return SeriesChart("gamma_beta", "γ and β (batch norm only)",
+    if not normed:
+        return SeriesChart("gamma_beta", "γ and β (batch or layer norm only)",
                            _figure_layout({}, height=240), [],
-                           hint="γ and β exist only with batch norm: turn it on.")
+                           hint="γ and β exist only with a normalization: choose batch norm "
+                                "or layer norm.")
     highlight = set(highlight)
-    color = net_color(True)
     traces = []
-    for c, name in enumerate(("gamma", "beta"), start=1):
-        steps, values = recorder.unit_series(name, layer)
-        for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
-            bold = u in highlight
-            traces.append(LiveTrace(
-                {"type": "scatter", **grid.axes(1, c), "mode": "lines", "name": f"unit {u + 1}",
-                 "line": {"color": color if bold else shade(color, 0.35),
-                          "width": 2.5 if bold else 1}, "showlegend": False},
-                steps, values[:, u]))
+    for rec, color, label in _ids(normed):
+        for c, name in enumerate(("gamma", "beta"), start=1):
+            steps, values = rec.unit_series(name, layer)
+            for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
+                bold = u in highlight
+                traces.append(LiveTrace(
+                    {"type": "scatter", **grid.axes(1, c), "mode": "lines",
+                     "name": f"unit {u + 1}", "legendgroup": label,
+                     "line": {"color": color if bold else shade(color, 0.35),
+                              "width": 2.5 if bold else 1}, "showlegend": False},
+                    steps, values[:, u]))
+    many = len(normed) > 1
+    if many:  # legend entries only: which colour is which network
+        traces += [LiveTrace({"type": "scatter", "mode": "lines", "name": label,
+                              "legendgroup": label, "line": {"color": color, "width": 2.5}},
+                             np.array([np.nan]), np.array([np.nan]))
+                   for _, color, label in _ids(normed)]
+    layout = _figure_layout(grid.layout, gamma_beta_title(layer), height=340 + 40 * many,
+                            **({"legend": BOTTOM_LEGEND, "margin": BOTTOM_MARGIN} if many
+                               else {}))
     return SeriesChart(f"gamma_beta-{layer}-{'-'.join(map(str, sorted(highlight)))}",
                        f"γ and β of every unit of hidden layer {layer} over "
-                       "training", _figure_layout(grid.layout, title, height=340), traces,
-                       hint=_hint([recorder], "units", "Train a few steps: γ and β of every "
+                       "training", layout, traces,
+                       hint=_hint(normed, "units", "Train a few steps: γ and β of every "
                                   "unit appear here."))
 
 
@@ -384,7 +442,7 @@ def view_chart(view, recorders, layer=1, units=(0, 1, 2)):
     if view == "minibatch":
         return minibatch_chart(recorders, layer, units)
     if view == "gamma_beta":
-        return gamma_beta_chart(recorders[0], layer, units)
+        return gamma_beta_chart(recorders, layer, units)
     if view == "gradients":
         return gradients_chart(recorders)
     raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")

@@ -1,7 +1,8 @@
 """One template and one colour meaning for every figure in the app.
 
-Batch norm on is always BN_COLOR, the twin without batch norm always PLAIN_COLOR; the three
-stages of a layer (Z, Z_tilde, A) always STAGE_COLORS. Figures arrive in the page ready to show.
+A network with batch norm is always BN_COLOR, one with layer norm LN_COLOR, one without
+normalization PLAIN_COLOR; the three stages of a layer (Z, Z_tilde, A) always STAGE_COLORS.
+Figures arrive in the page ready to show.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 BN_COLOR = "#1f77b4"  # batch norm on
-PLAIN_COLOR = "#ff7f0e"  # the same network without batch norm
+PLAIN_COLOR = "#ff7f0e"  # the same network without batch norm (without normalization)
+LN_COLOR = "#17becf"  # layer norm
 TEST_DASH = "dash"  # test-set curves are dashed, train solid
 STAGE_COLORS = {"Z": "#7f7f7f", "Z_norm": "#9467bd", "Z_tilde": "#2ca02c", "A": "#d62728"}
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -22,13 +24,36 @@ TEMPLATE = "plotly_white"
 pio.templates.default = TEMPLATE
 
 
-def net_color(batch_norm):
-    """The colour of a network: batch norm on or off."""
-    return BN_COLOR if batch_norm else PLAIN_COLOR
+NET_COLORS = {"batch": BN_COLOR, "layer": LN_COLOR, None: PLAIN_COLOR}
+NET_LABELS = {"batch": "with batch norm", "layer": "with layer norm",
+              None: "without normalization", False: "without batch norm"}
 
 
-def net_label(batch_norm):
-    return "with batch norm" if batch_norm else "without batch norm"
+def _normalization(normalization):
+    """"batch", "layer" or None from a network's normalization: those, "none", or a bool
+    (batch norm on or off, as the lessons about batch norm say it)."""
+    if normalization is True:
+        return "batch"
+    if normalization is False or normalization == "none":
+        return None
+    if normalization not in NET_COLORS:
+        raise ValueError(f"unknown normalization {normalization!r}")
+    return normalization
+
+
+def net_color(normalization):
+    """The colour of a network by its normalization: "batch", "layer", None or "none" (True
+    and False: batch norm on and off)."""
+    return NET_COLORS[_normalization(normalization)]
+
+
+def net_label(normalization):
+    """A network's name by its normalization: "with batch norm", "with layer norm", "without
+    normalization". False (batch norm off, in the lessons that only compare batch norm with
+    nothing) reads "without batch norm"."""
+    if normalization is False:
+        return NET_LABELS[False]
+    return NET_LABELS[_normalization(normalization)]
 
 
 def f32(values):

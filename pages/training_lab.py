@@ -1,4 +1,5 @@
-"""Training Lab: train a network live, batch norm on, and its twin without batch norm beside it.
+"""Training Lab: train a network live, with batch norm or layer norm, and beside it its twin: the
+same network without normalization, or with the other one.
 
 The trainer lives in session state with the signature of the settings that define the data and
 the network; when that signature changes, training starts over and the page says why. The
@@ -25,6 +26,7 @@ from bn_core.optimizers import OPTIMIZERS, USES
 from bn_core.training import make_split, split_and_normalize
 from bn_viz import lab as viz
 from bn_viz import lab_data, live
+from bn_viz.theme import net_color, net_label
 
 SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
@@ -60,6 +62,15 @@ CSV_HELP = ("A CSV with a header row and three columns: two numeric features and
             f"{exchange.MAX_POINTS:,} points, 2 to {exchange.MAX_CLASSES} classes, each with 2 "
             "or more points.")
 
+NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "none"}
+OTHER_NORM = {"batch": "layer", "layer": "batch"}
+TWIN_NAMES = {"none": "without normalization", "batch": "with batch norm",
+              "layer": "with layer norm", "off": "no twin"}
+TWIN_CHOICES = ("none", "batch", "layer", "off")
+HISTORY_NAMES = {"batch": "batch_norm", "layer": "layer_norm", None: "plain"}  # CSV networks
+# Links and settings files from before layer norm: bn and twin were on/off switches
+NORM_ALIASES = ui.switch_aliases("batch", "none")
+TWIN_ALIASES = ui.switch_aliases("none", "off")
 INIT_NAMES = {"he": "He: std √(2/n_prev)", "xavier": "Xavier: std √(1/n_prev)",
               "gaussian": "Gaussian with a scale you choose"}
 OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "momentum", "rmsprop": "RMSprop",
@@ -79,6 +90,14 @@ PRESETS = [
               "Batch size 2: noisy statistics. μ and σ of a mini-batch of 2 jump wildly; the running averages try to smooth "
               "them, and test accuracy with batch norm suffers.",
               {"data": "circles", "batch": 2, "view": "minibatch"}),
+    ui.Preset("⚖️ Batch size 2: layer norm doesn't care",
+              "Batch size 2: layer norm doesn't care. XOR, batch norm against layer norm on the "
+              "same initial weights and mini-batches of 2. Batch norm normalizes each unit over "
+              "just 2 examples (their values become about −1 and +1) and tests with running "
+              "averages that never match that: its test accuracy stays around 50%. Layer norm "
+              "normalizes each example over its own units, the same in training and at test: "
+              "over 85% within 100 steps, about what it reaches with mini-batches of 32.",
+              {"data": "xor", "batch": 2, "twin": "layer", "view": "minibatch"}),
     ui.Preset("🔬 Initial weights × 1e-3",
               "Initial weights at scale 1e-3. Tiny weights: without batch norm the signal shrinks layer after layer and "
               "nothing learns; batch norm rescales it and trains at once.",
@@ -93,6 +112,10 @@ TRY_THIS = """
   running averages (black) smooth them for test time.
 - Sigmoid, 5 hidden layers, then *Distributions over time*: without batch norm the layers'
   inputs drift and saturate (Figure 1 of Ioffe & Szegedy, 2015).
+- *Compare with* layer norm, then mini-batch size 2: batch norm's statistics jump from one
+  mini-batch to the next; layer norm's are each example's own, whatever the batch size.
+- Layer norm with *Eliminate b* off: unlike under batch norm, |db| is not 0 and b learns.
+  Then *circles* with layer norm, *Eliminate b* on and off: without b it can't see the radius.
 """
 
 
@@ -183,17 +206,17 @@ def _sidebar():
         layers = ui.slider("Hidden layers", "layers", 1, 6, D.hidden_layers)
         units = ui.slider("Units per hidden layer", "units", 2, 64, D.units)
         activation = ui.choice("Activation g", "act", ACTIVATIONS, D.activation)
-        batch_norm = ui.toggle("Batch norm", "bn", D.batch_norm,
-                               help="Normalize Z of every hidden layer over the mini-batch, "
-                                    "then scale by γ and shift by β, before g.")
+        norm = ui.choice("Normalization", "bn", lab.NORMALIZATIONS, D.normalization,
+                         format_func=NORM_NAMES.get, aliases=NORM_ALIASES,
+                         help="Before g, on every hidden layer. Batch norm normalizes each "
+                              "unit's Z over the mini-batch; layer norm normalizes each "
+                              "example's Z over the layer's units. Both then scale by γ and "
+                              "shift by β.")
         eliminate_bias = ui.toggle("Eliminate b", "nobias", D.eliminate_bias,
-                                   help="Drop b from the batch-norm layers: β does its job.")
-        if not batch_norm:
-            st.caption("ℹ️ Eliminating b only means something with batch norm: without it, "
-                       "every layer keeps its b.")
-        elif not eliminate_bias:
-            st.caption("ℹ️ b is kept, but batch norm subtracts the mean, so db = 0 and b never "
-                       "moves.")
+                                   help="Drop b from the normalized layers. Under batch norm b "
+                                        "cancels out and β does its job; under layer norm "
+                                        "only b's mean over the units cancels.")
+        bias_note = st.container()  # filled once the twin is chosen: it may have layer norm
         init = ui.choice("Initial weights", "init", INITS, D.init, format_func=INIT_NAMES.get)
         init_scale = D.init_scale
         if init == "gaussian":
@@ -201,9 +224,10 @@ def _sidebar():
                                   D.init_scale)
         else:
             ui.hide("scale")
-        twin = ui.toggle("Compare with the same network without batch norm", "twin", D.twin,
-                         disabled=not batch_norm,
-                         help="A twin with the same initial W and mini-batches, batch norm off.")
+        twin, twin_norm = _twin_choice(norm)
+        with bias_note:
+            _bias_caption([norm, *([twin_norm] if twin and norm != "none" else [])],
+                          eliminate_bias)
 
         st.header("Training")
         sizes = _batch_sizes(m_train)
@@ -230,10 +254,50 @@ def _sidebar():
                      if name not in USES[optimizer]))
     settings = lab.LabSettings(
         dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, hidden_layers=layers,
-        units=units, activation=activation, batch_norm=batch_norm, eliminate_bias=eliminate_bias,
-        init=init, init_scale=init_scale, batch_size=batch_size, seed=seed, twin=twin,
+        units=units, activation=activation, batch_norm=norm == "batch",
+        layer_norm=norm == "layer", eliminate_bias=eliminate_bias, init=init,
+        init_scale=init_scale, batch_size=batch_size, seed=seed, twin=twin, twin_norm=twin_norm,
         data_file=data_file, optimizer=optimizer, lr=lr, **hyper)
     return settings, split, steps_per_update
+
+
+def _bias_caption(norms, eliminate_bias):
+    """What eliminating (or keeping) b means under the normalizations trained (the main
+    network's first, then the twin's)."""
+    if norms[0] == "none":
+        st.caption("ℹ️ Eliminating b only means something with batch norm or layer norm: "
+                   "without either, every layer keeps its b.")
+        return
+    if not eliminate_bias and "batch" in norms:
+        st.caption("ℹ️ b is kept, but batch norm subtracts the mean, so db = 0 and b never "
+                   "moves.")
+    if not eliminate_bias and "layer" in norms:
+        st.caption("ℹ️ b is kept, and layer norm does not cancel it: it subtracts each "
+                   "example's mean over the units, so only b's mean over the units drops out; "
+                   "db ≠ 0 and b learns.")
+    if eliminate_bias and "layer" in norms:
+        st.caption("ℹ️ Under layer norm b does not cancel (only its mean over the units does), "
+                   "and dropping it costs something: the first layer's Z = W x is divided by "
+                   "each example's own σ over the units, which divides out the length of x. "
+                   "Without b, layer norm can't tell x from 2x: on *circles*, where the radius "
+                   "is the class, it stays at a coin flip. Turn *Eliminate b* off and it "
+                   "learns.")
+
+
+def _twin_choice(norm):
+    """(twin, twin_norm) from the "Compare with" control: the same network without
+    normalization, or with the other one, or no twin. With no normalization on the main
+    network there is no twin: the control shows its choice, disabled."""
+    options = TWIN_CHOICES if norm == "none" else ("none", OTHER_NORM[norm], "off")
+    if ui.held("twin") == norm and norm != "none":  # the main network took the twin's: swap
+        ui.set_value("twin", OTHER_NORM[norm])
+    choice = ui.choice("Compare with the same network", "twin", options, "none",
+                       format_func=TWIN_NAMES.get,
+                       aliases=TWIN_ALIASES, disabled=norm == "none",
+                       help="A twin trained beside the main network: the same initial W, the "
+                            "same mini-batches, another normalization. Only with batch or "
+                            "layer norm on the main network.")
+    return choice != "off", D.twin_norm if choice == "off" else choice
 
 
 def _trainer_for(settings, split):
@@ -293,11 +357,18 @@ def _reset():
 # --- the live panel --------------------------------------------------------------------------
 
 
+def _named(normalization):
+    """A network's name in markdown, in its colour: "with layer norm" in LN_COLOR, say."""
+    return (f":color[{net_label(normalization)}]"
+            f'{{foreground="{net_color(normalization)}"}}')
+
+
 def _status(trainer):
-    """One line: step, epoch, and each network's latest loss and test accuracy."""
+    """One line: step, epoch, and each network's latest loss and test accuracy, each network
+    named in its colour."""
     parts = [f"**Step {trainer.step_count}**", f"epoch {trainer.epoch}"]
     for run in trainer.runs:
-        label = "with batch norm" if run.net.bn_layers else "without batch norm"
+        label = _named(run.net.config.normalization)
         rec = run.recorder
         if run.stopped:
             parts.append(f"{label}: **stopped**")
@@ -343,14 +414,11 @@ def _live_panel(steps_per_update, images):
     _status(trainer)
     twin_run = trainer.runs[1] if len(trainer.runs) > 1 else None
     if twin_run is not None and twin_run.stopped and not trainer.stopped:
-        st.warning("The twin **without batch norm** has stopped; the network with batch norm "
-                   "trains on at the same learning rate. " + twin_run.stopped, icon="💥")
+        st.warning(f"The twin **{net_label(twin_run.net.config.normalization)}** has stopped; "
+                   f"the network {net_label(trainer.net.config.normalization)} trains on at "
+                   "the same learning rate. " + twin_run.stopped, icon="💥")
+    _db_readout(trainer)
     net = trainer.net
-    if net.bn_layers and not net.config.eliminate_bias and not trainer.stopped:
-        m = min(trainer.batches.batch_size, trainer.split.X_train.shape[1])
-        db = lab.largest_db(net, trainer.split.X_train[:, :m], trainer.split.y_train[:m])
-        st.info(f"Largest |db| of the batch-norm layers = **{db:.1g}**: b is cancelled out by "
-                "the mean subtraction, so it never learns anything.", icon="🔎")
 
     recorders = [run.recorder for run in trainer.runs]
     whole = st.session_state.pop(WHOLE_KEY, False)
@@ -384,7 +452,12 @@ def _live_panel(steps_per_update, images):
             layer = int(ui.choice("Layer", "layer", options, "1",
                                   format_func=lambda s: f"hidden layer {s}"))
         with c2:
-            units = _units_chooser(net.config.layer_dims[layer])
+            if view == "minibatch" and all(r.normalization == "layer" for r in recorders):
+                ui.hide("units_shown")  # layer norm's statistics are per example, not per unit
+                st.caption("Layer norm's μ and σ belong to each example, not to a unit: no "
+                           "units to choose here.")
+            else:
+                units = _units_chooser(net.config.layer_dims[layer])
     else:
         ui.hide("layer", "units_shown")
     if not LIVE_CHARTS:
@@ -393,6 +466,28 @@ def _live_panel(steps_per_update, images):
         _place_view(view, recorders, layer, units, trainer, whole)
     if not repaced:
         _pace(time.perf_counter() - started)
+
+
+DB_READOUT = {
+    "batch": "Largest |db| of the batch-norm layers = **{db:.1g}**: b is cancelled out by the "
+             "mean subtraction, so it never learns anything.",
+    "layer": "Largest |db| of the layer-norm layers = **{db:.2g}**: b is *not* cancelled. "
+             "Layer norm subtracts each example's mean over the units, not each unit's mean "
+             "over the mini-batch, so only b's mean over the units drops out; b learns.",
+}
+
+
+def _db_readout(trainer):
+    """How big db is in each normalized network that keeps its b (on the first examples, one
+    mini-batch's worth): about 0 under batch norm, not under layer norm."""
+    if trainer.net.config.eliminate_bias:
+        return
+    m = min(trainer.batches.batch_size, trainer.split.X_train.shape[1])
+    X, y = trainer.split.X_train[:, :m], trainer.split.y_train[:m]
+    for run in trainer.runs:
+        norm = run.net.config.normalization
+        if norm and not run.stopped:
+            st.info(DB_READOUT[norm].format(db=lab.largest_db(run.net, X, y)), icon="🔎")
 
 
 def _place_view(view, recorders, layer, units, trainer, whole):
@@ -470,38 +565,54 @@ def _pace(seconds):
 
 
 def _parameters(trainer):
-    """Parameter counts of both networks, and what eliminating b saves."""
+    """Parameter counts of the main network and of the same network without normalization,
+    and what eliminating b saves."""
     dims = trainer.net.config.layer_dims
     cfg = trainer.net.config
     hidden = lab.hidden_units(dims)
     st.subheader("Parameters")
     cols = st.columns(3)
-    if cfg.batch_norm:
-        kept = lab.count_params(dims, True, False)
+    norm = cfg.normalization
+    if norm:
+        name = NORM_NAMES[norm]
+        kept = lab.count_params(dims, norm, False)
         delta = trainer.net.n_params - kept
-        cols[0].metric("Learned numbers, with batch norm", f"{trainer.net.n_params:,}",
+        cols[0].metric(f"Learned numbers, {net_label(norm)}", f"{trainer.net.n_params:,}",
                        delta=f"{delta:+d} vs keeping b" if delta else "b kept",
                        delta_color="inverse" if delta else "off")
-        cols[1].metric("Without batch norm (W and b only)",
-                       f"{lab.count_params(dims, False, True):,}")
-        cols[2].caption(
-            f"Batch norm adds γ and β (2 per hidden unit) to every hidden layer. Eliminating b "
-            f"saves one number per hidden unit: {hidden} here, since β already shifts every "
-            f"unit." if cfg.eliminate_bias else
-            f"b is kept: {hidden} numbers (one per hidden unit) that batch norm cancels out, "
-            "so they never move. Turn *Eliminate b* on to drop them.")
+        cols[1].metric("Without normalization (W and b only)",
+                       f"{lab.count_params(dims, None, True):,}")
+        cols[2].caption(_parameters_note(norm, name, cfg.eliminate_bias, hidden))
     else:
         cols[0].metric("Learned numbers (W and b)", f"{trainer.net.n_params:,}")
-        cols[1].caption("Batch norm is off: every layer keeps its b, so *Eliminate b* changes "
-                        "nothing. Turn batch norm on to compare.")
-    st.caption(f"The network: `{trainer.net!r}`")
+        cols[1].caption("No normalization: every layer keeps its b, so *Eliminate b* changes "
+                        "nothing. Choose batch norm or layer norm to compare.")
+    st.caption(f"The network: `{trainer.net!r}`" + (f"; its twin: `{trainer.twin!r}`"
+                                                      if trainer.twin else ""))
+
+
+def _parameters_note(norm, name, eliminate_bias, hidden):
+    """What γ, β and b cost under the normalization, in a sentence or two."""
+    adds = f"{name.capitalize()} adds γ and β (2 per hidden unit) to every hidden layer. "
+    if eliminate_bias and norm == "batch":
+        return adds + (f"Eliminating b saves one number per hidden unit: {hidden} here, since "
+                       "β already shifts every unit.")
+    if eliminate_bias:
+        return adds + (f"Eliminating b saves one number per hidden unit: {hidden} here; under "
+                       "layer norm b is not cancelled, so they are numbers it could have "
+                       "learned.")
+    if norm == "batch":
+        return (f"b is kept: {hidden} numbers (one per hidden unit) that batch norm cancels "
+                "out, so they never move. Turn *Eliminate b* on to drop them.")
+    return (f"b is kept: {hidden} numbers (one per hidden unit). Layer norm cancels only their "
+            "mean over each layer's units, so they learn.")
 
 
 def _save_and_load(trainer):
     """Download the run's history (CSV) and settings (JSON); load settings from a JSON file."""
     with st.expander("💾 Save or load this run"):
         left, right = st.columns(2)
-        runs = [("batch_norm" if run.net.bn_layers else "plain", run.recorder)
+        runs = [(HISTORY_NAMES[run.net.config.normalization], run.recorder)
                 for run in trainer.runs]
         left.download_button(
             "Recorded history (CSV)", lambda: exchange.history_csv(runs),
@@ -542,9 +653,10 @@ def _wait_for_own_data():
 
 ui.start_page(SLUG, "Training Lab", "🏋️")
 st.markdown(
-    "Train a network live, **with batch norm** (blue) beside the same network **without** it "
-    "(orange): same initial weights, same mini-batches. Learning rate and optimizer apply at "
-    "once; changing the data or the network starts over."
+    "Train a network live, **with batch norm** (blue) or **with layer norm** (cyan), beside the "
+    "same network **without normalization** (orange) or with the other one: same initial "
+    "weights, same mini-batches. Learning rate and optimizer apply at once; changing the data "
+    "or the network starts over."
 )
 ui.presets(PRESETS, on_apply=lambda: _set_playing(False))
 

@@ -274,13 +274,17 @@ def number(label, name, min_value, max_value, default, step=1, advanced=False, *
         label, min_value, max_value, step=step, key=key, **kwargs), advanced)
 
 
-def choice(label, name, options, default, radio=False, advanced=False, **kwargs):
-    """A selectbox (or horizontal radio) over string options."""
+def choice(label, name, options, default, radio=False, advanced=False, aliases=None,
+           **kwargs):
+    """A selectbox (or horizontal radio) over string options. aliases: {text: option} that a
+    link or settings file may also hold (an older spelling: "1" for a switch that became a
+    choice, say); matched without regard to case or surrounding spaces, and written back as
+    the option."""
     options = list(options)
     _state().options[name] = options
     widget = st.radio if radio else st.selectbox
     extra = {"horizontal": True} if radio else {}
-    return _bind(name, default, _one_of(options), str, lambda key: widget(
+    return _bind(name, default, _one_of(options, aliases), str, lambda key: widget(
         label, options, key=key, **extra, **kwargs), advanced)
 
 
@@ -313,11 +317,20 @@ def _show_number(value):
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
+ON_TEXTS, OFF_TEXTS = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
+
+
+def switch_aliases(on, off):
+    """Aliases for a choice that was once an on/off switch: every text a toggle reads as on
+    means the option `on`, every text it reads as off the option `off`."""
+    return {**dict.fromkeys(ON_TEXTS, on), **dict.fromkeys(OFF_TEXTS, off)}
+
+
 def _parse_bool(raw):
     text = raw.strip().lower()
-    if text in ("1", "true", "on", "yes"):
+    if text in ON_TEXTS:
         return True
-    if text in ("0", "false", "off", "no"):
+    if text in OFF_TEXTS:
         return False
     raise ValueError("not on/off")
 
@@ -346,11 +359,15 @@ def _int_in(lo, hi):
     return parse
 
 
-def _one_of(options):
+def _one_of(options, aliases=None):
+    aliases = {k.lower(): v for k, v in (aliases or {}).items()}
+
     def parse(raw):
-        if raw not in options:
-            raise ValueError("not one of " + _listed(options))
-        return raw
+        if raw in options:
+            return raw
+        if raw.strip().lower() in aliases:
+            return aliases[raw.strip().lower()]
+        raise ValueError("not one of " + _listed(options))
     return parse
 
 

@@ -224,3 +224,62 @@ def test_decision_map_in_chunks_equals_one_forward(trained, split):
 ])
 def test_paced_interval_doubles_when_slow_and_halves_when_quick(interval, tick, expected):
     assert lab.paced_interval(interval, tick, shortest=0.5, longest=2.0) == expected
+
+
+# --- layer norm in the lab -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("normalization", ["batch", "layer", "none", None])
+@pytest.mark.parametrize("eliminate_bias", [True, False])
+@pytest.mark.parametrize("dims", [(2, 16, 16, 2), (64, 5, 10), (2, 3, 4, 5, 3)])
+def test_count_params_matches_every_normalization(dims, normalization, eliminate_bias):
+    config = bn.NetConfig(layer_dims=dims, eliminate_bias=eliminate_bias)
+    net = bn.MLP(config.with_normalization(normalization))
+    assert lab.count_params(dims, normalization, eliminate_bias) == net.n_params
+
+
+def test_largest_db_under_layer_norm_is_not_zero_but_sums_to_zero_over_the_units(split):
+    """Layer norm does not cancel b: only its mean over the units drops out."""
+    config = training.default_config(split, hidden=(6, 5), batch_norm=False, layer_norm=True,
+                                      eliminate_bias=False, seed=1)
+    net = bn.MLP(config)
+    X, y = split.X_train[:, :16], split.y_train[:16]
+    params = net.params.flat.copy()
+    db = lab.largest_db(net, X, y)
+    assert db > 1e-4
+    np.testing.assert_array_equal(net.params.flat, params)  # measured on a copy
+    _, grads = net.loss_and_grads(X, y)
+    for l in net.ln_layers:
+        assert np.abs(grads[f"b{l}"]).max() <= db
+        assert abs(grads[f"b{l}"].sum()) < 1e-12 * max(1.0, np.abs(grads[f"b{l}"]).sum())
+    assert lab.largest_db(bn.MLP(dataclasses.replace(config, eliminate_bias=True)), X,
+                          y) is None
+
+
+def test_lab_settings_with_layer_norm_and_a_batch_norm_twin(split):
+    s = lab.LabSettings(dataset="circles", hidden_layers=2, units=5, batch_norm=False,
+                        layer_norm=True, twin_norm="batch", batch_size=8)
+    assert s.normalization == "layer" and s.has_twin
+    trainer = lab.make_trainer(s, split)
+    assert trainer.net.config.normalization == "layer"
+    assert trainer.twin.config.normalization == "batch"
+    assert lab.make_trainer(dataclasses.replace(s, twin_norm="none"),
+                            split).twin.config.normalization is None
+    assert lab.make_trainer(dataclasses.replace(s, twin=False), split).twin is None
+    plain = dataclasses.replace(s, layer_norm=False)
+    assert plain.normalization == "none" and not plain.has_twin
+    assert lab.make_trainer(plain, split).twin is None
+
+
+def test_switching_normalization_is_described_and_the_old_defaults_stay_put():
+    old = lab.LabSettings()
+    assert old.normalization == "batch" and old.twin and old.twin_norm == "none"
+    new = dataclasses.replace(old, batch_norm=False, layer_norm=True, twin_norm="batch")
+    assert lab.describe_changes(old.signature(), new.signature()) == (
+        "batch norm on → off, layer norm off → on, comparison twin without normalization → "
+        "with batch norm")
+    assert lab.describe_changes(old.signature(), dataclasses.replace(old, twin=False).signature(
+    )) == "comparison twin without normalization → off"
+    # no twin: its normalization does not matter
+    off = dataclasses.replace(old, twin=False)
+    assert dataclasses.replace(off, twin_norm="layer").signature() == off.signature()

@@ -228,3 +228,21 @@ def test_settings_numbers_keep_their_digits():
 ])
 def test_quoted_input_is_short_and_on_one_line(value, shown):
     assert exchange.quoted(value) == shown
+
+
+def test_history_csv_holds_layer_norms_per_example_statistics():
+    split = training.make_split("xor", n=120, seed=1)
+    config = training.default_config(split, hidden=(4, 3), batch_norm=False, layer_norm=True)
+    trainer = training.Trainer(config, split, batch_size=20, eval_every=4, twin="batch")
+    trainer.step(6)
+    runs = [("layer_norm", trainer.runs[0].recorder), ("batch_norm", trainer.runs[1].recorder)]
+    rows = list(csv.DictReader(io.StringIO(exchange.history_csv(runs))))
+    example = [r for r in rows if r["quantity"].startswith("example_")]
+    assert {r["network"] for r in example} == {"layer_norm"}  # batch norm's are per unit
+    assert {r["quantity"] for r in example} == {f"example_{q}_{s}" for q in ("mu", "sigma")
+                                                for s in ("mean", "min", "max")}
+    assert {r["layer"] for r in example} == {"1", "2"} and {r["unit"] for r in example} == {""}
+    _, values = trainer.runs[0].recorder.example_series("sigma", 2)
+    maxima = [float(r["value"]) for r in example
+              if r["quantity"] == "example_sigma_max" and r["layer"] == "2"]
+    np.testing.assert_allclose(maxima, values[:, 2], rtol=1e-6)

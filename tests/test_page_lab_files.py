@@ -49,7 +49,7 @@ def test_settings_json_holds_every_control_and_loads_back():
     assert not fresh.exception
     assert fresh.session_state["training_lab.lr"] == 0.1
     assert fresh.session_state["training_lab.layers"] == 2
-    assert fresh.session_state["training_lab.bn"] is False
+    assert fresh.session_state["training_lab.bn"] == "none"  # an old file's 0: no normalization
     assert any("Settings loaded from run.json" in plain(i.value) for i in fresh.info)
 
 

@@ -183,12 +183,12 @@ def test_steps_per_update(at):
 
 def test_batch_norm_off_resets_and_says_why(at):
     click(at, "lab.epoch")
-    set_control(at, "toggle", "bn", False)
+    set_control(at, "selectbox", "bn", "none")
     t = trainer(at)
     assert t.step_count == 0 and not t.net.bn_layers and t.twin is None
     assert "Training reset: batch norm on → off" in texts(at.info)
     assert "only means something with batch norm" in texts(at.caption)
-    assert control(at, "toggle", "twin").proto.disabled
+    assert control(at, "selectbox", "twin").proto.disabled
     click(at, "lab.step")
     assert trace_colors(charts(at)[LOSS]) & {BN_COLOR, PLAIN_COLOR} == {PLAIN_COLOR}
     assert [m.label for m in at.metric] == ["Learned numbers (W and b)"]
@@ -226,9 +226,9 @@ def test_optimizer_and_its_settings_apply_live(optimizer, extra):
 
 
 def test_twin_off_removes_the_twins_traces(at):
-    set_control(at, "toggle", "twin", False)
+    set_control(at, "selectbox", "twin", "off")
     assert trainer(at).twin is None
-    assert "comparison twin on → off" in texts(at.info)
+    assert "comparison twin without normalization → off" in texts(at.info)
     click(at, "lab.step")
     figs = charts(at)
     assert PLAIN_COLOR not in trace_colors(figs[LOSS])
@@ -385,7 +385,7 @@ def test_the_twin_can_blow_up_while_batch_norm_trains_on():
         clean(at.run())
     t = trainer(at)
     assert t.runs[1].stopped and not t.stopped
-    assert "twin **without batch norm** has stopped" in texts(at.warning)
+    assert "twin **without normalization** has stopped" in texts(at.warning)
     assert at.session_state[PLAYING] is True  # the main network goes on
 
 
@@ -397,6 +397,8 @@ def test_the_twin_can_blow_up_while_batch_norm_trains_on():
     ("💥 lr 1: batch norm survives", {"data": "moons", "layers": 6, "opt": "gd", "lr": 1.0}),
     ("🎲 Batch size 2", {"data": "circles", "batch": 2, "view": "minibatch"}),
     ("🔬 Initial weights × 1e-3", {"init": "gaussian", "scale": 0.001}),
+    ("⚖️ Batch size 2: layer norm doesn't care", {"data": "xor", "batch": 2, "bn": "batch",
+                                                  "twin": "layer", "view": "minibatch"}),
 ])
 def test_presets_load(at, label, settings):
     click(at, "lab.play")

@@ -12,7 +12,7 @@ from bn_core import lab, training
 from bn_viz import lab as viz
 from bn_viz import lab_data
 from bn_viz.lab_layout import Grid, thin, x_of
-from bn_viz.theme import BN_COLOR, PLAIN_COLOR, RUNNING_COLOR
+from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, RUNNING_COLOR
 from tests.plotly_spec import decode
 
 SETTINGS = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16,
@@ -107,7 +107,7 @@ def test_loss_figure_has_train_and_test_for_both_networks(recorders):
     assert len(fig.data) == 2 * 5 + 1
     assert colors(fig) >= {BN_COLOR, PLAIN_COLOR}
     names = {t.name for t in fig.data if t.showlegend is not False}
-    assert {"with batch norm", "without batch norm", "test set, eval mode"} <= names
+    assert {"with batch norm", "without normalization", "test set, eval mode"} <= names
     dashed = [t for t in fig.data if t.line.dash == "dash" and t.x0 is not None]
     assert len(dashed) == 4
     assert fig.layout.yaxis.type == "log"
@@ -209,7 +209,7 @@ def test_boundary_figure_shows_regions_and_points_for_both_networks(trainer):
     assert n_shown == 2 * (trainer.split.X_train.shape[1] + trainer.split.X_test.shape[1])
     assert not colors(fig) & {BN_COLOR, PLAIN_COLOR}  # class colours never mean a network
     titles = " ".join(a.text for a in fig.layout.annotations)
-    assert "with batch norm" in titles and "without batch norm" in titles
+    assert "with batch norm" in titles and "without normalization" in titles
 
 
 def test_boundary_figure_of_a_blown_up_network_says_so(trainer):
@@ -261,3 +261,58 @@ def test_one_update_stays_under_300_kb():
     figs += [viz.view_figure(view, recs) for view in viz.VIEWS]
     total = sum(len(pio.to_json(fig, validate=False)) for fig in figs)
     assert total < 300_000
+
+
+# --- layer norm ------------------------------------------------------------------------------
+
+PAIR = dataclasses.replace(SETTINGS, batch_size=4, twin_norm="layer")  # a layer-norm twin
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return _trainer(PAIR, steps=30)
+
+
+def test_decision_regions_are_titled_and_coloured_by_normalization(pair):
+    panel = lab.data_panel(pair, res=20)
+    assert [norm for norm, _ in panel.maps] == ["batch", "layer"]
+    fig = lab_data.data_figure(panel)
+    titles = [a.text for a in fig.layout.annotations if "with" in (a.text or "")]
+    assert f"color:{BN_COLOR}'><b>with batch norm" in titles[0]
+    assert f"color:{LN_COLOR}'><b>with layer norm" in titles[1]
+    assert not colors(fig) & {BN_COLOR, LN_COLOR, PLAIN_COLOR}  # nor cyan for a class
+    assert LN_COLOR not in lab_data.CLASS_PALETTE
+
+
+def test_digits_predictions_are_titled_by_normalization():
+    images = np.random.default_rng(0).random((4, 64))
+    fig = lab_data.digits_figure(images, np.arange(4), [("layer", np.arange(4)),
+                                                         (None, np.arange(4))])
+    titles = [a.text for a in fig.layout.annotations if "right" in (a.text or "")]
+    assert "with layer norm" in titles[0] and LN_COLOR in titles[0]
+    assert "without normalization" in titles[1] and PLAIN_COLOR in titles[1]
+
+
+def test_classic_minibatch_figure_gives_layer_norm_its_per_example_column(pair):
+    recorders = [run.recorder for run in pair.runs]
+    fig = viz.minibatch_figure(recorders, layer=1, units=(0,))
+    columns = [a.text for a in fig.layout.annotations if a.textangle is None]
+    assert columns == ["unit 1", viz.EXAMPLES_COLUMN]
+    ln = [t for t in fig.data if t.line.color == LN_COLOR]
+    assert len(ln) == 6 and {t.xaxis for t in ln} == {"x2", "x4"}
+    assert "no running averages" in fig.layout.title.text
+    _, values = recorders[1].example_series("sigma", 1)
+    mean = next(t for t in ln if t.name == "mean over the examples, with layer norm"
+                and t.xaxis == "x4")
+    np.testing.assert_allclose(mean.y, values[thin(len(values), viz.MANY_LINES_POINTS), 0])
+
+
+def test_classic_gamma_beta_figure_draws_both_normalizations(pair):
+    recorders = [run.recorder for run in pair.runs]
+    fig = viz.gamma_beta_figure(recorders, layer=1, highlight=(0,))
+    assert colors(fig) >= {BN_COLOR, LN_COLOR}
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["with batch norm",
+                                                                        "with layer norm"]
+    plain = _trainer(dataclasses.replace(SETTINGS, batch_norm=False), steps=3)
+    message = viz.gamma_beta_figure([run.recorder for run in plain.runs], layer=1)
+    assert is_message(message) and "batch norm or layer norm" in message.layout.annotations[0].text

@@ -4,6 +4,7 @@ browser has, as float32 arrays of matching lengths; a new run starts from scratc
 keep the traces, names and colours of the figures they replace."""
 
 import base64
+import dataclasses
 import json
 
 import numpy as np
@@ -13,7 +14,8 @@ import bn_live
 from bn_core import lab, training
 from bn_viz import lab as viz
 from bn_viz import live
-from bn_viz.theme import BN_COLOR, PLAIN_COLOR, RUNNING_COLOR
+from bn_viz.lab_layout import shade
+from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, RUNNING_COLOR
 
 SETTINGS = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16,
                            seed=1)
@@ -195,7 +197,121 @@ def test_accuracy_is_a_small_chart_of_its_own_with_train_and_test():
     chart = live.accuracy_chart(_recorders(trainer))
     names = [t.style["name"] for t in chart.traces]
     assert names == ["train, with batch norm", "test, with batch norm",
-                     "train, without batch norm", "test, without batch norm"]
+                     "train, without normalization", "test, without normalization"]
     figure = live.series_figure(chart)
     assert all(0 <= v <= 1 for t in figure["data"] for v in t["y"])
     assert "xaxis2" not in figure["layout"]  # one panel: appending redraws little
+
+
+# --- layer norm ------------------------------------------------------------------------------
+
+PAIR = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=4,
+                       seed=1, twin_norm="layer")  # batch norm, and a layer-norm twin
+LAYER_ALONE = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=4,
+                              seed=1, batch_norm=False, layer_norm=True, twin=False)
+
+
+def _styles(chart):
+    return [t.style for t in chart.traces]
+
+
+def test_layer_norms_column_shows_each_examples_statistics_honestly():
+    trainer = _trainer(30, PAIR)
+    recorders = _recorders(trainer)
+    chart = live.minibatch_chart(recorders, 2, (0, 3))
+    columns = [a["text"] for a in chart.layout["annotations"] if a.get("textangle") is None]
+    assert columns == ["unit 1", "unit 4", viz.EXAMPLES_COLUMN]
+    title = chart.layout["title"]["text"]
+    assert "each example's own μ and σ over the layer's units" in title
+    assert "no running averages" in title
+    assert "per-example" in chart.label
+    ln = [t for t in chart.traces if t.style["line"]["color"] == LN_COLOR]
+    names = {t.style.get("name") for t in ln}
+    assert {"lowest to highest example, with layer norm",
+            "mean over the examples, with layer norm"} <= names
+    assert len(ln) == 2 * 3  # mu and sigma rows: band top, band bottom (filled), mean
+    assert sum(t.style.get("fill") == "tonexty" for t in ln) == 2
+    assert {t.style["xaxis"] for t in ln} == {"x3", "x6"}  # the third column, both rows
+    # batch norm's per-unit lines and running averages stay in the unit columns
+    running = [t for t in chart.traces if t.style["line"]["color"] == RUNNING_COLOR]
+    assert len(running) == 2 * 2 and all(t.style["xaxis"] in ("x", "x2", "x4", "x5")
+                                         for t in running)
+    # the values are the recorder's: mean, min, max of each example's mu over the units
+    _, values = recorders[1].example_series("mu", 2)
+    figure = live.series_figure(chart)
+    by_name = {t.get("name"): t for t in figure["data"] if t["xaxis"] == "x3"}
+    mean = by_name["mean over the examples, with layer norm"]
+    low = by_name["lowest to highest example, with layer norm"]
+    for trace in (mean, low):
+        assert trace["x"].dtype == trace["y"].dtype == np.float32
+        assert trace["x"].shape == trace["y"].shape == (30,)
+    np.testing.assert_allclose(mean["y"], values[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(low["y"], values[:, 1], rtol=1e-6)
+    assert np.all(values[:, 1] <= values[:, 0] + 1e-6) and np.all(values[:, 0] <= values[:, 2]
+                                                                   + 1e-6)
+
+
+def test_layer_norms_column_grows_by_increments_like_every_other_trace():
+    trainer = _trainer(20, PAIR)
+    trainer.step(7)
+    chart = live.minibatch_chart(_recorders(trainer), 1, (0,))
+    extend = live.chart_message(chart, trainer.step_count, after=20)["extend"]
+    for style, x, y in zip(_styles(chart), extend["x"], extend["y"], strict=True):
+        assert x.dtype == y.dtype == np.float32 and x.shape == y.shape
+        if style["line"]["color"] == LN_COLOR:
+            assert x.tolist() == list(range(21, 28))
+
+
+def test_layer_norm_alone_has_no_unit_columns_and_no_running_averages():
+    recorders = _recorders(_trainer(10, LAYER_ALONE))
+    chart = live.minibatch_chart(recorders, 1, (0, 1, 2))
+    columns = [a["text"] for a in chart.layout["annotations"] if a.get("textangle") is None]
+    assert columns == [viz.EXAMPLES_COLUMN]
+    assert {t.style["line"]["color"] for t in chart.traces} == {LN_COLOR}
+    assert not any("running" in (t.style.get("name") or "") for t in chart.traces)
+
+
+def test_every_chart_names_and_colours_networks_by_their_normalization():
+    recorders = _recorders(_trainer(20, PAIR))
+    loss = live.loss_chart(recorders)
+    named = {t.style["name"]: t.style["line"]["color"] for t in loss.traces
+             if t.style.get("showlegend", True)}
+    assert named["with batch norm"] == BN_COLOR and named["with layer norm"] == LN_COLOR
+    for view in ("over_time", "gradients"):
+        colors = {t.style["line"]["color"] for t in live.view_chart(view, recorders).traces}
+        assert LN_COLOR in colors and PLAIN_COLOR not in colors
+    bars = live.histograms_chart(recorders).figure["data"]
+    assert {t["marker"]["color"] for t in bars} == {BN_COLOR, LN_COLOR}
+    assert {t["name"] for t in bars} == {"with batch norm", "with layer norm"}
+
+
+def test_gamma_and_beta_of_both_normalizations_with_a_legend():
+    recorders = _recorders(_trainer(20, PAIR))
+    chart = live.gamma_beta_chart(recorders, 1, (2,))
+    bold = [t.style for t in chart.traces if t.style["line"]["width"] == 2.5
+            and t.style.get("showlegend") is False]
+    assert {s["line"]["color"] for s in bold} == {BN_COLOR, LN_COLOR} and len(bold) == 4
+    legend = [t.style["name"] for t in chart.traces if t.style.get("showlegend", True)]
+    assert legend == ["with batch norm", "with layer norm"]
+    ln_gamma = [t for t in chart.traces if t.style["line"]["color"] == LN_COLOR
+                and t.style.get("xaxis") == "x"]
+    _, gammas = recorders[1].unit_series("gamma", 1)
+    np.testing.assert_allclose(ln_gamma[0].values, gammas[:, 2])
+    one = live.gamma_beta_chart(recorders[1], 1)  # one recorder, as before
+    assert {t.style["line"]["color"] for t in one.traces} == {shade(LN_COLOR, 0.35)}
+    plain = live.gamma_beta_chart(_recorders(_trainer(5, dataclasses.replace(
+        SETTINGS, batch_norm=False))), 1)
+    assert not plain.traces and "batch norm or layer norm" in plain.hint
+
+
+@pytest.mark.parametrize(("view", "kind"), VIEWS)
+def test_the_classic_figures_agree_with_the_live_charts_under_layer_norm(view, kind):
+    recorders = _recorders(_trainer(30, PAIR))
+    chart = live.view_chart(view, recorders, 2, (0, 3))
+    old = json.loads(viz.view_figure(view, recorders, 2, (0, 3)).to_json())
+    new = (chart.figure if kind is live.SnapshotChart else live.series_figure(chart))
+    assert [t.get("name") for t in new["data"]] == [t.get("name") for t in old["data"]]
+    assert new["layout"]["title"]["text"] == old["layout"]["title"]["text"]
+    old_colors = {(t.get("line") or t.get("marker") or {}).get("color") for t in old["data"]}
+    new_colors = {(t.get("line") or t.get("marker") or {}).get("color") for t in new["data"]}
+    assert new_colors == old_colors and LN_COLOR in new_colors

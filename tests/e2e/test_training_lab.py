@@ -1,6 +1,6 @@
 """The Training Lab in a real headless Chromium: Play trains live (the loss chart changes several
-times within 10 s), Pause stops it, flipping batch norm resets training, the learning-rate
-slider applies without a reset. No exception anywhere; screenshots in artifacts/screenshots/.
+times within 10 s), Pause stops it, turning normalization off resets training, the
+learning-rate slider applies without a reset. No exception anywhere; screenshots in artifacts/screenshots/.
 """
 
 import itertools
@@ -115,11 +115,16 @@ def test_play_pause_batch_norm_and_learning_rate(page, app_url):
     assert loss_chart(page) == paused_chart and step_count(page) == paused_step
     screenshot(page, "training_lab_paused")
 
-    # Batch norm off: training starts over, and the page says why
-    toggle = page.locator('[data-testid="stCheckbox"]').filter(has_text=re.compile(r"^Batch norm$"))
+    # Normalization none: training starts over, and the page says why
+    normalization = page.get_by_role("combobox", name="Normalization")
+    normalization.focus()
+    normalization.press("ArrowDown")  # opens the list (a click on its text field does not)
+    none = page.get_by_role("option", name="none", exact=True)
+    expect(none).to_be_visible()
     with rerun(page):
-        toggle.locator("label").click()
+        none.click()
     expect(page.get_by_text("Training reset: batch norm on → off")).to_be_visible()
+    page.wait_for_url(re.compile(r"bn=none"))
     expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
     assert_no_exception(page)
     screenshot(page, "training_lab_batch_norm_off")
