@@ -83,3 +83,13 @@ def test_batch_norm_undoes_tiny_initial_weights():
                  for b in (True, False))
     assert plain > 0.6  # stuck at log 2: the signal vanished through three layers
     assert bn < 0.3
+
+
+def test_epsilon_floors_the_variance_of_tiny_weights():
+    floor = lesson.epsilon_floor(0.001)
+    assert floor.eps == 1e-5 and floor.var_z.shape == floor.var_z_norm.shape == (3,)
+    assert np.all(floor.var_z < floor.eps)  # Var(Z) below epsilon in every hidden layer
+    assert np.all(floor.var_z_norm < 0.2)  # so Z_norm's variance is far from 1
+    assert np.all(floor.var_z_norm < floor.var_z / floor.eps)  # v / (v + eps) < v / eps
+    healthy = lesson.epsilon_floor(0.1)
+    assert np.all(healthy.var_z_norm > 0.99)  # weights of a sane scale: variance 1
