@@ -18,6 +18,11 @@ def noise_study(batch_size, keep_prob, unit, example):
     return lesson.noise_study(batch_size, keep_prob, unit, example)
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def noise_pool_size():
+    return lesson.noise_pool_size()
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def gap_experiment(settings):
     return lesson.gap_experiment(settings)
@@ -46,8 +51,10 @@ ui.presets([
     ui.Preset("The default", "m = 16, dropout p = 0.8 for comparison.", {}),
     ui.Preset("Tiny mini-batches", "m = 4: the statistics are very noisy.",
               {"m": "4", "gm": "4"}),
-    ui.Preset("The whole set as one batch", "No mini-batch noise at all (m = 150 is the whole "
-              "training set).", {"m": "256", "gm": "150"}),
+    ui.Preset("The whole set as one batch", "Section 2 trains on its whole training set as "
+              "one mini-batch (m = 150): no mini-batch noise there. Section 1 takes its largest "
+              f"mini-batch, m = 256 of the {noise_pool_size():,} training digits: the least "
+              "noise, but not none.", {"m": "256", "gm": "150"}),
     ui.Preset("Strong dropout", "p = 0.5: the noise dropout adds, for comparison.",
               {"p": "0.5"}),
 ])

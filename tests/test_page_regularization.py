@@ -108,3 +108,10 @@ def test_presets_load():
     assert at.select_slider(key="regularization.p").value == 0.5
     assert at.select_slider(key="regularization.m").value == 16
     assert_clean(at)
+
+
+def test_the_whole_set_preset_says_what_it_sets(at):
+    tip = at.button(key="preset.regularization.The whole set as one batch").help
+    assert "m = 150" in tip and "no mini-batch noise there" in tip
+    assert "m = 256 of the 1,347 training digits" in tip and "not none" in tip
+    assert "No mini-batch noise at all" not in tip
