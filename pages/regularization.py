@@ -11,6 +11,7 @@ from bn_viz import regularization as viz
 
 SLUG = "regularization"
 GAP_BATCHES = [4, 8, 16, 32, 64, 150]
+NOISE_UNITS = lesson.NOISE_DIMS[2]  # the units of hidden layer 2
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -72,10 +73,12 @@ with c1:
 with c2:
     keep_prob = ui.steps("Dropout keep probability p", "p", [0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
                          0.8)
-with c3:
-    example = ui.slider("Example", "ex", 0, 19, 0, advanced=True)
+for old, new in (("ex", "example_no"), ("unit", "unit_no")):  # older links: 0-based
+    ui.renamed(old, new, offset=1)
+with c3:  # shown 1-based, passed 0-based
+    example = ui.slider("Example", "example_no", 1, lesson.N_EXAMPLES, 1, advanced=True) - 1
 with c4:
-    unit = ui.slider("Unit of layer 2", "unit", 0, 31, 0, advanced=True)
+    unit = ui.slider("Unit of layer 2", "unit_no", 1, NOISE_UNITS, 1, advanced=True) - 1
 study = noise_study(batch_size, keep_prob, unit, example)
 left, right = ui.columns(2)
 with left:

@@ -23,6 +23,7 @@ from bn_core.training import Split, Trainer, evaluate
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 NOISE_DIMS = (64, 64, 32, 10)  # the watched unit sits in hidden layer 2
 NOISE_DRAWS = 400
+N_EXAMPLES = 20  # the training examples a page offers to watch (the first 20)
 KEEP_PROBS = (0.5, 0.8, 0.9)  # dropout levels drawn for comparison
 
 
