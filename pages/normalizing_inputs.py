@@ -56,8 +56,9 @@ st.markdown(
 ui.presets([
     ui.Preset("Stretched ×20", "Feature 2 twenty times larger: a long thin valley on raw "
               "inputs, a round bowl after normalizing.", {"ratio": 20}),
-    ui.Preset("Equal scales", "Both features on the same scale: both bowls nearly round "
-              "(the raw one still tilts a little: its features are not centred).", {"ratio": 1}),
+    ui.Preset("Equal scales", "Both features on the same scale: the raw bowl is only mildly "
+              "stretched and tilted (its features are not centred), the normalized one nearly "
+              "round.", {"ratio": 1}),
     ui.Preset("Same α, diverges", "One learning rate for both: fine for the round bowl, "
               "above the raw bowl's stability limit.", {"ratio": 10, "best": 0, "lr": 0.02}),
     ui.Preset("Same tiny α", "A learning rate small enough for the raw bowl: now the "
