@@ -168,3 +168,45 @@ def test_preset_same_tiny_alpha_normalized_is_no_faster():
     assert not cmp.raw_run.diverged and cmp.raw_run.steps is not None
     assert cmp.norm_run.steps >= cmp.raw_run.steps  # no faster
     assert cmp.norm.stability_limit > 50 * 0.01  # it could have taken far bigger steps
+
+
+# --- the lecture's two slips -------------------------------------------------------------------
+
+
+def test_without_slips_the_normalization_is_the_normalizers():
+    d = L.make_regression(10)
+    cmp = L.compare_slips(d)
+    assert not cmp.any_slip
+    assert_allclose(cmp.slipped, d.Xn_train, atol=1e-12)
+    assert_allclose(cmp.slipped_stats[1], 1, atol=1e-6)
+
+
+def test_the_uncentred_variance_is_sigma_squared_plus_mu_squared():
+    d = L.make_regression(10)
+    mu, var = L.feature_stats(d.X_train)
+    cmp = L.compare_slips(d, uncentred_variance=True)
+    assert_allclose(cmp.var_used, var + mu**2)
+    assert_allclose(cmp.slipped_stats[1], var / (var + mu**2 + 1e-8), rtol=1e-9)
+    assert np.all(cmp.slipped_stats[1] < 0.8)  # every feature's variance well under 1
+    assert_allclose(cmp.slipped_stats[0], 0, atol=1e-12)  # the mean is still removed
+
+
+def test_dividing_by_the_variance_leaves_variance_one_over_sigma_squared():
+    d = L.make_regression(10)
+    _, var = L.feature_stats(d.X_train)
+    cmp = L.compare_slips(d, divide_by_variance=True)
+    assert_allclose(cmp.slipped_stats[1], 1 / var, rtol=1e-9)
+    assert cmp.slipped_stats[1][1] < 0.02  # feature 2 (sigma about 10) squashed to 1/100
+
+
+def test_both_slips_together():
+    d = L.make_regression(10)
+    mu, var = L.feature_stats(d.X_train)
+    cmp = L.compare_slips(d, True, True)
+    assert_allclose(cmp.slipped_stats[1], var / (var + mu**2) ** 2, rtol=1e-9)
+
+
+def test_normalize_with_slips_uses_the_training_statistics_on_any_set():
+    d = L.make_regression(10)
+    test_right, _ = L.normalize_with_slips(d.X_train, d.X_test)
+    assert_allclose(test_right, d.Xn_test, atol=1e-12)
