@@ -105,16 +105,17 @@ st.caption(
 left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Normalizing the inputs")
-    st.markdown("On the **training set**, per feature (the lecture's two slips beside):")
+    st.markdown("On the **training set**, per feature. Beside the formulas, the lecture's "
+                "two slips: σ² as (1/m) Σ x² on x not yet centred, and x divided by σ².")
     st.latex(r"\mu = \frac{1}{m}\sum_{i=1}^{m} x^{(i)}")
     formula, slip = st.columns([3, 2], vertical_alignment="center")
     formula.latex(r"\sigma^2 = \frac{1}{m}\sum_{i=1}^{m} \left(x^{(i)} - \mu\right)^2")
     with slip:
-        uncentred = ui.toggle("Slip: σ² = (1/m) Σ x², μ not subtracted", "slip_var", False)
+        uncentred = ui.toggle("Slip: Σx²/m", "slip_var", False)
     formula, slip = st.columns([3, 2], vertical_alignment="center")
     formula.latex(r"x := \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}}")
     with slip:
-        by_variance = ui.toggle("Slip: x := (x − μ) / σ²", "slip_div", False)
+        by_variance = ui.toggle("Slip: ÷ σ²", "slip_div", False)
     st.caption(
         "The lecture first sets $x := x - \\mu$ and then writes "
         "$\\sigma^2 = \\frac{1}{m}\\sum_i (x^{(i)})^2$: right on the centred x, but the "
