@@ -37,7 +37,8 @@ UPDATE_SYMBOLS = {  # what P and the optimizer's β₁, β₂ are, under the upd
                          "it β in momentum): " + NOT_BN_BETA,
     "rmsprop": EACH_P + f"β₂ = {B2:g} is RMSprop's averaging weight: " + NOT_BN_BETA,
     "adam": EACH_P + f"β₁ = {B1:g} and β₂ = {B2:g} are Adam's averaging weights. As the "
-                     "lecture says, batch norm's β is not Adam's: " + NOT_BN_BETA,
+                     "lecture says, batch norm's β[l] is not Adam's β: it is a parameter "
+                     "learned like W.",
 }
 LINE_LATEX = {
     lesson.LINE_BATCH: r"X^{\{t\}}:\ (n_x, m), \qquad y^{\{t\}}:\ (m,)",

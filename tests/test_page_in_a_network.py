@@ -157,6 +157,6 @@ def test_the_optimizer_betas_are_not_batch_norms_beta():
         assert r"\beta v" not in formulas and r"(1-\beta)" not in formulas
         assert r"\beta_1" in formulas or r"\beta_2" in formulas
         captions = " ".join(c.value for c in at.caption)
-        assert "not batch norm's β[l]" in captions
+        assert "not batch norm's β[l]" in captions or "β[l] is not Adam's β" in captions
         assert "P stands for each parameter on the update line" in captions
-    assert "batch norm's β is not Adam's" in captions
+    assert "As the lecture says, batch norm's β[l] is not Adam's β" in captions
