@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bn_viz.step_by_step import MISTAKE_COLOR
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR, f32, finish
 
 MAX_PATH_POINTS = 400  # a longer path is thinned (its first steps all kept) before drawing
@@ -164,3 +165,31 @@ def data_figure(d, stats_raw, stats_norm):
     for trace in fig.data[3:]:
         trace.showlegend = False
     return _legend_below(finish(fig, height=460))
+
+
+def slips_figure(cmp):
+    """The training inputs normalized right (BN_COLOR) and, when a slip is on, with the slips
+    (MISTAKE_COLOR), each with its dashed mean +- sigma box; equal scales on both axes, so a
+    squashed cloud looks squashed. cmp: a SlipComparison."""
+    fig = make_subplots(1, 1)
+    clouds = [(cmp.right, cmp.right_stats, "right: (x − μ)/√(σ² + ε)", BN_COLOR)]
+    if cmp.any_slip:
+        clouds.append((cmp.slipped, cmp.slipped_stats, f"with the slips: {slip_label(cmp)}",
+                       MISTAKE_COLOR))
+    for X, (mu, var), name, color in clouds:
+        fig.add_trace(_cloud(X, name, color, hollow=color == MISTAKE_COLOR))
+        _sigma_box(fig, mu, var, color, 1)
+    for trace in [t for t in fig.data if t.name == "μ (train)"][1:]:
+        trace.showlegend = False
+    rng = _square_range(*(X for X, *_ in clouds))
+    fig.update_xaxes(range=rng, title_text="x1 normalized", constrain="domain")
+    fig.update_yaxes(range=rng, title_text="x2 normalized", scaleanchor="x", scaleratio=1,
+                     constrain="domain")
+    return _legend_below(finish(fig, title="The training inputs after normalizing",
+                                height=460))
+
+
+def slip_label(cmp):
+    """The slipped formula in words: (x − μ)/√(mean(x²) + ε), (x − μ)/σ², or both."""
+    var = "mean(x²)" if cmp.uncentred_variance else "σ²"
+    return f"(x − μ)/{var}" if cmp.divide_by_variance else f"(x − μ)/√({var} + ε)"

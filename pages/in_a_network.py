@@ -6,15 +6,16 @@ from pages import ui
 import streamlit as st
 
 from bn_core.lessons import in_a_network as lesson
+from bn_core.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
 from bn_core.optimizers import OPTIMIZERS
 from bn_viz import in_a_network as viz
 
 SLUG = "in_a_network"
 CURSOR = f"stepper:{SLUG}"  # the stepper's position (session only, not in the URL)
 
-UPDATE_LATEX = {  # a few lines each, P standing for any of W, b, γ, β
+UPDATE_LATEX = {  # a few lines each, P standing for any of W, b, γ, β; the optimizer's β₁, β₂
     "gd": [r"P := P - \alpha\, dP"],
-    "momentum": [r"v = \beta v + (1-\beta)\, dP", r"P := P - \alpha\, v"],
+    "momentum": [r"v = \beta_1 v + (1-\beta_1)\, dP", r"P := P - \alpha\, v"],
     "rmsprop": [r"s = \beta_2 s + (1-\beta_2)\, dP^2",
                 r"P := P - \alpha\, \frac{dP}{\sqrt{s} + \varepsilon}"],
     "adam": [r"v = \beta_1 v + (1-\beta_1)\, dP", r"s = \beta_2 s + (1-\beta_2)\, dP^2",
@@ -22,10 +23,22 @@ UPDATE_LATEX = {  # a few lines each, P standing for any of W, b, γ, β
 }
 UPDATE_NOTES = {  # what to notice in the "step taken" column on the first mini-batch
     "gd": "Gradient descent: the step taken is exactly α·dP.",
-    "momentum": "Momentum starts from v = 0, so the first step is only (1 − β)·α·dP = 0.1·α·dP.",
+    "momentum": "Momentum starts from v = 0, so the first step is only (1 − β₁)·α·dP = 0.1·α·dP.",
     "rmsprop": "RMSprop has no bias correction: s starts at 0, so the first step is about "
                "α/√(1 − β₂) ≈ 32·α per entry, whatever the gradient. Lower α to tame it.",
     "adam": "Adam's first step: v̂ = dP and ŝ = dP², so every entry moves by about α.",
+}
+B0, B1, B2 = (OPTIMIZER_DEFAULTS[k] for k in ("beta", "beta1", "beta2"))
+EACH_P = "P stands for each parameter on the update line in turn. "
+NOT_BN_BETA = "it is not batch norm's β[l], which is a parameter learned like W."
+UPDATE_SYMBOLS = {  # what P and the optimizer's β₁, β₂ are, under the update formulas
+    "gd": EACH_P,
+    "momentum": EACH_P + f"β₁ = {B0:g} is momentum's averaging weight (the lecture writes "
+                         "it β in momentum): " + NOT_BN_BETA,
+    "rmsprop": EACH_P + f"β₂ = {B2:g} is RMSprop's averaging weight: " + NOT_BN_BETA,
+    "adam": EACH_P + f"β₁ = {B1:g} and β₂ = {B2:g} are Adam's averaging weights. As the "
+                     "lecture says, batch norm's β[l] is not Adam's β: it is a parameter "
+                     "learned like W.",
 }
 LINE_LATEX = {
     lesson.LINE_BATCH: r"X^{\{t\}}:\ (n_x, m), \qquad y^{\{t\}}:\ (m,)",
@@ -179,6 +192,8 @@ with now:
     st.markdown(f"**{step.title}**")
     for formula in line_latex(step, settings):
         st.latex(formula)
+    if step.line == lesson.LINE_UPDATE:
+        st.caption(UPDATE_SYMBOLS[optimizer])
     for label, value in step.scalars:
         st.metric(label, f"{value:.4f}")
     if step.line == lesson.LINE_UPDATE and step.t == 1:

@@ -60,7 +60,8 @@ ui.presets([
               {"gamma": "2", "beta": "1"}),
     ui.Preset("A huge ε", "ε = 10: the normalized values shrink, rows and columns alike.",
               {"eps": "10"}),
-    ui.Preset("Mini-batches of 2", "Batch norm's train and eval outputs drift far apart.",
+    ui.Preset("Mini-batches of 2", "Batch norm's train-mode and eval-mode outputs for the "
+              "digit differ by several points of probability; layer norm's agree to rounding.",
               {"m": "2"}),
 ])
 st.info(
@@ -123,8 +124,9 @@ with c1:
     batch_size = ui.steps("Mini-batch size m", "m", [2, 4, 8, 16, 32], 8)
 with c2:
     train_steps = ui.steps("Training steps", "steps", [50, 150, 300], 150, advanced=True)
-with c3:
-    example = ui.slider("Test example", "ex", 0, 19, 0, advanced=True)
+ui.renamed("ex", "example_no", offset=1)  # older links: 0-based
+with c3:  # shown 1-based, passed 0-based
+    example = ui.slider("Test example", "example_no", 1, 20, 1, advanced=True) - 1
 side = side_by_side(train_steps, batch_size, example)
 ui.chart(viz.test_time_figure(side), key="test_time")
 st.markdown(

@@ -10,6 +10,8 @@ from bn_viz.normalizing_inputs import (
     bowls_figure,
     data_figure,
     loss_curves_figure,
+    slip_label,
+    slips_figure,
     steps_short,
     steps_text,
 )
@@ -56,8 +58,9 @@ st.markdown(
 ui.presets([
     ui.Preset("Stretched ×20", "Feature 2 twenty times larger: a long thin valley on raw "
               "inputs, a round bowl after normalizing.", {"ratio": 20}),
-    ui.Preset("Equal scales", "Both features on the same scale: both bowls nearly round "
-              "(the raw one still tilts a little: its features are not centred).", {"ratio": 1}),
+    ui.Preset("Equal scales", "Both features on the same scale: the raw bowl is only mildly "
+              "stretched and tilted (its features are not centred), the normalized one nearly "
+              "round.", {"ratio": 1}),
     ui.Preset("Same α, diverges", "One learning rate for both: fine for the round bowl, "
               "above the raw bowl's stability limit.", {"ratio": 10, "best": 0, "lr": 0.02}),
     ui.Preset("Same tiny α", "A learning rate small enough for the raw bowl: now the "
@@ -102,15 +105,24 @@ st.caption(
 left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Normalizing the inputs")
-    st.markdown("On the **training set**, per feature:")
+    st.markdown("On the **training set**, per feature. Beside the formulas, the lecture's "
+                "two slips: σ² as (1/m) Σ x² on x not yet centred, and x divided by σ².")
     st.latex(r"\mu = \frac{1}{m}\sum_{i=1}^{m} x^{(i)}")
-    st.latex(r"\sigma^2 = \frac{1}{m}\sum_{i=1}^{m} \left(x^{(i)} - \mu\right)^2")
-    st.latex(r"x := \frac{x - \mu}{\sigma}")
+    formula, slip = st.columns([3, 2], vertical_alignment="center")
+    formula.latex(r"\sigma^2 = \frac{1}{m}\sum_{i=1}^{m} \left(x^{(i)} - \mu\right)^2")
+    with slip:
+        uncentred = ui.toggle("Slip: Σx²/m", "slip_var", False)
+    formula, slip = st.columns([3, 2], vertical_alignment="center")
+    formula.latex(r"x := \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}}")
+    with slip:
+        by_variance = ui.toggle("Slip: ÷ σ²", "slip_div", False)
     st.caption(
         "The lecture first sets $x := x - \\mu$ and then writes "
-        "$\\sigma^2 = \\frac{1}{m}\\sum_i (x^{(i)})^2$, squared element by element: the same "
-        "thing. The code divides by $\\sqrt{\\sigma^2 + \\varepsilon}$ with a tiny ε, so a "
-        "constant feature cannot divide by zero."
+        "$\\sigma^2 = \\frac{1}{m}\\sum_i (x^{(i)})^2$: right on the centred x, but the "
+        "same sum on x before centring is $\\sigma^2 + \\mu^2$ (first slip). It then "
+        "divides by $\\sigma^2$ (second slip): the standard deviation is what brings the "
+        "variance to 1. The code divides by $\\sqrt{\\sigma^2 + \\varepsilon}$ with a "
+        "tiny ε, so a constant feature cannot divide by zero."
     )
     st.markdown(
         "**The test set is normalized with the training μ and σ²**, not its own: training and "
@@ -127,5 +139,28 @@ with right:
     st.dataframe(frame.style.format("{:.3f}"), width="stretch")
     st.caption("The normalized fit predicts the centred target y − ȳ, the part a bias would "
                "otherwise take care of; no bias keeps the loss a function of w₁ and w₂ alone.")
+
+slips = lesson.compare_slips(cmp.data, uncentred, by_variance)
+figure, words = st.columns([3, 2], gap="large")
+with figure:
+    ui.chart(slips_figure(slips), key="slips")
+with words:
+    st.subheader("The slips, measured")
+    if not slips.any_slip:
+        st.markdown("Turn on a slip beside the formulas to see what it does to the training "
+                    "inputs. Done right, every feature ends with mean 0 and variance 1.")
+    else:
+        (_, right_var), (_, slip_var) = slips.right_stats, slips.slipped_stats
+        st.markdown(f"With **{slip_label(slips)}** the training inputs end with variance "
+                    f"**{slip_var[0]:.3g}** (feature 1) and **{slip_var[1]:.3g}** (feature 2), "
+                    f"not {right_var[0]:.3g} and {right_var[1]:.3g}.")
+        if uncentred:
+            st.markdown(f"- (1/m) Σ x² on uncentred x is σ² + μ²: {slips.var_used[0]:.3g} and "
+                        f"{slips.var_used[1]:.3g} here, so every feature comes out too "
+                        "small, the more so the further its mean is from 0.")
+        if by_variance:
+            both = " (with the first slip too, σ² / (σ² + μ²)²)" if uncentred else ""
+            st.markdown(f"- Dividing by σ² leaves variance 1/σ²{both}: a feature with σ > 1 "
+                        "is squashed, one with σ < 1 stretched, so the scales still differ.")
 
 ui.end_page()

@@ -11,11 +11,17 @@ from bn_viz import regularization as viz
 
 SLUG = "regularization"
 GAP_BATCHES = [4, 8, 16, 32, 64, 150]
+NOISE_UNITS = lesson.NOISE_DIMS[2]  # the units of hidden layer 2
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def noise_study(batch_size, keep_prob, unit, example):
     return lesson.noise_study(batch_size, keep_prob, unit, example)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def noise_pool_size():
+    return lesson.noise_pool_size()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -46,8 +52,10 @@ ui.presets([
     ui.Preset("The default", "m = 16, dropout p = 0.8 for comparison.", {}),
     ui.Preset("Tiny mini-batches", "m = 4: the statistics are very noisy.",
               {"m": "4", "gm": "4"}),
-    ui.Preset("The whole set as one batch", "No mini-batch noise at all (m = 150 is the whole "
-              "training set).", {"m": "256", "gm": "150"}),
+    ui.Preset("The whole set as one batch", "Section 2 trains on its whole training set as "
+              "one mini-batch (m = 150): no mini-batch noise there. Section 1 takes its largest "
+              f"mini-batch, m = 256 of the {noise_pool_size():,} training digits: the least "
+              "noise, but not none.", {"m": "256", "gm": "150"}),
     ui.Preset("Strong dropout", "p = 0.5: the noise dropout adds, for comparison.",
               {"p": "0.5"}),
 ])
@@ -65,10 +73,12 @@ with c1:
 with c2:
     keep_prob = ui.steps("Dropout keep probability p", "p", [0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
                          0.8)
-with c3:
-    example = ui.slider("Example", "ex", 0, 19, 0, advanced=True)
+for old, new in (("ex", "example_no"), ("unit", "unit_no")):  # older links: 0-based
+    ui.renamed(old, new, offset=1)
+with c3:  # shown 1-based, passed 0-based
+    example = ui.slider("Example", "example_no", 1, lesson.N_EXAMPLES, 1, advanced=True) - 1
 with c4:
-    unit = ui.slider("Unit of layer 2", "unit", 0, 31, 0, advanced=True)
+    unit = ui.slider("Unit of layer 2", "unit_no", 1, NOISE_UNITS, 1, advanced=True) - 1
 study = noise_study(batch_size, keep_prob, unit, example)
 left, right = ui.columns(2)
 with left:

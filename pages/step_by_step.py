@@ -63,8 +63,9 @@ id_gamma, id_beta = lesson.identity_params(DEFAULTS["b"], DEFAULTS["eps"], DEFAU
 ui.presets([
     ui.Preset("Identity", "γ = √(σ² + ε) and β = μ undo the normalization: Z̃ = Z.",
               {"gamma": repr(id_gamma), "beta": repr(id_beta)}),
-    ui.Preset("Saturation", "A large γ and β push most of Z̃ onto the flat parts of the "
-              "sigmoid.", {"act": "sigmoid", "gamma": 4.0, "beta": 2.5}),
+    ui.Preset("Saturation", "A large γ and β push about half of Z̃ onto the flat parts of "
+              "the sigmoid (none with γ = 1, β = 0).", {"act": "sigmoid", "gamma": 4.0,
+                                                        "beta": 2.5}),
     ui.Preset("Dead ReLU", "β well below 0 with a small γ: every example lands on the flat "
               "side of the ReLU.", {"act": "relu", "gamma": 0.5, "beta": -2.0}),
     ui.Preset("÷ σ² mistake", "Dividing by the variance instead of the standard "

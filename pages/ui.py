@@ -253,6 +253,23 @@ def hide(*names):
             del st.query_params[name]
 
 
+def renamed(old, new, offset=0):
+    """Keep an older link working after a setting was renamed: `old` leaves the address and,
+    unless `new` is already there, its value moves to `new`, an integer shifted by `offset`
+    (1 for a 0-based index now shown 1-based); other text moves as it is, for the control to
+    refuse. Call before the control is drawn."""
+    raw = st.query_params.get(old)
+    if raw is None:
+        return
+    del st.query_params[old]
+    if new in st.query_params:
+        return
+    try:
+        st.query_params[new] = str(int(raw) + offset)
+    except ValueError:
+        st.query_params[new] = raw
+
+
 def set_value(name, value):
     """Change a control's value from code (before it is drawn in this run)."""
     st.session_state[_widget_key(name)] = value

@@ -43,7 +43,8 @@ st.markdown(
     "network's gradients against centred differences."
 )
 ui.presets([
-    ui.Preset("One unit, m = 4", "The smallest walk-through: every array is one row of four.",
+    ui.Preset("One unit, m = 4", "The smallest walk-through: every (n, m) array is one row "
+              "of four, every per-unit one (μ, σ², γ, β, dβ, …) a single number.",
               {"n": 1, "m": 4}),
     ui.Preset("Three units, m = 8", "Each unit (row) is normalized on its own.",
               {"n": 3, "m": 8}),

@@ -17,6 +17,11 @@ def covariate_shift(settings):
     return lesson.covariate_shift(settings)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def epsilon_floor():
+    return lesson.epsilon_floor()
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def final_loss(point):
     return lesson.final_loss(point)
@@ -41,10 +46,15 @@ def run_sweeps(sweeps):
 
 ui.start_page(SLUG, "Why batch norm works", "📈")
 st.markdown(
-    "Two reasons from the lecture, each measured here: batch norm keeps the distribution "
-    "of every hidden unit's input steady while the earlier layers learn (less **covariate "
-    "shift**), and it makes training far less sensitive to the **learning rate** and to the "
-    "**scale of the initial weights**."
+    "The lecture gives three reasons. **First**, as normalizing the inputs does "
+    "([lesson 1 · Normalizing inputs](normalizing_inputs)), "
+    "it gives every hidden unit's input a similar range, with mean β and variance γ², "
+    "which speeds learning. **Second**, it keeps the distribution of every hidden unit's "
+    "input steady while the earlier layers learn (less **covariate shift**): section 1 "
+    "measures it. **Third**, it is a slight regularizer (lesson 6). Section 2 measures a "
+    "further property, shown in the paper (Ioffe & Szegedy 2015) rather than the lecture: "
+    "training becomes far less sensitive to the **learning rate** and to the **scale of the "
+    "initial weights**, within limits."
 )
 ui.presets([
     ui.Preset("The paper's experiment", "Three hidden layers of 100 sigmoids, gradient "
@@ -67,9 +77,9 @@ st.markdown(
     "A hidden layer learns a mapping from the values it receives. When the layers before it "
     "change their weights, those values shift: for layer *l* the training distribution "
     "keeps moving under its feet (**covariate shift**), and it has to keep re-adapting. Batch "
-    "norm pins the mean and variance of every unit's input to β and γ, which the layer "
-    "itself learns, so however the earlier layers change, the later layers see values on a "
-    "steady scale: they become more robust to the earlier ones and can learn more "
+    "norm pins the mean of every unit's input to β and its variance to γ² (about, since ε "
+    "is added to σ²), which the layer itself learns, so however the earlier layers change, "
+    "the later layers see values on a steady scale: they become more robust to the earlier ones and can learn more "
     "independently. Below, the 15th, 50th and 85th percentiles of one unit's sigmoid input "
     "over training, in two networks with the same initial weights and mini-batches."
 )
@@ -101,7 +111,7 @@ with acc:
     ui.chart(viz.accuracy_curves(with_bn, without_bn), key="accuracy")
 st.latex(r"\tilde z^{[l]} = \gamma^{[l]} z^{[l]}_{\text{norm}} + \beta^{[l]}"
          r"\quad\Rightarrow\quad \text{mean}\big(\tilde z^{[l]}\big) = \beta^{[l]},\;\; "
-         r"\text{std}\big(\tilde z^{[l]}\big) \approx \gamma^{[l]}")
+         r"\text{var}\big(\tilde z^{[l]}\big) \approx \big(\gamma^{[l]}\big)^2")
 st.caption(
     "Whatever W[1] … W[l−1] do, the mean and spread of layer l's input are set by its own β "
     f"and γ. 64-100-100-100-10 sigmoid network, mini-batches of {lesson.SHIFT_BATCH}, on the 8×8 "
@@ -115,9 +125,24 @@ st.subheader("2 · Robust to the learning rate and the initial weights")
 st.markdown(
     "Each point is a fresh 2-32-32-32-2 ReLU network trained for "
     f"{lesson.SWEEP_STEPS} mini-batches on the moons set; the final loss is the mean "
-    "mini-batch loss over the last 10% of the steps. Batch norm makes each layer's output "
-    "independent of the scale of its weights, so a too-small or too-large initialization "
-    "is undone at once, and large learning rates cannot blow the activations up."
+    "mini-batch loss over the last 10% of the steps. Batch norm divides each unit's z by "
+    "its mini-batch standard deviation, so scaling W[l] up or down barely changes "
+    "Z_norm[l]: a too-small or too-large initialization is largely undone, and larger "
+    "learning rates do not blow the hidden layers' inputs up as they do without it. "
+    "Largely, not wholly:"
+)
+floor = epsilon_floor()
+st.markdown(
+    f"- **ε floors the variance.** Z_norm = (z − μ)/√(σ² + ε), ε = {floor.eps:g}. With "
+    f"initial weights of std {floor.init_scale:g} (the sweep's smallest), the variance of "
+    f"Z[1] over a mini-batch (mean over its units) is {floor.var_z[0]:.1e}, below ε, so Z_norm[1]'s variance is "
+    f"{floor.var_z_norm[0]:.2f}, not 1 (layers 2 and 3: "
+    f"{floor.var_z_norm[1]:.2f}, {floor.var_z_norm[2]:.2f}). Smaller weights shrink it "
+    "further still, in proportion to Var(Z).\n"
+    "- **γ can grow.** Z̃ = γ Z_norm + β is not normalized again: a large α can push γ and β "
+    "as far as it would push W.\n"
+    "- **The output layer is not normalized.** Z[L] = W[L] A[L−1] + b[L] goes to the "
+    "softmax as it is, so large weights or steps there can still blow the loss up."
 )
 c1, c2, _ = ui.columns([2, 2, 4], per_row=2)
 with c1:

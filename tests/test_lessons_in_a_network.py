@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 from bn_core import data, optimizers
 from bn_core.lessons import in_a_network as lesson
 from bn_core.network import MLP, NetConfig
+from tests.presets import page_presets
 
 DIMS = (2, 4, 3, 2)
 
@@ -159,3 +160,56 @@ def test_next_batch_jumps_to_the_next_t(walk):
     i = lesson.first_step_of_batch(steps, 3)
     assert steps[i].t == 2 and steps[i - 1].t == 1
     assert lesson.first_step_of_batch(steps, len(steps) - 2) == len(steps) - 1
+
+
+# --- the page's presets: each claim measured through the core ---------------------------------
+
+PRESETS = page_presets("pages/in_a_network.py")
+PAGE_DIMS = (2, 3, 3, 2)  # the page's defaults: 2 hidden layers of 3 units
+
+
+def test_preset_the_lectures_network_is_batch_norm_without_b_and_adam():
+    assert PRESETS["The lecture's network"] == {}
+    s = lesson.WalkSettings()
+    assert (s.layer_dims, s.batch_norm, s.eliminate_bias, s.optimizer) == (
+        PAGE_DIMS, True, True, "adam")
+    layers = lesson.architecture(PAGE_DIMS, True, True)
+    assert all(layer.counts["b"] == 0 and layer.counts["gamma"] == layer.n
+               for layer in layers if not layer.output)
+
+
+def test_preset_keep_b_costs_one_number_per_hidden_unit_and_does_nothing():
+    assert PRESETS["Keep the bias b"] == {"nobias": "0"}
+    kept = lesson.n_params(lesson.architecture(PAGE_DIMS, True, False))
+    dropped = lesson.n_params(lesson.architecture(PAGE_DIMS, True, True))
+    assert kept - dropped == sum(PAGE_DIMS[1:-1])  # one number per hidden unit
+    steps = lesson.walkthrough(lesson.WalkSettings(eliminate_bias=False))
+    for l in (1, 2):  # its gradient is zero to rounding, so Adam barely moves it
+        update = by_line(steps, lesson.LINE_UPDATE, t=3, layer=l)
+        assert np.abs(panel(update, f"db[{l}]")).max() < 1e-12
+        assert np.abs(panel(update, "step taken")[0]).max() > 1e-3  # W moves ...
+    b_steps = [r for r in by_line(steps, lesson.LINE_UPDATE, t=3, layer=1).panels
+               if r[0][0] == "b[1] before"]
+    assert np.abs(b_steps[0][2][1]).max() < 1e-8  # ... b does not
+    kept_out = lesson.walkthrough(lesson.WalkSettings(eliminate_bias=False))[-1]
+    dropped_out = lesson.walkthrough(lesson.WalkSettings())[-1]
+    assert_allclose(panel(kept_out, "W[3] after"), panel(dropped_out, "W[3] after"), atol=1e-7)
+
+
+def test_preset_plain_gradient_descent_steps_by_alpha_dp():
+    assert PRESETS["Plain gradient descent"] == {"opt": "gd"}
+    s = lesson.WalkSettings(optimizer="gd")
+    update = by_line(lesson.walkthrough(s), lesson.LINE_UPDATE, t=2, layer=1)
+    for row in update.panels:
+        (_, grad), (_, step) = row[1], row[2]
+        assert_allclose(step, s.lr * grad, atol=1e-12)
+
+
+def test_preset_without_batch_norm_has_no_statistics_and_no_gamma_beta():
+    assert PRESETS["Without batch norm"] == {"bn": "0"}
+    steps = lesson.walkthrough(lesson.WalkSettings(batch_norm=False))
+    assert not [s for s in steps if s.line in (lesson.LINE_STATS, lesson.LINE_ZT)]
+    names = {name for s in steps for row in s.panels for name, _ in row}
+    assert not any(n.startswith(("γ", "β", "dγ", "dβ", "μ", "σ")) for n in names)
+    assert all(layer.counts["gamma"] == layer.counts["beta"] == 0
+               for layer in lesson.architecture(PAGE_DIMS, False, True))

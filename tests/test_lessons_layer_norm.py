@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from bn_core.lessons import layer_norm as lesson
+from tests.presets import page_presets
 
 
 @pytest.mark.parametrize(("gamma", "beta", "eps"), [(1.0, 0.0, 1e-5), (2.0, 1.0, 1e-5),
@@ -65,3 +66,39 @@ def test_sweep_verdict_says_when_layer_norm_does_not_beat_none():
         table, (2, 64))
     table["none"] = [0.8, 0.8]
     assert "does better than no normalization" in lesson.sweep_verdict(table, (2, 64))
+
+
+# --- the page's presets: each claim measured through the core (the page's defaults: seed 0,
+# gamma 1, beta 0, eps 1e-5, m = 8, 150 steps, test example 1) --------------------------------
+
+PRESETS = page_presets("pages/layer_norm.py")
+
+
+def test_preset_the_default():
+    assert PRESETS["The default"] == {}
+    both = lesson.both_ways()  # gamma 1, beta 0, eps 1e-5
+    assert_allclose(both.bn_Z_tilde.std(axis=1), 1, atol=1e-4)
+    assert_allclose(both.ln_Z_tilde.std(axis=0), 1, atol=1e-4)
+
+
+def test_preset_scale_and_shift_act_on_both_alike():
+    assert PRESETS["Scale and shift"] == {"gamma": "2", "beta": "1"}
+    both = lesson.both_ways(2.0, 1.0)
+    assert_allclose(both.bn_Z_tilde.mean(axis=1), 1, atol=1e-9)  # every row
+    assert_allclose(both.ln_Z_tilde.mean(axis=0), 1, atol=1e-9)  # every column
+    assert_allclose(both.bn_Z_tilde.std(axis=1), 2, atol=1e-4)
+    assert_allclose(both.ln_Z_tilde.std(axis=0), 2, atol=1e-4)
+
+
+def test_preset_a_huge_epsilon_shrinks_rows_and_columns():
+    assert PRESETS["A huge ε"] == {"eps": "10"}
+    both = lesson.both_ways(eps=10.0)
+    assert np.all(both.bn_Z_tilde.std(axis=1) < 0.7)
+    assert np.all(both.ln_Z_tilde.std(axis=0) < 0.7)
+
+
+def test_preset_mini_batches_of_2_train_and_eval_differ_for_batch_norm_only():
+    assert PRESETS["Mini-batches of 2"] == {"m": "2"}
+    side = lesson.side_by_side(150, 2, 0)
+    assert side.output_gap("batch") > 0.03  # several points of probability
+    assert side.output_gap("layer") < 1e-12

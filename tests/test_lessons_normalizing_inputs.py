@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from bn_core.lessons import normalizing_inputs as L
+from tests.presets import page_presets
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +128,85 @@ def test_bad_ratio_is_a_value_error(bad):
 def test_bad_learning_rate_is_a_value_error():
     with pytest.raises(ValueError):
         L.compare(10, best=False, alpha=0)
+
+
+# --- the page's presets: each claim measured through the core ---------------------------------
+
+PRESETS = page_presets("pages/normalizing_inputs.py")
+
+
+def tilt(bowl):
+    """|H12| / sqrt(H11 H22): 0 when the ellipse's axes lie along w1 and w2."""
+    H = bowl.H
+    return abs(H[0, 1]) / np.sqrt(H[0, 0] * H[1, 1])
+
+
+def test_preset_stretched_by_20_is_a_long_valley_then_a_round_bowl():
+    assert PRESETS["Stretched ×20"] == {"ratio": "20"}
+    cmp = L.compare(20)
+    assert cmp.raw.elongation > 10 and cmp.norm.elongation < 1.2
+
+
+def test_preset_equal_scales_mildly_stretched_raw_nearly_round_normalized():
+    assert PRESETS["Equal scales"] == {"ratio": "1"}
+    cmp = L.compare(1)
+    assert 1.3 < cmp.raw.elongation < 2.0 and tilt(cmp.raw) > 0.3  # mildly stretched, tilted
+    assert cmp.norm.elongation < 1.2 and tilt(cmp.norm) < 0.5 * tilt(cmp.raw)
+    assert np.abs(cmp.data.X_train.mean(axis=1)).min() > 0.3  # not centred
+
+
+def test_preset_same_alpha_diverges_on_raw_only():
+    assert PRESETS["Same α, diverges"] == {"ratio": "10", "best": "0", "lr": "0.02"}
+    cmp = L.compare(10, best=False, alpha=0.02)
+    assert cmp.raw.stability_limit < 0.02 < cmp.norm.stability_limit
+    assert cmp.raw_run.diverged and not cmp.norm_run.diverged and cmp.norm_run.steps
+
+
+def test_preset_same_tiny_alpha_normalized_is_no_faster():
+    assert PRESETS["Same tiny α"] == {"ratio": "10", "best": "0", "lr": "0.01"}
+    cmp = L.compare(10, best=False, alpha=0.01)
+    assert not cmp.raw_run.diverged and cmp.raw_run.steps is not None
+    assert cmp.norm_run.steps >= cmp.raw_run.steps  # no faster
+    assert cmp.norm.stability_limit > 50 * 0.01  # it could have taken far bigger steps
+
+
+# --- the lecture's two slips -------------------------------------------------------------------
+
+
+def test_without_slips_the_normalization_is_the_normalizers():
+    d = L.make_regression(10)
+    cmp = L.compare_slips(d)
+    assert not cmp.any_slip
+    assert_allclose(cmp.slipped, d.Xn_train, atol=1e-12)
+    assert_allclose(cmp.slipped_stats[1], 1, atol=1e-6)
+
+
+def test_the_uncentred_variance_is_sigma_squared_plus_mu_squared():
+    d = L.make_regression(10)
+    mu, var = L.feature_stats(d.X_train)
+    cmp = L.compare_slips(d, uncentred_variance=True)
+    assert_allclose(cmp.var_used, var + mu**2)
+    assert_allclose(cmp.slipped_stats[1], var / (var + mu**2 + 1e-8), rtol=1e-9)
+    assert np.all(cmp.slipped_stats[1] < 0.8)  # every feature's variance well under 1
+    assert_allclose(cmp.slipped_stats[0], 0, atol=1e-12)  # the mean is still removed
+
+
+def test_dividing_by_the_variance_leaves_variance_one_over_sigma_squared():
+    d = L.make_regression(10)
+    _, var = L.feature_stats(d.X_train)
+    cmp = L.compare_slips(d, divide_by_variance=True)
+    assert_allclose(cmp.slipped_stats[1], 1 / var, rtol=1e-9)
+    assert cmp.slipped_stats[1][1] < 0.02  # feature 2 (sigma about 10) squashed to 1/100
+
+
+def test_both_slips_together():
+    d = L.make_regression(10)
+    mu, var = L.feature_stats(d.X_train)
+    cmp = L.compare_slips(d, True, True)
+    assert_allclose(cmp.slipped_stats[1], var / (var + mu**2) ** 2, rtol=1e-9)
+
+
+def test_normalize_with_slips_uses_the_training_statistics_on_any_set():
+    d = L.make_regression(10)
+    test_right, _ = L.normalize_with_slips(d.X_train, d.X_test)
+    assert_allclose(test_right, d.Xn_test, atol=1e-12)

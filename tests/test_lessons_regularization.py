@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bn_core.lessons import regularization as lesson
+from tests.presets import page_presets
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,41 @@ def test_gap_experiment_measures_both_networks():
 def test_difference_noise():
     assert lesson.difference_noise(0.5, 0.5, 100) == pytest.approx(np.sqrt(0.5 / 100))
     assert lesson.difference_noise(1.0, 1.0, 100) == 0.0
+
+
+# --- the page's presets: each claim measured through the core ---------------------------------
+
+PRESETS = page_presets("pages/regularization.py")
+
+
+def test_preset_the_default_is_m_16_and_p_08():
+    assert PRESETS["The default"] == {}
+    study = lesson.noise_study()  # the page's defaults: m = 16, p = 0.8
+    assert study.bn_values.size == lesson.NOISE_DRAWS and 0.8 in study.dropout
+
+
+def test_preset_tiny_mini_batches_are_very_noisy():
+    assert PRESETS["Tiny mini-batches"] == {"m": "4", "gm": "4"}
+    study = lesson.noise_study(4)
+    stds = dict(zip(study.batch_sizes, study.stds, strict=True))
+    assert stds[4] > 1.5 * stds[16] and stds[4] > 0.5  # against the default m = 16
+    tiny = lesson.gap_batch_noise(lesson.GapSettings(batch_size=4))
+    assert tiny > lesson.gap_batch_noise(lesson.GapSettings(batch_size=16)) > 0.1
+
+
+def test_preset_whole_set_has_no_noise_in_the_gap_study_and_some_in_the_noise_study():
+    assert PRESETS["The whole set as one batch"] == {"m": "256", "gm": "150"}
+    settings = lesson.GapSettings(batch_size=150)
+    assert settings.n_train == 150  # the page's default training set
+    assert lesson.gap_batch_noise(settings) < 1e-12  # every mini-batch is the whole set
+    study = lesson.noise_study(256)
+    assert lesson.noise_pool_size() == 1347  # m = 256 is a fifth of them
+    at_16 = study.stds[list(study.batch_sizes).index(16)]
+    assert 0.03 < study.bn_values.std() < 0.5 * at_16
+
+
+def test_preset_strong_dropout_adds_more_noise():
+    assert PRESETS["Strong dropout"] == {"p": "0.5"}
+    study = lesson.noise_study(keep_prob=0.5)
+    assert study.dropout[0.5] > 1.5 * study.dropout[0.8]
+    assert study.dropout_values.std() > study.bn_values.std()  # more than m = 16's noise

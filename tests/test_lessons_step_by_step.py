@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose
 from bn_core import batchnorm
 from bn_core.layers import sigmoid
 from bn_core.lessons import step_by_step as L
+from tests.presets import page_presets
 
 
 def test_shapes_and_the_stages_match_batchnorm_forward():
@@ -117,3 +118,36 @@ def test_bad_unit_and_activation():
         L.unit_params(L.N_UNITS, 1.0, 0.0)
     with pytest.raises(ValueError):
         L.run(activation="softplus")
+
+
+# --- the page's presets: each claim measured through the core (the page's defaults: b = 1,
+# eps = 1e-5, unit 1, m = 64) --------------------------------------------------------------------
+
+PRESETS = page_presets("pages/step_by_step.py")
+
+
+def test_preset_identity_undoes_the_normalization():
+    assert set(PRESETS["Identity"]) == {"gamma", "beta"}
+    gamma, beta = L.identity_params(1.0, 1e-5, 0, 64)
+    parsed = float(repr(gamma)), float(repr(beta))  # what the link carries
+    summary = L.unit_summary(L.run(1.0, *parsed, 1e-5, "relu", 0, 64), 0)
+    assert summary["max_diff"] < 1e-9
+
+
+def test_preset_saturation_puts_about_half_on_the_flat_parts():
+    assert PRESETS["Saturation"] == {"act": "sigmoid", "gamma": "4.0", "beta": "2.5"}
+    flat = L.unit_summary(L.run(1.0, 4.0, 2.5, 1e-5, "sigmoid", 0, 64), 0)["flat_fraction"]
+    assert 0.4 <= flat <= 0.6
+    assert L.unit_summary(L.run(1.0, 1.0, 0.0, 1e-5, "sigmoid", 0, 64), 0)["flat_fraction"] == 0
+
+
+def test_preset_dead_relu_every_example_on_the_flat_side():
+    assert PRESETS["Dead ReLU"] == {"act": "relu", "gamma": "0.5", "beta": "-2.0"}
+    s = L.run(1.0, 0.5, -2.0, 1e-5, "relu", 0, 64)
+    assert L.unit_summary(s, 0)["dead"] and np.all(s.A[0] == 0)
+
+
+def test_preset_dividing_by_the_variance_does_not_give_variance_1():
+    assert PRESETS["÷ σ² mistake"] == {"mistake": "1"}
+    summary = L.unit_summary(L.run(), 0)
+    assert abs(summary["wrong_var"] - 1) > 0.5 and summary["norm_var"] == pytest.approx(1, 1e-5)

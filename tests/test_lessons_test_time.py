@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from bn_core.lessons import test_time as tt
+from tests.presets import page_presets
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +130,61 @@ def test_batch_of_one_maps_every_example_to_beta_and_the_core_refuses_it(setup):
     assert np.all((res.eval_prob > 0) & (res.eval_prob < 1))
     with pytest.raises(ValueError, match="at least 2 examples"):
         net.forward(setup.X_test[:, :1], train=True)
+
+
+# --- the page's presets: each claim measured through the core (the page's defaults: layer 1,
+# unit 1, seed 0, m = 32, beta = 0.9, 200 draws, test example 5) -------------------------------
+
+PRESETS = page_presets("pages/test_time.py")
+
+
+@pytest.fixture(scope="module")
+def lesson_unit():
+    """(setup, population mu, var, sigma) of the page's default unit."""
+    s = tt.lesson_setup(0)
+    mu, var = tt.population_stats(s.net, s.X_train, 1)
+    return (s, *tt.unit_stats(mu, var, 0))
+
+
+def spread_of_mu(setup, m):
+    mus, _ = tt.minibatch_stats(setup.net, setup.X_train, 1, 0, m, 200, 0)
+    return mus
+
+
+def output_spread(setup, m):
+    x, label = setup.X_test[:, 4:5], int(setup.y_test[4])
+    return tt.train_vs_eval(setup.net, x, label, setup.X_train, 1, 0, m, 100, 0).train_prob.std()
+
+
+def test_preset_tiny_mini_batches_jump_and_the_output_depends_on_companions(lesson_unit):
+    assert PRESETS["Tiny mini-batches (m = 4)"] == {"m": "4"}
+    setup, _, _, sigma = lesson_unit
+    assert spread_of_mu(setup, 4).std() > 2.5 * spread_of_mu(setup, 32).std()
+    assert spread_of_mu(setup, 4).std() > 0.4 * sigma  # a lot
+    assert output_spread(setup, 4) > 0.3  # its probability of its class swings widely
+    assert output_spread(setup, 4) > 1.5 * output_spread(setup, 32)
+
+
+def test_preset_big_mini_batches_are_steady_near_the_population(lesson_unit):
+    assert PRESETS["Big mini-batches (m = 256)"] == {"m": "256"}
+    setup, mu, _, sigma = lesson_unit
+    mus = spread_of_mu(setup, 256)
+    assert mus.std() < 0.1 * sigma and abs(mus.mean() - mu) < 0.02 * sigma
+
+
+def test_preset_slow_average_is_smooth_and_takes_hundreds_of_steps(lesson_unit):
+    assert PRESETS["Slow average (β = 0.99)"] == {"beta": "0.99", "t": "1000"}
+    setup, mu, var, _ = lesson_unit
+    trace = tt.running_average_trace(setup.net, setup.X_train, 1, 0, 32, 0.99, 1000, 0)
+    within_mu = np.argmax(np.abs(trace.running_mu - mu) < 0.1 * abs(mu))
+    within_var = np.argmax(np.abs(trace.running_var - var) < 0.1 * var)
+    assert within_mu >= 100 and within_var >= 100  # hundreds of steps to forget 0 and 1
+    assert np.diff(trace.running_mu[300:]).std() < 0.05 * np.diff(trace.batch_mu[300:]).std()
+
+
+def test_preset_jumpy_average_follows_every_mini_batch(lesson_unit):
+    assert PRESETS["Jumpy average (β = 0.5)"] == {"beta": "0.5", "m": "8"}
+    setup = lesson_unit[0]
+    trace = tt.running_average_trace(setup.net, setup.X_train, 1, 0, 8, 0.5, 200, 0)
+    assert np.corrcoef(trace.running_mu[1:], trace.batch_mu)[0, 1] > 0.7
+    assert trace.running_mu[20:].std() > 0.5 * trace.batch_mu.std()

@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from bn_core import batchnorm
 from bn_core.lessons import under_the_hood as uh
 from bn_viz import under_the_hood as viz
+from tests.presets import page_presets
 
 ORDER = ["dbeta", "dgamma", "dZ_norm", "dinv_std", "dZc_direct", "dstd", "dvar", "dsq",
          "dZc_through_var", "dZc", "dmu", "dZ"]
@@ -132,3 +133,44 @@ def test_a_poor_step_h_gives_larger_errors():
     good = max(r.relative_error for r in uh.gradient_check(h=1e-5).rows)
     coarse = max(r.relative_error for r in uh.gradient_check(h=1e-2).rows)
     assert coarse > 100 * good
+
+
+# --- the page's presets: each claim measured through the core (the page's defaults: n = 1,
+# m = 6, seed 0; relu, batch norm on, b eliminated, gradient-check seed 0, h = 1e-5) -----------
+
+PRESETS = page_presets("pages/under_the_hood.py")
+
+
+def test_preset_one_unit_m_4_rows_of_four_and_single_numbers():
+    assert PRESETS["One unit, m = 4"] == {"n": "1", "m": "4"}
+    ex = uh.example_batch(1, 4, 0)
+    arrays = [ex.Z, ex.gamma, ex.beta, ex.dZ_tilde, ex.cache.mu, ex.cache.var,
+              *uh.staged_backward_steps(ex.dZ_tilde, ex.cache).values()]
+    assert {a.shape for a in arrays} == {(1, 4), (1, 1)}
+    assert ex.cache.mu.shape == ex.cache.var.shape == ex.gamma.shape == (1, 1)
+
+
+def test_preset_three_units_each_row_normalized_on_its_own():
+    assert PRESETS["Three units, m = 8"] == {"n": "3", "m": "8"}
+    ex = uh.example_batch(3, 8, 0)
+    assert_allclose(ex.cache.Z_norm.mean(axis=1), 0, atol=1e-12)
+    for row in range(3):  # the row alone gives the same: no unit sees another
+        alone, _ = batchnorm.forward(ex.Z[row:row + 1], ex.gamma[row:row + 1],
+                                     ex.beta[row:row + 1])
+        assert_allclose(alone, ex.Z_tilde[row:row + 1], atol=1e-12)
+
+
+def test_preset_keep_b_its_gradient_is_zero_to_rounding():
+    assert PRESETS["Keep b under batch norm"] == {"elim": "0"}
+    rows = {r.name: r for r in uh.gradient_check("relu", True, False, 0).rows}
+    for name in ("b1", "b2"):
+        assert rows[name].status == "zero" and rows[name].max_abs_analytic < 1e-12
+    assert rows["b3"].analytic_norm > 1e-3  # the output layer's b is not cancelled
+
+
+def test_preset_relu_kink_an_input_sits_at_zero_and_the_difference_straddles_it():
+    assert PRESETS["A ReLU kink"] == {"bn": "0", "gseed": "7"}
+    report = uh.gradient_check("relu", False, True, 7)
+    assert report.min_relu_input == 0.0  # exactly at the kink
+    assert "kink" in {r.status for r in report.rows}
+    assert "fail" not in {r.status for r in report.rows}

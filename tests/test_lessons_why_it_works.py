@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from bn_core.lessons import why_it_works as lesson
+from tests.presets import page_presets
 
 
 def test_digits_split_has_no_runaway_pixels():
@@ -83,3 +84,59 @@ def test_batch_norm_undoes_tiny_initial_weights():
                  for b in (True, False))
     assert plain > 0.6  # stuck at log 2: the signal vanished through three layers
     assert bn < 0.3
+
+
+def test_epsilon_floors_the_variance_of_tiny_weights():
+    floor = lesson.epsilon_floor(0.001)
+    assert floor.eps == 1e-5 and floor.var_z.shape == floor.var_z_norm.shape == (3,)
+    assert np.all(floor.var_z < floor.eps)  # Var(Z) below epsilon in every hidden layer
+    assert np.all(floor.var_z_norm < 0.2)  # so Z_norm's variance is far from 1
+    assert np.all(floor.var_z_norm < floor.var_z / floor.eps)  # v / (v + eps) < v / eps
+    healthy = lesson.epsilon_floor(0.1)
+    assert np.all(healthy.var_z_norm > 0.99)  # weights of a sane scale: variance 1
+
+
+# --- the page's presets: each claim measured through the core ---------------------------------
+
+PRESETS = page_presets("pages/why_it_works.py")
+
+
+@pytest.fixture(scope="module")
+def drifts():
+    """{(layer, lr, optimizer): (drift with batch norm, drift without)}."""
+    runs = {}
+    for layer, lr, opt in ((1, 1.0, "gd"), (2, 1.0, "gd"), (3, 1.0, "gd"), (3, 3.0, "gd"),
+                           (3, 0.01, "adam")):
+        with_bn, without_bn = lesson.covariate_shift(
+            lesson.ShiftSettings(layer=layer, lr=lr, optimizer=opt))
+        assert with_bn.stopped is None and without_bn.stopped is None
+        runs[layer, lr, opt] = (with_bn.drift, without_bn.drift)
+    return runs
+
+
+def test_preset_the_papers_experiment(drifts):
+    assert PRESETS["The paper's experiment"] == {}
+    s = lesson.ShiftSettings()
+    assert (lesson.SHIFT_HIDDEN, s.optimizer, s.layer) == ((100, 100, 100), "gd", 3)
+    with_bn, without_bn = drifts[3, 1.0, "gd"]
+    assert with_bn < 0.6 * without_bn
+
+
+def test_preset_the_first_layers_input_shifts_least(drifts):
+    assert PRESETS["The first layer"] == {"layer": "1"}
+    for network in (0, 1):  # with batch norm and without
+        assert drifts[1, 1.0, "gd"][network] < min(drifts[2, 1.0, "gd"][network],
+                                                   drifts[3, 1.0, "gd"][network])
+
+
+def test_preset_bigger_steps_swing_much_further_without_batch_norm(drifts):
+    assert PRESETS["Bigger steps"] == {"lr": "3"}
+    with_bn, without_bn = drifts[3, 3.0, "gd"]
+    assert without_bn > 3 * with_bn  # much further than with batch norm
+    assert without_bn > 3 * drifts[3, 1.0, "gd"][1]  # and than at alpha = 1
+
+
+def test_preset_adam_makes_the_same_comparison(drifts):
+    assert PRESETS["Adam"] == {"opt": "adam", "lr": "0.01"}
+    with_bn, without_bn = drifts[3, 0.01, "adam"]
+    assert with_bn < 0.6 * without_bn

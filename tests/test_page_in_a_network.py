@@ -145,3 +145,18 @@ def test_presets_load():
     assert at.toggle(key="in_a_network.bn").value is True
     assert marked_line(at) == 1
     assert_clean(at)
+
+
+def test_the_optimizer_betas_are_not_batch_norms_beta():
+    at = page_alone()
+    go_to_update(at)
+    for name in ("momentum", "rmsprop", "adam"):
+        at.radio(key="in_a_network.opt").set_value(name).run()
+        assert_clean(at)
+        formulas = " ".join(f.value for f in at.latex)
+        assert r"\beta v" not in formulas and r"(1-\beta)" not in formulas
+        assert r"\beta_1" in formulas or r"\beta_2" in formulas
+        captions = " ".join(c.value for c in at.caption)
+        assert "not batch norm's β[l]" in captions or "β[l] is not Adam's β" in captions
+        assert "P stands for each parameter on the update line" in captions
+    assert "As the lecture says, batch norm's β[l] is not Adam's β" in captions

@@ -126,3 +126,17 @@ def test_a_link_sets_the_controls():
     assert at.select_slider(key="layer_norm.eps").value == 1.0
     assert at.select_slider(key="layer_norm.m").value == 16
     assert "bogus" not in at.query_params
+
+
+@pytest.mark.parametrize("query, shown", [({}, 1), ({"example_no": "4"}, 4),
+                                          ({"ex": "3"}, 4)])  # an older, 0-based link
+def test_the_test_example_is_shown_from_1_and_old_links_still_work(query, shown):
+    from bn_core.lessons.layer_norm import side_by_side
+    at = run_page(PAGE, query, timeout=120)
+    assert_clean(at)
+    slider = at.slider(key="layer_norm.example_no")
+    assert (slider.min, slider.max, slider.value) == (1, 20, shown)
+    assert "ex" not in at.query_params and not at.toast
+    bars = chart(at, "largest difference")["data"][0]
+    expected = side_by_side(150, 8, shown - 1).train_probs["batch"]  # the core's 0-based index
+    assert np.allclose(decode(bars["y"]), expected, atol=1e-6)

@@ -56,7 +56,7 @@ def metric(at, label):
 def test_opens_showing_the_effect():
     at = open_page()
     figs = figures(at)
-    assert len(figs) == 3  # bowls, loss curves, data
+    assert len(figs) == 4  # bowls, loss curves, data, the slips
     raw_steps, norm_steps = int(metric(at, "Steps, raw features")), int(metric(at, "Steps, normalized"))
     assert raw_steps > 10 * norm_steps
     assert len(at.success) == 1
@@ -121,7 +121,7 @@ def test_presets_load(label):
     at = open_page()
     next(b for b in at.button if b.label == label).click().run()
     assert len(at.exception) == 0
-    assert len(figures(at)) == 3
+    assert len(figures(at)) == 4
 
 
 def test_tiny_shared_alpha_makes_normalizing_no_faster():
@@ -139,3 +139,38 @@ def test_url_settings_apply_and_bad_ones_are_ignored():
     at = open_page(ratio="abc", lr="-3")
     assert at.select_slider(key=f"{SLUG}.ratio").value == 10
     assert len(at.toast) == 1
+
+
+def slips(at):
+    return figures(at)[3]
+
+
+@pytest.mark.parametrize("uncentred, by_variance", [(True, False), (False, True), (True, True)])
+def test_the_slips_are_toggles_beside_the_formulas(uncentred, by_variance):
+    from bn_core.lessons import normalizing_inputs as lesson
+    at = open_page()
+    assert slips(at)["data"][0]["name"].startswith("right")
+    assert len(traces(slips(at), "μ (train)")) == 1  # only the right normalization
+    at.toggle(key=f"{SLUG}.slip_var").set_value(uncentred)
+    at.toggle(key=f"{SLUG}.slip_div").set_value(by_variance)
+    at.run()
+    assert len(at.exception) == 0
+    fig = slips(at)
+    slipped = next(t for t in fig["data"] if t["name"].startswith("with the slips"))
+    expected = lesson.compare_slips(lesson.make_regression(10), uncentred, by_variance)
+    np.testing.assert_allclose(decode(slipped["x"]), expected.slipped[0], rtol=1e-5)
+    np.testing.assert_allclose(decode(slipped["y"]), expected.slipped[1], rtol=1e-5)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{expected.slipped_stats[1][0]:.3g}** (feature 1)" in text
+    assert ("on uncentred x is σ² + μ²" in text) == uncentred
+    assert ("leaves variance 1/σ²" in text) == by_variance
+    assert at.query_params["slip_var" if uncentred else "slip_div"] in ("1", ["1"])
+
+
+def test_the_formulas_divide_by_the_standard_deviation():
+    at = open_page()
+    formulas = " ".join(x.value for x in at.latex)
+    assert r"\sqrt{\sigma^2 + \varepsilon}" in formulas
+    assert r"\left(x^{(i)} - \mu\right)^2" in formulas
+    labels = [t.label for t in at.toggle]
+    assert "Slip: Σx²/m" in labels and "Slip: ÷ σ²" in labels

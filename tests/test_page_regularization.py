@@ -108,3 +108,36 @@ def test_presets_load():
     assert at.select_slider(key="regularization.p").value == 0.5
     assert at.select_slider(key="regularization.m").value == 16
     assert_clean(at)
+
+
+def test_the_whole_set_preset_says_what_it_sets(at):
+    tip = at.button(key="preset.regularization.The whole set as one batch").help
+    assert "m = 150" in tip and "no mini-batch noise there" in tip
+    assert "m = 256 of the 1,347 training digits" in tip and "not none" in tip
+    assert "No mini-batch noise at all" not in tip
+
+
+def test_units_and_examples_are_shown_from_1():
+    at = page_alone()
+    unit = at.slider(key="regularization.unit_no")
+    example = at.slider(key="regularization.example_no")
+    assert (unit.min, unit.max, unit.value) == (1, 32, 1)
+    assert (example.min, example.max, example.value) == (1, 20, 1)
+    assert "unit_no" not in at.query_params  # the default stays out of the link
+
+
+@pytest.mark.parametrize("query, unit, example", [
+    ({"unit_no": "6", "example_no": "3"}, 6, 3),
+    ({"unit": "5", "ex": "2"}, 6, 3),  # an older link's 0-based values: the same unit, example
+    ({"unit": "0"}, 1, 1),
+])
+def test_links_old_and_new_open_the_same_unit(query, unit, example):
+    from bn_core.lessons.regularization import noise_study
+    at = run_page(PAGE, query, timeout=120)
+    assert_clean(at)
+    assert at.slider(key="regularization.unit_no").value == unit
+    assert at.slider(key="regularization.example_no").value == example
+    assert "unit" not in at.query_params and "ex" not in at.query_params
+    assert not at.toast  # nothing reported as ignored
+    expected = noise_study(16, 0.8, unit - 1, example - 1)  # the core's 0-based indices
+    assert np.allclose(histograms(at)["batch norm"], expected.bn_values, atol=1e-6)

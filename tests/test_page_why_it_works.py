@@ -122,3 +122,32 @@ def test_divergence_is_a_warning_not_an_exception():
     assert len(app.warning) == 2 and "diverged" in app.warning[0].value
     titles = [a["text"] for a in charts(app)[0]["layout"]["annotations"]]
     assert all("diverged" in t for t in titles)
+
+
+def page_text(at):
+    return " ".join(m.value for m in at.markdown) + " " + " ".join(m.value for m in at.latex)
+
+
+def test_the_text_gives_gamma_squared_as_the_variance(at):
+    text = page_text(at)
+    assert "variance to γ²" in text and "variance γ²" in text
+    assert "mean and variance of every unit's input to β and γ" not in text
+    assert r"\text{var}\big(\tilde z^{[l]}\big) \approx \big(\gamma^{[l]}\big)^2" in text
+
+
+def test_the_reasons_are_credited_and_lesson_one_is_linked(at):
+    text = page_text(at)
+    assert "The lecture gives three reasons" in text and "similar range" in text
+    assert "the paper (Ioffe & Szegedy 2015) rather than the lecture" in text
+    # a relative link: from /why_it_works it opens /normalizing_inputs, under any base path
+    assert "([lesson 1 · Normalizing inputs](normalizing_inputs))" in text
+
+
+def test_the_limits_are_named_with_the_core_numbers(at):
+    from bn_core.lessons.why_it_works import epsilon_floor
+    floor = epsilon_floor()
+    text = page_text(at)
+    assert "undone at once" not in text and "cannot blow" not in text
+    assert f"variance is {floor.var_z_norm[0]:.2f}, not 1" in text
+    assert f"is {floor.var_z[0]:.1e}, below ε" in text and floor.var_z[0] < floor.eps
+    assert "γ can grow" in text and "The output layer is not normalized" in text

@@ -285,3 +285,57 @@ def normalization_summary(d):
     return {"training μ": mu, "training σ²": var,
             "after: training mean": train_mu, "after: training variance": train_var,
             "after: test mean": test_mu, "after: test variance": test_var}
+
+
+# ---------------------------------------------------------------- the lecture's two slips
+
+
+@dataclass(frozen=True)
+class SlipComparison:
+    """The training inputs normalized the right way and with the chosen slips.
+
+    right, slipped: (2, m) the normalized training inputs; var_used: (2,) the variance the
+    slipped version computes (sigma^2, or mean(x^2) with the first slip); right_stats,
+    slipped_stats: (mean (2,), variance (2,)) of each after normalizing.
+    """
+
+    uncentred_variance: bool
+    divide_by_variance: bool
+    right: np.ndarray
+    slipped: np.ndarray
+    var_used: np.ndarray
+    right_stats: tuple
+    slipped_stats: tuple
+
+    @property
+    def any_slip(self):
+        return self.uncentred_variance or self.divide_by_variance
+
+
+def normalize_with_slips(X_train, X, uncentred_variance=False, divide_by_variance=False,
+                         eps=data.NORMALIZER_EPS):
+    """Normalize X with X_train's statistics, the right way or with the lecture's slips.
+
+        mu = 1/m sum_i x(i)
+        var = 1/m sum_i (x(i) - mu)^2     right
+            = 1/m sum_i x(i)^2            slip 1: mu not subtracted first (= sigma^2 + mu^2)
+        x := (x - mu) / sqrt(var + eps)   right
+           = (x - mu) / var               slip 2: divided by the variance
+
+    X_train: (n_x, m); X: (n_x, k). Returns (X normalized (n_x, k), var used (n_x,)).
+    """
+    X_train, X = check_matrix(X_train, "X_train"), check_matrix(X, "X")
+    mu = X_train.mean(axis=1, keepdims=True)
+    centred = X_train if uncentred_variance else X_train - mu
+    var = (centred**2).mean(axis=1, keepdims=True)
+    scale = var if divide_by_variance else np.sqrt(var + eps)
+    return (X - mu) / scale, var[:, 0]
+
+
+def compare_slips(d, uncentred_variance=False, divide_by_variance=False):
+    """The training inputs of d (a RegressionData) normalized right and with the chosen slips.
+    Returns a SlipComparison."""
+    slipped, var_used = normalize_with_slips(d.X_train, d.X_train, uncentred_variance,
+                                             divide_by_variance)
+    return SlipComparison(uncentred_variance, divide_by_variance, d.Xn_train, slipped,
+                          var_used, feature_stats(d.Xn_train), feature_stats(slipped))

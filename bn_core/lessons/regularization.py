@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bn_core import batchnorm
+from bn_core.data import MiniBatchIterator
 from bn_core.lessons.why_it_works import digits_split
 from bn_core.network import MLP, NetConfig
 from bn_core.training import Split, Trainer, evaluate
@@ -22,6 +23,7 @@ from bn_core.training import Split, Trainer, evaluate
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 NOISE_DIMS = (64, 64, 32, 10)  # the watched unit sits in hidden layer 2
 NOISE_DRAWS = 400
+N_EXAMPLES = 20  # the training examples a page offers to watch (the first 20)
 KEEP_PROBS = (0.5, 0.8, 0.9)  # dropout levels drawn for comparison
 
 
@@ -221,6 +223,35 @@ def gap_experiment(settings=GapSettings(), n_points=40):
     table = np.array(rows)  # (k, 2 networks, 5 values)
     return tuple(GapRun(*(table[:, i, j] for j in range(5)), stopped=run.stopped)
                  for i, run in enumerate(trainer.runs))
+
+
+def gap_batch_noise(settings=GapSettings(), n_batches=40):
+    """How much the gap experiment's mini-batches move an example's normalized value.
+
+    The batch-norm network at its initial weights sees the first n_batches mini-batches the
+    experiment's training draws (the same seeded iterator); for each example, the standard
+    deviation of its z_norm[1] over the mini-batches that contain it, averaged over its units,
+    then over the examples seen at least twice. 0 when every mini-batch is the whole training
+    set (no mini-batch noise); returns a float.
+    """
+    s = settings
+    split = small_split(s.n_train, s.seed)
+    net = MLP(NetConfig((split.X_train.shape[0], *s.hidden, split.n_classes), "relu",
+                        batch_norm=True, seed=s.seed))
+    batches = MiniBatchIterator(split.X_train.shape[1], s.batch_size, seed=s.seed)
+    seen = {}
+    for _ in range(n_batches):
+        idx = batches.next_indices()
+        Z_norm = net.layer_trace(split.X_train[:, idx], train=True)[0].Z_norm  # (n_1, m)
+        for col, i in enumerate(idx):
+            seen.setdefault(int(i), []).append(Z_norm[:, col])
+    spreads = [np.stack(v).std(axis=0).mean() for v in seen.values() if len(v) > 1]
+    return float(np.mean(spreads))
+
+
+def noise_pool_size(seed=0):
+    """How many training digits the noise study draws its mini-batches from."""
+    return int(_layer_one(seed)[0].shape[1])
 
 
 def _measure(trainer, split: Split):

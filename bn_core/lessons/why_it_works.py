@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bn_core import data
-from bn_core.network import NetConfig
+from bn_core.network import MLP, NetConfig
 from bn_core.training import Split, Trainer, make_split
 
 SHIFT_HIDDEN = (100, 100, 100)
@@ -179,6 +179,35 @@ def final_loss(point, split=None):
             break
         losses.append(run.last_loss)
     return float("nan") if run.stopped else float(np.mean(losses))
+
+
+@dataclass(frozen=True)
+class EpsilonFloor:
+    """What epsilon does to tiny weights: one training-mode forward of the sweeps' batch-norm
+    network, W ~ N(0, init_scale^2), on one mini-batch of SWEEP_BATCH examples.
+
+    var_z: (L-1,) Var(Z[l]) over the mini-batch, averaged over layer l's units;
+    var_z_norm: (L-1,) the same for Z_norm[l] = (Z[l] - mu) / sqrt(sigma^2 + eps), which is
+    var_z / (var_z + eps) per unit: well under 1 once Var(Z[l]) is not far above eps.
+    """
+
+    init_scale: float
+    eps: float
+    var_z: np.ndarray
+    var_z_norm: np.ndarray
+
+
+def epsilon_floor(init_scale=INIT_SCALES[0], seed=0):
+    """Var(Z[l]) and Var(Z_norm[l]) of every hidden layer at initialization (see EpsilonFloor):
+    the smallest initial scale of the sweep by default."""
+    split = sweep_split(seed)
+    config = NetConfig(layer_dims=(split.X_train.shape[0], *SWEEP_HIDDEN, split.n_classes),
+                       activation="relu", batch_norm=True, init="gaussian",
+                       init_scale=init_scale, seed=seed)
+    traces = MLP(config).layer_trace(split.X_train[:, :SWEEP_BATCH], train=True)
+    var_z = np.array([t.Z.var(axis=1).mean() for t in traces])
+    var_z_norm = np.array([t.Z_norm.var(axis=1).mean() for t in traces])
+    return EpsilonFloor(init_scale, config.eps, var_z, var_z_norm)
 
 
 def sweep_table(points, losses):
