@@ -16,11 +16,26 @@ PAGES = [HOME, *LESSONS]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGE_TIMEOUT_MS = 45_000
 
-# True once every formula and code box that scrolls has been made reachable by keyboard (the
-# page's scroll-box watcher does it a frame after Streamlit draws them).
-_SCROLL_BOXES_READY_JS = """() => [...document.querySelectorAll('.katex-display, pre')]
-    .filter(e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight)
-    .every(e => e.getAttribute('tabindex') === '0')"""
+# True once the page's fonts have loaded (a formula's width changes when KaTeX's fonts arrive)
+# and, for `quietMs` in a row (charts drawn late can still move the layout), every formula and
+# code box that scrolls has been made reachable by keyboard (the page's scroll-box watcher
+# does it a frame after a box is drawn or changes size).
+_SCROLL_BOXES_READY_JS = """(quietMs) => {
+    const ready = document.fonts.status === 'loaded'
+        && [...document.querySelectorAll('.katex-display, pre')]
+            .filter(e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight)
+            .every(e => e.getAttribute('tabindex') === '0');
+    const now = performance.now();
+    if (!ready) { window.__bnlabBoxesSince = undefined; return false; }
+    if (window.__bnlabBoxesSince === undefined) window.__bnlabBoxesSince = now;
+    return now - window.__bnlabBoxesSince >= quietMs;
+}"""
+QUIET_MS = 500
+# Resolves two animation frames after the fonts are ready: the watcher has seen every change.
+_FONTS_SETTLED_JS = """async () => {
+    await document.fonts.ready;
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}"""
 
 # Whether the element that `selector` finds belongs to a disabled widget.
 _IN_DISABLED_WIDGET_JS = """(selector) => {
@@ -55,7 +70,9 @@ def test_no_serious_axe_violation(page, app_url, info):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{app_url}/{info.url_path}")
     wait_for_app(page, timeout_ms=PAGE_TIMEOUT_MS)
-    page.wait_for_function(_SCROLL_BOXES_READY_JS, timeout=PAGE_TIMEOUT_MS)
+    page.evaluate(_FONTS_SETTLED_JS)
+    page.wait_for_function(_SCROLL_BOXES_READY_JS, arg=QUIET_MS, timeout=PAGE_TIMEOUT_MS,
+                           polling=50)
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
     found = serious_violations(page, results.response)
     assert not found, "\n".join(" | ".join(map(str, v)) for v in found)
