@@ -380,10 +380,12 @@ def _status(trainer):
 
 def _units_chooser(width):
     """Units (0-based) to show in the mini-batch and γ, β charts, kept valid when the layer
-    gets narrower (a link's or settings file's choice is read by the control itself)."""
+    gets narrower (a link's or settings file's choice is read by the control itself), and
+    never none: an empty choice goes back to the first units. (Picking a view while playing
+    created the control during a tick, and it came back empty.)"""
     first = list(range(min(3, width)))
     held = ui.held("units_shown")
-    if held is not None and [u for u in held if u < width] != held:
+    if held is not None and ([u for u in held if u < width] != held or not held):
         ui.set_value("units_shown", [u for u in held if u < width] or first)
     return ui.multichoice("Units", "units_shown", range(width), first,
                           max_selections=MAX_UNITS_SHOWN, format_func=lambda u: f"unit {u + 1}")

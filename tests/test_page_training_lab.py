@@ -352,8 +352,20 @@ def test_units_and_layer_choosers(at):
     set_control(at, "slider", "units", 4)
     set_control(at, "slider", "layers", 1)
     assert control(at, "selectbox", "layer").value == "1"
-    assert at.multiselect(key=f"{SLUG}.units_shown").value in ([0, 1, 2], [])
+    assert at.multiselect(key=f"{SLUG}.units_shown").value == [0, 1, 2]
     clean(at)
+
+
+def test_an_empty_units_choice_goes_back_to_the_first_units(at):
+    at.radio(key=f"{SLUG}.view").set_value("minibatch")
+    clean(at.run())
+    at.multiselect(key=f"{SLUG}.units_shown").set_value([])
+    clean(at.run())  # this run draws what it can (unit 1); the choice comes back with the next
+    clean(at.run())
+    assert at.multiselect(key=f"{SLUG}.units_shown").value == [0, 1, 2]
+    columns = [a["text"] for a in charts(at)[VIEW]["layout"]["annotations"]
+               if a["text"].startswith("unit")]
+    assert columns == ["unit 1", "unit 2", "unit 3"]
 
 
 # --- divergence ------------------------------------------------------------------------------

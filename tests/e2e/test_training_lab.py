@@ -175,3 +175,20 @@ def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 1700})  # the page scrolls inside Streamlit
     page.wait_for_timeout(1000)
     screenshot(page, "training_lab_batch_size_2")
+
+
+def test_a_view_picked_while_playing_shows_its_units(page, app_url):
+    open_lab(page, app_url)
+    page.get_by_role("button", name="▶ Play").click()
+    expect(page.get_by_role("button", name="⏸ Pause")).to_be_visible()
+    # a few ticks in, so that the view's controls are created during the ticks
+    page.wait_for_function(f"() => ({_STEP_JS})() >= 20", timeout=CHART_TIMEOUT_MS)
+    page.get_by_text("Mini-batch μ and σ", exact=True).click()
+    expect(page.get_by_role("radio", name="Mini-batch μ and σ", exact=True)).to_be_checked()
+    units = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Units")
+    expect(units).to_contain_text("unit 1")  # it came back empty when created during a tick
+    expect(units).to_contain_text("unit 3")
+    assert "units_shown=&" not in page.url + "&"
+    page.get_by_role("button", name="⏸ Pause").click()
+    expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
+    assert_no_exception(page)
