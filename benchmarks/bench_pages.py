@@ -53,7 +53,8 @@ def browser_times(pages):
         return {}
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
     from tests.e2e.conftest import CHROMIUM_ARGS, _chromium_path, _free_port, _healthy
-    from tests.e2e.helpers import wait_for_app
+    from tests.e2e.helpers import RUN_COUNTER_JS, wait_for_app
+    from tests.e2e.test_pages import _DRAWN_JS
 
     if _chromium_path() is None:
         return {}
@@ -72,11 +73,12 @@ def browser_times(pages):
             browser = p.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_ARGS)
             for info in pages:
                 tab = browser.new_page(viewport={"width": 1400, "height": 900})
+                tab.add_init_script(RUN_COUNTER_JS)  # what wait_for_app reads
                 start = time.perf_counter()
                 tab.goto(f"{url}/{info.url_path}")
                 wait_for_app(tab, timeout_ms=120_000, quiet_ms=200)
-                tab.wait_for_function("() => Array.from(document.querySelectorAll("
-                                      "'.js-plotly-plot')).every(el => (el.data||[]).length)",
+                # every chart drawn with something in it (or, empty by design, its hint)
+                tab.wait_for_function(f"() => ({_DRAWN_JS})().every(n => n > 0)",
                                       timeout=120_000)
                 times[info.url_path] = time.perf_counter() - start - 0.2  # minus quiet spell
                 tab.close()
