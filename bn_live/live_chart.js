@@ -438,7 +438,6 @@ function frame(now) {
   for (const chart of live) {
     if (!chart.box.isConnected) { live.delete(chart); continue; } // its page was left
     if (chart.series) advance(chart, now);
-    if (!chart.pending && !chart.redrawDue && chart.queue.length === 0) live.delete(chart);
   }
   const waiting = [...live].filter((c) => c.pending || c.redrawDue);
   if (waiting.length && now >= nextAt) {

@@ -207,6 +207,20 @@ def gamma_beta_title(layer):
             "above)")
 
 
+def minibatch_columns(recorders, units):
+    """The mini-batch view's columns, shared by the classic figure and the live chart: the
+    recorders drawn per unit (batch norm, none) and per example (layer norm), the units shown
+    (0-based; at least one when a recorder is drawn per unit) and the 2-row Grid (μ, σ of Z),
+    one column per unit then one for layer norm's examples."""
+    per_unit = [r for r in recorders if r.normalization != "layer"]
+    per_example = [r for r in recorders if r.normalization == "layer"]
+    units = (list(units) or [0]) if per_unit else []
+    titles = [f"unit {u + 1}" for u in units] + ([EXAMPLES_COLUMN] if per_example else [])
+    grid = Grid(2, len(titles), column_titles=titles, row_titles=["μ of Z", "σ of Z"],
+                shared_x=True, hspace=0.05, vspace=0.1)
+    return per_unit, per_example, units, grid
+
+
 def minibatch_figure(recorders, layer, units):
     """mu and sigma of Z on every mini-batch in one hidden layer, as bn_viz.live's
     minibatch_chart draws them: per chosen unit for batch norm (with the running averages that
@@ -217,12 +231,7 @@ def minibatch_figure(recorders, layer, units):
     layer: 1-based; units: 0-based unit indices (a few)."""
     if _no_data(recorders):
         return empty_figure("Train a few steps: each mini-batch's μ and σ appear here.")
-    per_unit = [r for r in recorders if r.normalization != "layer"]
-    per_example = [r for r in recorders if r.normalization == "layer"]
-    units = (list(units) or [0]) if per_unit else []
-    titles = [f"unit {u + 1}" for u in units] + ([EXAMPLES_COLUMN] if per_example else [])
-    grid = Grid(2, len(titles), column_titles=titles, row_titles=["μ of Z", "σ of Z"],
-                shared_x=True, hspace=0.05, vspace=0.1)
+    per_unit, per_example, units, grid = minibatch_columns(recorders, units)
     batch_traces, running_traces = [], []
     for rec, color, label in _legend_ids(per_unit):
         idx = thin(rec.units.n, MANY_LINES_POINTS * 2 // len(units))
@@ -248,7 +257,7 @@ def minibatch_figure(recorders, layer, units):
         band, mean = f"lowest to highest example, {label}", f"mean over the examples, {label}"
         for row, field in enumerate(("mu", "sigma"), start=1):
             values = rec.example_series(field, layer)[1][idx]  # mean, min, max
-            axes = grid.axes(row, len(titles))
+            axes = grid.axes(row, len(units) + 1)
             batch_traces += [
                 scatter(**x, **axes, y=f32(values[:, 2]), mode="lines",
                         line={"width": 0, "color": color}, legendgroup=band,

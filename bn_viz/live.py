@@ -23,13 +23,13 @@ import plotly.io as pio
 
 from bn_core.lab import ema
 from bn_viz.lab import (
-    EXAMPLES_COLUMN,
     HEALTHY_RATIO,
     SMOOTHING,
     STAGE_TITLES,
     VIEWS,
     _shape,
     gamma_beta_title,
+    minibatch_columns,
     minibatch_label,
     minibatch_title,
     normalized,
@@ -286,12 +286,7 @@ def minibatch_chart(recorders, layer, units):
     drawn over them. Layer norm normalizes each example with its own mu and sigma over the
     layer's units and keeps no running averages: a column of its own shows, per step, their
     mean across the mini-batch (a line) and lowest to highest (a band)."""
-    per_unit = [r for r in recorders if r.normalization != "layer"]
-    per_example = [r for r in recorders if r.normalization == "layer"]
-    units = (list(units) or [0]) if per_unit else []
-    titles = [f"unit {u + 1}" for u in units] + ([EXAMPLES_COLUMN] if per_example else [])
-    grid = Grid(2, len(titles), column_titles=titles, row_titles=["μ of Z", "σ of Z"],
-                shared_x=True, hspace=0.05, vspace=0.1)
+    per_unit, per_example, units, grid = minibatch_columns(recorders, units)
     batch, running = [], []
     for rec, color, label in _ids(per_unit):
         fields = [("mu", 1, batch, f"each mini-batch, {label}", color, 1.2),
@@ -312,7 +307,7 @@ def minibatch_chart(recorders, layer, units):
                     steps, values[:, u]))
     for rec, color, label in _ids(per_example):
         for row, name in enumerate(("mu", "sigma"), start=1):
-            batch += _example_traces(rec, name, layer, grid.axes(row, len(titles)), color,
+            batch += _example_traces(rec, name, layer, grid.axes(row, len(units) + 1), color,
                                      label, row == 1)
     layout = _figure_layout(grid.layout, minibatch_title(layer, recorders), height=460,
                             legend=BOTTOM_LEGEND,

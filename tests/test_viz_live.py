@@ -122,18 +122,25 @@ def test_smoothed_loss_is_the_ema_of_every_recorded_loss():
 # --- the views -------------------------------------------------------------------------------
 
 
+def _classic_against_live(view, kind, recorders, chart):
+    """Assert the live chart has the classic figure's trace names and title; return the two
+    sets of colours (classic, live)."""
+    old = json.loads(viz.view_figure(view, recorders, 2, (0, 3)).to_json())
+    new = (chart.figure if kind is live.SnapshotChart else live.series_figure(chart))
+    assert [t.get("name") for t in new["data"]] == [t.get("name") for t in old["data"]]
+    assert new["layout"]["title"]["text"] == old["layout"]["title"]["text"]
+    colours = [{(t.get("line") or t.get("marker") or {}).get("color") for t in fig["data"]}
+               for fig in (old, new)]
+    return tuple(colours)
+
+
 @pytest.mark.parametrize(("view", "kind"), VIEWS)
 def test_each_view_has_the_traces_names_and_colours_of_the_old_figure(view, kind):
     trainer = _trainer(40)
     recorders = _recorders(trainer)
     chart = live.view_chart(view, recorders, 2, (0, 3))
     assert isinstance(chart, kind)
-    old = json.loads(viz.view_figure(view, recorders, 2, (0, 3)).to_json())
-    new = (chart.figure if kind is live.SnapshotChart else live.series_figure(chart))
-    assert [t.get("name") for t in new["data"]] == [t.get("name") for t in old["data"]]
-    assert new["layout"]["title"]["text"] == old["layout"]["title"]["text"]
-    old_colors = {(t.get("line") or t.get("marker") or {}).get("color") for t in old["data"]}
-    new_colors = {(t.get("line") or t.get("marker") or {}).get("color") for t in new["data"]}
+    old_colors, new_colors = _classic_against_live(view, kind, recorders, chart)
     assert new_colors == old_colors
 
 
@@ -308,10 +315,5 @@ def test_gamma_and_beta_of_both_normalizations_with_a_legend():
 def test_the_classic_figures_agree_with_the_live_charts_under_layer_norm(view, kind):
     recorders = _recorders(_trainer(30, PAIR))
     chart = live.view_chart(view, recorders, 2, (0, 3))
-    old = json.loads(viz.view_figure(view, recorders, 2, (0, 3)).to_json())
-    new = (chart.figure if kind is live.SnapshotChart else live.series_figure(chart))
-    assert [t.get("name") for t in new["data"]] == [t.get("name") for t in old["data"]]
-    assert new["layout"]["title"]["text"] == old["layout"]["title"]["text"]
-    old_colors = {(t.get("line") or t.get("marker") or {}).get("color") for t in old["data"]}
-    new_colors = {(t.get("line") or t.get("marker") or {}).get("color") for t in new["data"]}
+    old_colors, new_colors = _classic_against_live(view, kind, recorders, chart)
     assert new_colors == old_colors and LN_COLOR in new_colors
