@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from bn_viz.theme import BN_COLOR, STAGE_COLORS, f32, finish
 
@@ -178,3 +179,42 @@ def _matrix(fig, k, array, x_domain, y_domain, label):
     fig.add_annotation(x=x_domain[0], y=y_domain[1], xref="paper", yref="paper",
                        xanchor="left", yanchor="bottom", showarrow=False,
                        text=f"<b>{label}</b> <span style='color:#888'>{rows}×{cols}</span>")
+
+
+# --- batch norm before or after g ------------------------------------------------------------
+
+PLACEMENT_COLORS = {False: STAGE_COLORS["Z_tilde"], True: STAGE_COLORS["Z_norm"]}
+PLACEMENT_NAMES = {False: "BN on Z, before g", True: "BN on A, after g"}
+_PLACEMENT_BINS = 50
+
+
+def placement_figure(chosen, other):
+    """What g receives (left) and what the next layer receives (right), every unit's values
+    pooled: the chosen placement filled, the other outlined for comparison.
+
+    chosen, other: bn_core.lessons.in_a_network.Placement (one before g, one after).
+    """
+    fig = make_subplots(1, 2, horizontal_spacing=0.1, subplot_titles=(
+        f"What g = {chosen.activation} receives", "What the next layer receives: A"))
+    for col, field in ((1, "g_input"), (2, "next_input")):
+        values = [getattr(p, field).ravel() for p in (chosen, other)]
+        lo = min(float(v.min()) for v in values)
+        hi = max(float(v.max()) for v in values)
+        pad = 0.02 * (hi - lo or 1.0)
+        bins = {"start": lo - pad, "end": hi + pad, "size": (hi - lo + 2 * pad) / _PLACEMENT_BINS}
+        for p, v in zip((chosen, other), values, strict=True):
+            color, name = PLACEMENT_COLORS[p.after], PLACEMENT_NAMES[p.after]
+            filled = p is chosen
+            marker = ({"color": color, "line": {"color": "white", "width": 0.5}} if filled
+                      else {"color": "rgba(0,0,0,0)", "line": {"color": color, "width": 1.5}})
+            fig.add_trace(go.Histogram(
+                x=f32(v), xbins=bins, marker=marker, opacity=0.8 if filled else 1.0,
+                name=name + ("" if filled else " (the other choice)"), legendgroup=name,
+                showlegend=col == 1, histnorm="probability",
+                hovertemplate="%{x}: %{y:.1%} of the values<extra>" + name + "</extra>"),
+                row=1, col=col)
+    fig.update_xaxes(title_text="value")
+    fig.update_yaxes(title_text="share of values", tickformat=".0%", col=1)
+    fig.update_yaxes(tickformat=".0%", col=2)
+    fig.update_layout(barmode="overlay", bargap=0.02)
+    return finish(fig, height=360)
