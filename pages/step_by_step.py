@@ -161,7 +161,8 @@ with why_left:
         k1, k2 = st.columns(2)
         k1.metric("|z̃| < 1 with γ = 1, β = 0", f"{lp.share_plain:.0%}",
                   help="The share of this unit's inputs in the sigmoid's nearly linear part.")
-        k2.metric(f"|z̃| < 1 with γ = {gamma:g}, β = {beta:g}", f"{lp.share_chosen:.0%}")
+        k2.metric(f"|z̃| < 1 with the sliders' γ = {gamma:g}, β = {beta:g}",
+                  f"{lp.share_chosen:.0%}")
         st.caption(
             f"A straight line through (z̃, a) explains {lp.r2_plain:.1%} of the variance of A "
             f"with γ = 1, β = 0, and {lp.r2_chosen:.1%} with the sliders' γ and β. On "
