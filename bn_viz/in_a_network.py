@@ -11,6 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bn_core.lessons.step_by_step import saturation_zone
+from bn_viz.step_by_step import FLAT_FILL
 from bn_viz.theme import BN_COLOR, STAGE_COLORS, f32, finish
 
 # --- the network, one row per layer ----------------------------------------------------------
@@ -213,8 +215,21 @@ def placement_figure(chosen, other):
                 showlegend=col == 1, histnorm="probability",
                 hovertemplate="%{x}: %{y:.1%} of the values<extra>" + name + "</extra>"),
                 row=1, col=col)
+    lo_flat, hi_flat = saturation_zone(chosen.activation)  # g's flat parts, shaded on the left
+    x_lo = min(float(p.g_input.min()) for p in (chosen, other))
+    x_hi = max(float(p.g_input.max()) for p in (chosen, other))
+    if chosen.activation == "relu":
+        lo_flat, hi_flat = 0.0, np.inf
+    if lo_flat > x_lo:
+        fig.add_vrect(x0=x_lo, x1=lo_flat, fillcolor=FLAT_FILL, line_width=0, row=1, col=1)
+    if np.isfinite(hi_flat) and hi_flat < x_hi:
+        fig.add_vrect(x0=hi_flat, x1=x_hi, fillcolor=FLAT_FILL, line_width=0, row=1, col=1)
     fig.update_xaxes(title_text="value")
+    fig.update_xaxes(title_text="value (shaded: g's flat parts)", col=1)
     fig.update_yaxes(title_text="share of values", tickformat=".0%", col=1)
     fig.update_yaxes(tickformat=".0%", col=2)
     fig.update_layout(barmode="overlay", bargap=0.02)
-    return finish(fig, height=360)
+    finish(fig, height=400)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+                      margin={"b": 90})  # under the plots, clear of the subplot titles
+    return fig

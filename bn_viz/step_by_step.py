@@ -141,22 +141,22 @@ def linear_part_figure(lp, n_curve=400):
     curve_z = np.linspace(lo, hi, n_curve)
     fig = go.Figure()
     fig.add_vrect(x0=-1, x1=1, fillcolor=STAGE_COLORS["Z_norm"], opacity=0.08, line_width=0,
-                  annotation_text="|z̃| < 1: nearly a straight line",
-                  annotation_position="top left")
+                  annotation_text="|z̃| < 1", annotation_position="top left")
     fig.add_trace(go.Scatter(x=f32(curve_z), y=f32(activation_forward(curve_z, "sigmoid")),
                              mode="lines", name="sigmoid(z̃)", hoverinfo="skip",
                              line={"color": "#444", "width": 2}))
     fig.add_trace(go.Scatter(x=f32(curve_z), y=f32(0.5 + curve_z / 4), mode="lines",
-                             name="tangent 1/2 + z̃/4", hoverinfo="skip",
+                             name="tangent 1/2 + z̃/4 (close on the shaded |z̃| < 1)",
+                             hoverinfo="skip",
                              line={"color": "#444", "width": 1, "dash": "dot"}))
-    for z, a, name, color, symbol in (
+    for z, a, name, color, symbol, size in (  # open rings: both show where they coincide
             (lp.z_plain, lp.a_plain, "γ = 1, β = 0 (Z̃ = Z_norm)", STAGE_COLORS["Z_norm"],
-             "circle"),
+             "circle-open", 11),
             (lp.z_chosen, lp.a_chosen, f"γ = {lp.gamma:.3g}, β = {lp.beta:.3g}",
-             STAGE_COLORS["Z_tilde"], "diamond")):
+             STAGE_COLORS["Z_tilde"], "diamond", 7)):
         fig.add_trace(go.Scatter(x=f32(z), y=f32(a), mode="markers", name=name,
-                                 marker={"color": color, "size": 8, "opacity": 0.75,
-                                         "symbol": symbol},
+                                 marker={"color": color, "size": size, "opacity": 0.8,
+                                         "symbol": symbol, "line": {"width": 1.5}},
                                  hovertemplate="z̃=%{x:.3g}<br>a=%{y:.3g}<extra></extra>"))
     fig.update_xaxes(range=[lo, hi], title_text="z̃")
     fig.update_yaxes(range=[-0.05, 1.05], title_text="a = sigmoid(z̃)")

@@ -176,4 +176,7 @@ def estimates_figure(compared, layer):
                           "<extra></extra>"), row=1, col=col)
         fig.update_xaxes(title_text=f"whole training set {name}", row=1, col=col)
         fig.update_yaxes(title_text=f"running average {name}", row=1, col=col)
-    return _legend_below(finish(fig, height=380), bottom=110)
+    finish(fig, height=400)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.24, "x": 0},
+                      margin={"b": 100})  # under the axis titles
+    return fig

@@ -148,7 +148,7 @@ with why_left:
     st.markdown(
         "Normalizing alone would pin every unit's input to mean 0 and variance 1. For a "
         "sigmoid that is a narrow window around 0, where the curve is almost its tangent:")
-    st.latex(r"|z| < 1:\quad \mathrm{sigmoid}(z) pprox 	frac12 + 	frac{z}{4}")
+    st.latex(r"|z| < 1:\quad \mathrm{sigmoid}(z) \approx \tfrac12 + \tfrac{z}{4}")
     st.markdown(
         "A layer of units that act linearly adds little that a linear layer could not. "
         "γ and β let each unit choose its own mean and spread, so it can reach the curved "

@@ -71,17 +71,17 @@ SAME_QUESTION = ui.Prediction(
 
 TORCH_CODE = """import torch.nn as nn
 
-# hidden layer l of the course: z = W a (b dropped), z~ = γ z_norm + β, a = ReLU(z~)
+# hidden layer l of the course: z = W a (no b), z~ = γ z_norm + β, a = ReLU(z~)
 layer = nn.Sequential(
     nn.Linear(n_prev, n, bias=False),           # W[l]; β[l] does b[l]'s job
     nn.BatchNorm1d(n, eps=1e-5, momentum=0.1),  # γ = .weight, β = .bias
-    nn.ReLU(),                                  # momentum = 1 − β of the average
+    nn.ReLU(),
 )
-# running = (1 − momentum) · running + momentum · batch value
+# running = (1 − momentum) · running + momentum · batch value: momentum = 1 − β
 
-model.train()  # mini-batch μ, σ²; updates running_mean, running_var
-...            # the training loop
-model.eval()   # test time: running_mean, running_var
+model.train()   # mini-batch μ, σ²; updates running_mean, running_var
+...             # the training loop
+model.eval()    # test time: running_mean, running_var
 with torch.no_grad():       # no_grad does NOT switch to eval mode
     probs = model(X_test)   # X_test: (m, n_x), one example per ROW
 """
@@ -89,14 +89,14 @@ with torch.no_grad():       # no_grad does NOT switch to eval mode
 KERAS_CODE = """from keras import layers
 
 # the same layer in Keras
-layers.Dense(n, use_bias=False)                      # W[l], no b[l]
+layers.Dense(n, use_bias=False)                        # W[l], no b[l]
 layers.BatchNormalization(momentum=0.9, epsilon=1e-5)  # gamma, beta
 layers.Activation("relu")
-# moving = momentum · moving + (1 − momentum) · batch value
-# so Keras' momentum IS β of the average (its default 0.99, epsilon 1e-3)
+# moving = momentum · moving + (1 − momentum) · batch value: momentum = β
+# (Keras' defaults: momentum 0.99, epsilon 1e-3)
 
-model.fit(X_train, y_train)   # training=True inside: mini-batch μ, σ²
-model.predict(X_test)         # training=False: moving_mean, moving_variance
+model.fit(X_train, y_train)  # training=True inside: mini-batch μ, σ²
+model.predict(X_test)        # training=False: moving_mean, moving_variance
 """
 
 FRAMEWORK_TABLE = """
@@ -296,14 +296,14 @@ with right:
     if show_compared:
         ui.chart(viz.estimates_figure(compared, layer), key="estimates")
         k1, k2, k3, k4 = st.columns(4)
-        k1.metric("test accuracy, running", f"{compared.running_accuracy:.1%}")
-        k2.metric("test accuracy, whole set", f"{compared.whole_accuracy:.1%}")
-        k3.metric("test loss, running", f"{compared.running_loss:.4f}")
-        k4.metric("test loss, whole set", f"{compared.whole_loss:.4f}")
+        k1.metric("accuracy, running", f"{compared.running_accuracy:.1%}")
+        k2.metric("accuracy, whole set", f"{compared.whole_accuracy:.1%}")
+        k3.metric("loss, running", f"{compared.running_loss:.4f}")
+        k4.metric("loss, whole set", f"{compared.whole_loss:.4f}")
         st.caption(
-            f"On {n_test} test examples, in eval mode. The largest gap between the two μ of "
-            f"a unit in layer {layer} is {compared.largest_mu_gap[layer]:.2f} of that unit's "
-            "σ: with β = 0.9 the running average is made mostly of the last dozen or so "
+            f"Test accuracy and loss on {n_test} test examples, in eval mode. The largest gap "
+            f"between the two μ of a unit in layer {layer} is "
+            f"{compared.largest_mu_gap[layer]:.2f} of that unit's σ: with β = 0.9 the running average is made mostly of the last dozen or so "
             "mini-batches, noisy samples of 64 examples taken while the weights were still "
             "moving.")
 
@@ -315,11 +315,8 @@ st.markdown(
     "(PyTorch calls that `bias`). PyTorch normalizes with the biased mini-batch variance "
     "(÷ m) and puts the unbiased one (÷ (m − 1)) into `running_var`, as this app does.")
 st.markdown(FRAMEWORK_TABLE)
-torch_col, keras_col = st.columns(2)
-with torch_col:
-    st.code(TORCH_CODE, language="python")
-with keras_col:
-    st.code(KERAS_CODE, language="python")
+st.code(TORCH_CODE, language="python")
+st.code(KERAS_CODE, language="python")
 st.warning(
     "**The model.train() / model.eval() pitfall.** Forget `model.eval()` before testing "
     "and PyTorch normalizes each test batch with its own μ and σ² (one example's output then "

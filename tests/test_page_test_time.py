@@ -189,7 +189,7 @@ def test_the_two_estimates_wait_for_a_prediction(at):
     radio = at.radio(key=SAME)
     assert radio.value is None and "which is better" in radio.label
     assert estimates_chart(at) is None
-    assert not any("test accuracy" in m.label for m in at.metric)
+    assert not any("accuracy" in m.label for m in at.metric)
     assert "another option" in " ".join(m.value for m in at.markdown)
 
 
@@ -198,10 +198,10 @@ def test_answering_shows_both_estimates_and_their_test_numbers_from_the_core(at)
     assert_clean(at)
     assert any("Not quite" in i.body for i in at.info)
     c = tt.compare_estimates(0)
-    assert metric(at, "test accuracy, running") == f"{c.running_accuracy:.1%}"
-    assert metric(at, "test accuracy, whole set") == f"{c.whole_accuracy:.1%}"
-    assert metric(at, "test loss, running") == f"{c.running_loss:.4f}"
-    assert metric(at, "test loss, whole set") == f"{c.whole_loss:.4f}"
+    assert metric(at, "accuracy, running") == f"{c.running_accuracy:.1%}"
+    assert metric(at, "accuracy, whole set") == f"{c.whole_accuracy:.1%}"
+    assert metric(at, "loss, running") == f"{c.running_loss:.4f}"
+    assert metric(at, "loss, whole set") == f"{c.whole_loss:.4f}"
     fig = estimates_chart(at)
     units = [t for t in fig["data"] if t.get("name") == "one unit"]
     np.testing.assert_allclose(decode(units[0]["x"]), c.whole_mu[1].ravel(), rtol=1e-6)
@@ -226,7 +226,7 @@ def test_the_frameworks_panel_states_the_conventions_exactly(at):
         assert fact in text, fact
     code = " ".join(c.value for c in at.code)
     assert "nn.BatchNorm1d(n, eps=1e-5, momentum=0.1)" in code
-    assert "running = (1 − momentum) · running + momentum · batch value" in code
-    assert "moving = momentum · moving + (1 − momentum) · batch value" in code
+    assert "running = (1 − momentum) · running + momentum · batch value: momentum = 1 − β" in code
+    assert "moving = momentum · moving + (1 − momentum) · batch value: momentum = β" in code
     assert "BatchNormalization(momentum=0.9, epsilon=1e-5)" in code
     assert any("model.eval()" in w.body and "no_grad" in w.body for w in at.warning)
