@@ -291,9 +291,9 @@ with left:
     st.info("**Try this:** predict, then compare the dots with the diagonal and the two "
             "test accuracies. Try another seed (an advanced control) too.")
     show_compared = ui.predict(SAME_QUESTION, "predict_same")
-compared = _compared(seed)
 with right:
     if show_compared:
+        compared = _compared(seed)
         ui.chart(viz.estimates_figure(compared, layer), key="estimates")
         k1, k2, k3, k4 = st.columns(4)
         k1.metric("accuracy, running", f"{compared.running_accuracy:.1%}")
