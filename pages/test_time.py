@@ -285,7 +285,9 @@ with left:
         f"The lecture gives **another option**: once training is over, run the whole training "
         f"set ({N} examples) through the final network and take each unit's μ and σ² from "
         "it, layer by layer. In practice people keep the running averages, which training "
-        "computes anyway. Here the network's own running averages (β = 0.9 over its "
+        "computes anyway. (The paper, Ioffe & Szegedy 2015, averages μ_B and the unbiased "
+        "σ²_B · m/(m − 1) of the trained network over many training mini-batches.) Here the "
+        "network's own running averages (β = 0.9 over its "
         f"{tt.TRAIN_STEPS} training steps of m = {tt.TRAIN_BATCH}) stand beside the "
         "whole-set values.")
     st.info("**Try this:** predict, then compare the dots with the diagonal and the two "
