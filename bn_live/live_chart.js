@@ -76,7 +76,6 @@ function makeChart(root, id) {
   const box = document.createElement("div");
   box.className = "bnlab-live-chart";
   box.dataset.chartId = id;
-  box.setAttribute("role", "figure");
   const plot = document.createElement("div");
   plot.className = "bnlab-live-plot";
   const canvas = document.createElement("canvas");
@@ -90,6 +89,7 @@ function makeChart(root, id) {
            pending: null, drawn: false, present: false, readyAt: 0, series: false,
            layout: null, revision: 0, stream: [], head: [], redrawDue: false, roomy: false,
            listening: false, run: null, stepEnd: 0 };
+  makeExplorable(chart); // explore.js: focus, name, description, arrow keys
   everyChart.add(chart);
   return chart;
 }
@@ -115,6 +115,10 @@ function drawFigure(chart, figure, present, series) {
   chart.stepEnd = 0;
   chart.plot.style.height = `${chart.layout.height}px`;
   timed(chart, () => window.Plotly.react(chart.plot, data, chart.layout, CONFIG));
+  // the SVG's tick labels would be read one by one: the chart's description says it all
+  for (const svg of chart.plot.querySelectorAll("svg.main-svg")) {
+    svg.setAttribute("aria-hidden", "true");
+  }
   chartStats(chart.id).figures += 1;
   if (!chart.listening) { // a resize or a zoom moves the axes: paint again in them
     chart.plot.on("plotly_afterplot", () => paint(chart));
@@ -489,6 +493,8 @@ function receive(component, state, message) {
       state.charts.set(m.id, chart);
     }
     if (m.label) chart.box.setAttribute("aria-label", m.label);
+    if (m.description) chart.description.textContent = m.description;
+    chart.playing = message.playing;
     if (m.figure || m.extend) chart.hint.textContent = m.hint || "";
     chart.present = message.present;
     chart.run = message.run;
