@@ -154,8 +154,9 @@ function explore(chart, event) {
   const at = lines[line];
   const name = at.label || at.name;
   let text = `${name}: ${at.yTitle} ${spoken(at.y[point])} at ${at.xTitle} ${spoken(at.x[point])}`;
-  if (point === 0) text += ", first point";
-  if (point === at.y.length - 1) text += ", last point";
+  if (at.y.length === 1) text += ", the only point";
+  else if (point === 0) text += ", first point";
+  else if (point === at.y.length - 1) text += ", last point";
   if (changedLine) text += `. Line ${line + 1} of ${lines.length}`;
   readOut(chart, `${text}.`);
   try {
