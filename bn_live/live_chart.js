@@ -17,7 +17,9 @@
 // painted, whole figures drawn, redraws of played points, gaps found, ms spent in Plotly and
 // the last step shown.
 
-const CONFIG = { displaylogo: false, responsive: true };
+// plotly.js 4 shows a "Share chart" button that uploads the chart to Plotly's cloud: off, so
+// that a student's data never leaves the app's own server.
+const CONFIG = { displaylogo: false, responsive: true, showSendToCloud: false };
 const states = new WeakMap(); // parentElement -> { root, charts: Map(id -> chart), run }
 // busy: charts with points, a figure or a redraw still to draw; queued: messages not applied;
 // drawnAt: when a chart last drew (performance.now()).

@@ -1,6 +1,6 @@
 """Charts that speak, in a real Chromium, read from the accessibility tree a screen reader uses:
 every chart of every page is named and described; chart toolbars leave only Download in the
-Tab order; the Training Lab's status is announced in a polite live region at a pace a screen
+Tab order, and offer no upload to Plotly's cloud; the Training Lab's status is announced in a polite live region at a pace a screen
 reader can follow, with the full state on Pause; and a paused chart of the Lab can be explored
 with the arrow keys, each point read out with the value the chart holds.
 """
@@ -65,6 +65,8 @@ def test_every_chart_is_named_and_described(page, app_url, info):
     toolbar_stops = page.evaluate(_TAB_STOPS_IN_TOOLBARS_JS)
     assert set(toolbar_stops) <= {"Download plot as a PNG"}, toolbar_stops
     assert len(toolbar_stops) <= len(charts)  # one Tab stop per chart at most
+    # and no button that would upload a chart to Plotly's cloud (plotly.js 4's "Share chart")
+    assert not page.locator('.modebar-btn[data-title^="Share"]').count()
     assert_no_exception(page)
 
 
