@@ -29,7 +29,9 @@ PLOTLY_URL = f"component/{__name__}.plotly_js/plotly.min.js"
 
 _live_chart = st.components.v2.component(
     "bnlab_live_chart",
-    js=(HERE / "live_chart.js").read_text(encoding="utf-8"),
+    # one module: explore.js (keyboard exploration) defines what live_chart.js calls
+    js="\n".join((HERE / name).read_text(encoding="utf-8")
+                  for name in ("explore.js", "live_chart.js")),
     css=(HERE / "live_chart.css").read_text(encoding="utf-8"),
     isolate_styles=False,  # Plotly styles its hover labels and mode bar from the page's head
 )

@@ -17,7 +17,9 @@
 // painted, whole figures drawn, redraws of played points, gaps found, ms spent in Plotly and
 // the last step shown.
 
-const CONFIG = { displaylogo: false, responsive: true };
+// plotly.js 4 shows a "Share chart" button that uploads the chart to Plotly's cloud: off, so
+// that a student's data never leaves the app's own server.
+const CONFIG = { displaylogo: false, responsive: true, showSendToCloud: false };
 const states = new WeakMap(); // parentElement -> { root, charts: Map(id -> chart), run }
 // busy: charts with points, a figure or a redraw still to draw; queued: messages not applied;
 // drawnAt: when a chart last drew (performance.now()).
@@ -76,7 +78,6 @@ function makeChart(root, id) {
   const box = document.createElement("div");
   box.className = "bnlab-live-chart";
   box.dataset.chartId = id;
-  box.setAttribute("role", "figure");
   const plot = document.createElement("div");
   plot.className = "bnlab-live-plot";
   const canvas = document.createElement("canvas");
@@ -90,6 +91,7 @@ function makeChart(root, id) {
            pending: null, drawn: false, present: false, readyAt: 0, series: false,
            layout: null, revision: 0, stream: [], head: [], redrawDue: false, roomy: false,
            listening: false, run: null, stepEnd: 0 };
+  makeExplorable(chart); // explore.js: focus, name, description, arrow keys
   everyChart.add(chart);
   return chart;
 }
@@ -115,6 +117,10 @@ function drawFigure(chart, figure, present, series) {
   chart.stepEnd = 0;
   chart.plot.style.height = `${chart.layout.height}px`;
   timed(chart, () => window.Plotly.react(chart.plot, data, chart.layout, CONFIG));
+  // the SVG's tick labels would be read one by one: the chart's description says it all
+  for (const svg of chart.plot.querySelectorAll("svg.main-svg")) {
+    svg.setAttribute("aria-hidden", "true");
+  }
   chartStats(chart.id).figures += 1;
   if (!chart.listening) { // a resize or a zoom moves the axes: paint again in them
     chart.plot.on("plotly_afterplot", () => paint(chart));
@@ -489,6 +495,8 @@ function receive(component, state, message) {
       state.charts.set(m.id, chart);
     }
     if (m.label) chart.box.setAttribute("aria-label", m.label);
+    if (m.description) chart.description.textContent = m.description;
+    chart.playing = message.playing;
     if (m.figure || m.extend) chart.hint.textContent = m.hint || "";
     chart.present = message.present;
     chart.run = message.run;

@@ -49,6 +49,26 @@ def network_diagram(layers, activation="relu"):
                   height=int(150 * len(layers) + 70), showlegend=False, font={"size": 13})
 
 
+_SYMBOL = {"gamma": "γ", "beta": "β"}
+
+
+def diagram_summary(layers, activation="relu"):
+    """The network diagram in words, layer by layer (its accessible description)."""
+    said = []
+    for layer in layers:
+        kept = ", ".join(f"{_SYMBOL.get(name, name)} {count}"
+                         for name, count in layer.counts.items() if count)
+        steps = "Z = W a + b" if layer.counts["b"] else "Z = W a"
+        if layer.batch_norm and not layer.output:
+            steps += ", then batch norm to Z̃ = γ Z_norm + β"
+        z = "Z̃" if layer.batch_norm and not layer.output else "Z"
+        steps += ", then softmax" if layer.output else f", then a = {activation}({z})"
+        said.append(f"Layer {layer.l} ({layer.n_prev} to {layer.n} units): {steps}; "
+                    f"learned numbers {kept}, {layer.total} in all"
+                    + (", b dropped" if layer.bias_eliminated else ""))
+    return ". ".join(said)
+
+
 def _draw_layer(fig, layer, y, activation):
     l = layer.l
     prev = "x = a[0]" if l == 1 else f"a[{l - 1}]"

@@ -163,7 +163,8 @@ with c5:
                            advanced=True)
 layer_dims = (2, *([units] * n_layers), 2)
 layers = architecture(layer_dims, batch_norm, eliminate_bias)
-ui.chart(viz.network_diagram(layers, activation), key="diagram")
+ui.chart(viz.network_diagram(layers, activation), key="diagram",
+         summary=viz.diagram_summary(layers, activation))
 
 left, right = ui.columns(2, gap="large")
 with left:
@@ -263,7 +264,7 @@ with now:
         st.metric(label, f"{value:.4f}")
     if step.line == lesson.LINE_UPDATE and step.t == 1:
         st.caption(UPDATE_NOTES[optimizer])
-ui.chart(viz.step_figure(step), key="step")
+ui.chart(viz.step_figure(step), key="step", name="The matrices of this step")
 st.caption("Each box is a matrix: a row per unit, a column per example (or per input, for W); "
            "blue is positive, red negative.")
 

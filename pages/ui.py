@@ -27,6 +27,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 import bn_a11y
+from bn_viz import describe
 
 try:  # a Streamlit internal: a fragment's error that Streamlit has already shown
     from streamlit.errors import FragmentHandledException as _ShownByStreamlit
@@ -42,6 +43,7 @@ STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own (any case): nev
 USER_TEXT_LIMIT = 60  # characters shown at most of a name or value from a link or a file
 MESSAGE_LIMIT = 240  # ... and of a refusal's message, which may quote them
 MOST_PROBLEMS_NAMED = 5
+CHART_LABEL_LIMIT = 60
 
 
 @dataclass
@@ -93,7 +95,7 @@ def _route_through_app():
 
 def end_page(partial=False):
     """Name, once, any URL parameter this page did not understand; make the page's scrolling
-    formula and code boxes reachable by keyboard.
+    formula and code boxes reachable by keyboard and its charts named (bn_a11y).
 
     partial: the page stops before drawing all its controls (it waits for an upload, say).
     The parameters it has not read yet stay in the link, unnamed, to apply once it can.
@@ -109,7 +111,7 @@ def end_page(partial=False):
         problems = [*problems[:MOST_PROBLEMS_NAMED - 1], f"{more} more"]
     if problems:
         st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️", duration="long")
-    bn_a11y.reachable_scroll_boxes()
+    bn_a11y.watch_page()
 
 
 # --- text from users --------------------------------------------------------------------------
@@ -548,14 +550,30 @@ def columns(spec, per_row=1, **kwargs):
 
 
 
-def chart(fig, key=None):
-    """Show a Plotly figure full width. In presentation mode the type is larger; the figure
-    keeps its own theme then, since Streamlit's would put its font sizes back."""
+def chart(fig, key=None, name=None, summary=None):
+    """Show a Plotly figure full width, with its accessible name and description (read from the
+    figure by bn_viz.describe: `name` overrides the title, `summary` leads the description)
+    and its numbers as tables under a collapsed expander. In presentation mode the type is
+    larger; the figure keeps its own theme then, since Streamlit's would put its font sizes
+    back."""
+    text, tables = describe.read(fig, name, summary)
+    fig.update_layout(meta={bn_a11y.CHART_TEXT_META: {"name": text.name,
+                                              "description": text.description}})
     theme = "streamlit"
     if presenting():
         fig.update_layout(font={"size": 18}, height=(fig.layout.height or 320) + 80)
         theme = None
     st.plotly_chart(fig, width="stretch", key=key, theme=theme, config={"displaylogo": False})
+    chart_numbers(text, tables)
+
+
+def chart_numbers(text, tables):
+    """A chart's description and its tables (bn_viz.describe), collapsed under the chart."""
+    with st.expander(f"🔢 The numbers: {user_text(text.name, CHART_LABEL_LIMIT)}"):
+        st.caption(user_text(text.description, MESSAGE_LIMIT * 4))
+        for table in tables:
+            st.markdown(f"**{user_text(table.caption, MESSAGE_LIMIT)}**")
+            st.table(table.columns)
 
 
 _PRESENT_CSS = """
