@@ -218,7 +218,11 @@ with right:
         "inputs all sat on one flat part of g sends a constant, which no normalization "
         "brings back).")
     if show_placement:
-        ui.chart(viz.placement_figure(chosen, other), key="placement")
+        ui.chart(viz.placement_figure(chosen, other), key="placement",
+                 name="What g and the next layer receive, batch norm before or after g",
+                 summary=f"Shown: {viz.PLACEMENT_NAMES[chosen.after]}. g's inputs on a flat "
+                         f"part: {before.flat_share:.0%} before g, {after.flat_share:.0%} "
+                         "after g.")
 
 st.subheader("2 · The training loop, one line at a time")
 c1, c2, c3 = ui.columns([2, 1, 1], per_row=2)

@@ -169,7 +169,11 @@ with why_left:
             f"|z̃| < 1 the sigmoid strays at most {lp.gap:.3f} from its tangent.")
 with why_right:
     if show_linear:
-        ui.chart(linear_part_figure(lp), key="linear_part")
+        ui.chart(linear_part_figure(lp), key="linear_part",
+                 name="The sigmoid's nearly straight part and this unit's inputs",
+                 summary=f"{lp.share_plain:.0%} of the unit's inputs lie in |z̃| < 1 with "
+                         f"γ = 1, β = 0; {lp.share_chosen:.0%} with γ = {gamma:g}, "
+                         f"β = {beta:g}.")
 
 left, right = st.columns([2, 3], gap="large")
 with left:

@@ -296,7 +296,10 @@ with left:
 with right:
     if show_compared:
         compared = _compared(seed)
-        ui.chart(viz.estimates_figure(compared, layer), key="estimates")
+        ui.chart(viz.estimates_figure(compared, layer), key="estimates",
+                 name="Running averages against the whole training set's μ and σ²",
+                 summary=f"Test accuracy {compared.running_accuracy:.1%} with the running "
+                         f"averages, {compared.whole_accuracy:.1%} with the whole set.")
         k1, k2, k3, k4 = st.columns(4)
         k1.metric("accuracy, running", f"{compared.running_accuracy:.1%}")
         k2.metric("accuracy, whole set", f"{compared.whole_accuracy:.1%}")
