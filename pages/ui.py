@@ -422,6 +422,70 @@ def _nearest_of(options):
     return parse
 
 
+# --- predict, then look ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A question the student answers before the chart that settles it is shown.
+
+    options: the answers offered (constant text of the lesson, never from a user); answer: the
+    right one; why: a sentence or two on what the chart shows.
+    """
+
+    question: str
+    options: tuple
+    answer: str
+    why: str
+
+
+SKIP_SUFFIX = "_skip"
+
+
+def predict(prediction, name, skip_label="Just show me"):
+    """Ask `prediction.question` as a radio (no answer chosen at first), with a "just show
+    me" switch that skips it; both are bound to the URL under `name` and `name` + "_skip".
+
+    Once answered (or skipped) the answer is given as text, in a status message a screen
+    reader announces. Returns True when the chart that settles it may be shown.
+    """
+    p = prediction
+    if p.answer not in p.options:
+        raise ValueError(f"the answer {p.answer!r} is not among the options")
+    options = list(p.options)
+    _state().options[name] = options
+    with st.container(border=True):
+        st.markdown("**Predict, then look.** Answer first: the chart below appears once you "
+                    "have.")
+        chosen = _bind(name, None, _one_of_or_unanswered(options), _show_answer,
+                       lambda key: st.radio(p.question, options, key=key, index=None))
+        skip = toggle(skip_label, name + SKIP_SUFFIX, False,
+                      help="Skip the question and show the chart and the answer now.")
+        if chosen is None and not skip:
+            st.caption("The chart that settles it appears once you answer.")
+            return False
+        if chosen == p.answer:
+            st.success(f"**Right: {p.answer}.** {p.why}")
+        elif chosen is None:
+            st.info(f"**The answer: {p.answer}.** {p.why}")
+        else:
+            st.info(f"**Not quite.** You said “{chosen}”; the answer is: {p.answer}. {p.why}")
+    return True
+
+
+def _show_answer(value):
+    return "" if value is None else str(value)
+
+
+def _one_of_or_unanswered(options):
+    """An option, or "" (no answer yet)."""
+    inner = _one_of(options)
+
+    def parse(raw):
+        return None if raw == "" else inner(raw)
+    return parse
+
+
 # --- presets -------------------------------------------------------------------------------
 
 

@@ -72,6 +72,20 @@ def test_every_lesson_chart_has_a_name_a_description_and_its_numbers(info):
             assert len(table.value) <= describe.TABLE_ROWS
 
 
+@pytest.mark.parametrize("file, query", [
+    ("pages/step_by_step.py", {"predict_linear_skip": "1"}),
+    ("pages/in_a_network.py", {"predict_shape_skip": "1"}),
+    ("pages/test_time.py", {"predict_same_skip": "1"})])
+def test_a_chart_revealed_by_a_prediction_speaks_too(file, query):
+    at = open_page(file, query)
+    texts = chart_texts(at)
+    assert len(numbers_expanders(at)) == len(texts)
+    for name, description in texts:
+        assert name and name != "Chart", texts
+        assert description and description != "Nothing drawn yet.", (name, description)
+    assert any("|z̃| < 1" in d or "flat part" in d or "Test accuracy" in d for _, d in texts)
+
+
 def test_a_chart_description_follows_the_chart():
     """A control changes the chart: its description follows."""
     at = open_page("pages/step_by_step.py", {"gamma": "1", "beta": "0"})
