@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from bn_core.lessons import in_a_network as lesson
+from tests import apptest
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
@@ -59,11 +59,7 @@ def button(at, label):
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert_clean(app)
-    return app
+    return apptest.open_page(PAGE, timeout=60)
 
 
 def test_opens_showing_the_network_and_the_first_line(at):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from bn_core.lessons import step_by_step as lesson
+from tests import apptest
 from tests.apptest import assert_clean
 from tests.plotly_spec import decode
 
@@ -20,14 +20,7 @@ SLUG = "step_by_step"
 
 
 def open_page(**params):
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.run()
-    at.switch_page(PAGE)
-    for name, value in params.items():
-        at.query_params[name] = str(value)
-    at.run()
-    assert_clean(at)
-    return at
+    return apptest.open_page(PAGE, params, timeout=30)
 
 
 

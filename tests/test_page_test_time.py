@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from bn_core.lessons import test_time as tt
 from tests.apptest import assert_clean, run_page
@@ -47,16 +46,6 @@ def open_page(query=None):
 @pytest.fixture
 def at():
     return open_page()
-
-
-def test_page_opens_through_the_router():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception, [e.message for e in app.exception]
-    assert len(app.get("plotly_chart")) == 5
-
-
 
 
 def test_page_opens_showing_every_experiment(at):
