@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_load
-from bench_load import HOST, OK_FULL, Session, cpu_seconds
+from bench_load import HOST, OK_FULL, Session, cpu_seconds, rss_mb
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Common_pb2 import (
     FileUploaderState,
@@ -275,11 +275,16 @@ async def lecture(cluster, n_students, seconds):
     hap0 = cpu_seconds(cluster.haproxy.pid)
     t0, c0 = time.monotonic(), time.process_time()
     timeout = seconds + 120
-    results = await asyncio.gather(*(student(i, cluster.port, seconds, t0, timeout)
-                                     for i in range(n_students)))
+    peak = {name: rss_mb(pid) for name, pid in pids.items()}
+    running = asyncio.gather(*(student(i, cluster.port, seconds, t0, timeout)
+                               for i in range(n_students)))
+    while not running.done():  # each replica's peak memory, sampled every second
+        await asyncio.wait([running], timeout=1.0)
+        peak = {name: max(peak[name], rss_mb(pid)) for name, pid in pids.items()}
+    results = running.result()
     wall = time.monotonic() - t0
     cpu = {name: (cpu_seconds(pid) - cpu0[name]) / wall for name, pid in pids.items()}
-    return {"students": results, "wall": wall, "cpu": cpu,
+    return {"students": results, "wall": wall, "cpu": cpu, "peak_mb": peak,
             "haproxy_cpu": (cpu_seconds(cluster.haproxy.pid) - hap0) / wall,
             "client_cpu": (time.process_time() - c0) / wall}
 
@@ -316,6 +321,8 @@ def print_run(k, n, result, rows, spread, errors, split, tracebacks):
           f"{min(rates):.2f}, median {statistics.median(rates):.2f}; students split across "
           f"replicas: {split}; errors: {errors} ({tracebacks} tracebacks in replica logs)")
     cpu = ", ".join(f"{name} {c:.2f}" for name, c in sorted(result["cpu"].items()))
+    mem = ", ".join(f"{name} {m:.0f}" for name, m in sorted(result["peak_mb"].items()))
+    print(f"peak memory (MiB): {mem}")
     print(f"CPU (cores): {cpu}; haproxy {result['haproxy_cpu']:.2f}; this client "
           f"{result['client_cpu']:.2f}; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
