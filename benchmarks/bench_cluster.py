@@ -68,6 +68,14 @@ TICK_RATE, HOLD_FRACTION = bench_load.TICK_RATE, bench_load.HOLD_FRACTION
 SINGLE_REPLICA = 4  # bench_load.py --capacity, 7 December 2026 (docs/DEPLOY.md)
 
 
+def machine_cpu():
+    """(busy, all) CPU ticks of the whole machine since boot, from /proc/stat (user, nice,
+    system, irq, softirq, steal are busy; idle and iowait are not)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
 def points_file():
     X, y = make_dataset("moons", n=300, noise=0.2, seed=1)
     return exchange.points_csv(X, y).encode()
@@ -273,6 +281,7 @@ async def lecture(cluster, n_students, seconds):
     pids = cluster.pids()
     cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
     hap0 = cpu_seconds(cluster.haproxy.pid)
+    m0 = machine_cpu()
     t0, c0 = time.monotonic(), time.process_time()
     timeout = seconds + 120
     peak = {name: rss_mb(pid) for name, pid in pids.items()}
@@ -283,10 +292,12 @@ async def lecture(cluster, n_students, seconds):
         peak = {name: max(peak[name], rss_mb(pid)) for name, pid in pids.items()}
     results = running.result()
     wall = time.monotonic() - t0
+    m1 = machine_cpu()
     cpu = {name: (cpu_seconds(pid) - cpu0[name]) / wall for name, pid in pids.items()}
     return {"students": results, "wall": wall, "cpu": cpu, "peak_mb": peak,
             "haproxy_cpu": (cpu_seconds(cluster.haproxy.pid) - hap0) / wall,
-            "client_cpu": (time.process_time() - c0) / wall}
+            "client_cpu": (time.process_time() - c0) / wall,
+            "machine_busy": (m1[0] - m0[0]) / max(m1[1] - m0[1], 1) * os.cpu_count()}
 
 
 def summarize(result, cluster, log_marks):
@@ -325,7 +336,11 @@ def print_run(k, n, result, rows, spread, errors, split, tracebacks):
     print(f"peak memory (MiB): {mem}")
     print(f"CPU (cores): {cpu}; haproxy {result['haproxy_cpu']:.2f}; this client "
           f"{result['client_cpu']:.2f}; load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    ours = sum(result["cpu"].values()) + result["haproxy_cpu"] + result["client_cpu"]
+    print(f"machine: {result['machine_busy']:.2f} of {os.cpu_count()} cores busy; this "
+          f"benchmark {ours:.2f}, other processes {result['machine_busy'] - ours:.2f}",
+          flush=True)
 
 
 def log_sizes(cluster):
@@ -394,11 +409,13 @@ def main(argv=None):
                if failed else "-")
         print(f"| {k} | {held} | {n if held else 0} | {lo:.2f} / {med:.2f} | {spread_text} | "
               f"{cpu_text} | {nxt} |")
-    capacities = [held for _, held, _, _ in table]
-    per = min(capacities) if capacities else 0
-    if per:
-        print(f"\nreplicas per 100 live students: {math.ceil(100 / per)} "
-              f"(at {per} students per replica, the smallest figure above)")
+    held_any = [(k, held) for k, held, _, _ in table if held]
+    print()
+    for k, held in held_any:
+        print(f"replicas per 100 live students: {math.ceil(100 / held)} (at {held} students "
+              f"per replica, as K = {k} held)")
+    if not held_any:
+        print("replicas per 100 live students: - (no step held)")
     for k, held, _, _ in table:
         off = (held - args.single) / args.single
         print(f"scaling check, K = {k}: {held} per replica through the balancer against "
