@@ -13,6 +13,7 @@ this Streamlit server: no CDN, so the app works offline.
 from __future__ import annotations
 
 import base64
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,16 @@ def encode(value):
     return value
 
 
+SESSION_KEY = "bn_live.session"
+
+
+def session_token():
+    """A random name for this server session, made on its first run. The browser compares it
+    with the one it held: a different one under the same page means the replica that held the
+    session is gone and the page reconnected to a new session elsewhere (training restarted)."""
+    return st.session_state.setdefault(SESSION_KEY, secrets.token_hex(8))
+
+
 def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=None):
     """Place the live charts (one component holding them, one under the other in `charts`
     order, or as the page's CSS lays them out).
@@ -74,6 +85,7 @@ def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=
     browser paces its playback on interval_s); present: sized for a projector; on_gap: called
     when the browser finds it missed a tick and asks for the whole figures again.
     """
-    message = {"run": str(run), "playing": bool(playing), "interval_ms": 1000 * interval_s,
-               "present": bool(present), "plotly_url": PLOTLY_URL, "charts": charts}
+    message = {"run": str(run), "session": session_token(), "playing": bool(playing),
+               "interval_ms": 1000 * interval_s, "present": bool(present),
+               "plotly_url": PLOTLY_URL, "charts": charts}
     return _live_chart(key=key, data=encode(message), on_gap_change=on_gap or (lambda: None))

@@ -13,6 +13,11 @@
 // the axes' ranges, when many have piled up, and on Pause. While playing, the axes keep room
 // ahead of the lines so that this is rare; Pause gives them back to autorange.
 //
+// A replica that dies takes its sessions with it. The browser reconnects (through the load
+// balancer, to another replica), which starts a new session from the page's link: the same
+// settings, training back at step 0. Each message names its server session; when that name
+// changes under the same page, the charts say plainly that training restarted.
+//
 // window.bnlabLive keeps counts for tests and benchmarks: per chart, ticks received, frames
 // painted, whole figures drawn, redraws of played points, gaps found, ms spent in Plotly and
 // the last step shown.
@@ -484,8 +489,34 @@ function wake(chart) {
 
 // --- messages --------------------------------------------------------------------------------
 
+// The server session changed under this page (the browser reconnected to a new one): if the
+// old one had trained, say that training restarted, above these charts, until Play.
+function noticeRestart(parentElement, state, message) {
+  const previous = stats.session;
+  stats.session = message.session;
+  if (previous !== undefined && previous !== message.session) {
+    const reached = Math.max(0, ...Object.values(stats.charts).map((c) => c.step ?? 0));
+    if (reached > 0) {
+      stats.restarts = (stats.restarts || 0) + 1;
+      const notice = document.createElement("div");
+      notice.className = "bnlab-live-restarted";
+      notice.setAttribute("role", "alert");
+      notice.textContent = "⚠️ The connection to the server was lost and this page " +
+        "reconnected to another server. Your settings came back from the link, but training " +
+        `restarted from step 0 (it had reached step ${reached}). Press ▶ Play to train again.`;
+      parentElement.insertBefore(notice, state.root);
+      state.notice = notice;
+    }
+  }
+  if (state.notice && message.playing) { // playing again: the notice has been read
+    state.notice.remove();
+    state.notice = null;
+  }
+}
+
 function receive(component, state, message) {
   const { parentElement, setTriggerValue } = component;
+  noticeRestart(parentElement, state, message);
   const seen = new Set();
   for (const m of message.charts) {
     seen.add(m.id);
