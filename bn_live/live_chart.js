@@ -121,7 +121,8 @@ function drawFigure(chart, figure, present, series) {
   chart.roomy = false;
   chart.stepEnd = 0;
   chart.plot.style.height = `${chart.layout.height}px`;
-  timed(chart, () => window.Plotly.react(chart.plot, data, chart.layout, CONFIG));
+  timed(chart, () => window.Plotly.react(chart.plot, data, unflattened(chart.layout, data),
+                                         CONFIG));
   // the SVG's tick labels would be read one by one: the chart's description says it all
   for (const svg of chart.plot.querySelectorAll("svg.main-svg")) {
     svg.setAttribute("aria-hidden", "true");
@@ -155,6 +156,36 @@ function enqueue(chart, extend, after, intervalMs) {
 
 function axisKey(letter, id) {
   return `${letter}axis${id.slice(1)}`; // "x2" -> "xaxis2"
+}
+
+// Values that are all (nearly) equal, such as two networks' first test loss from the same
+// weights, make Plotly's autorange a span of a few float32 ulps, and every tick label the same
+// number. Such a value axis gets a range of its own around them: `layout` with new objects for
+// those axes (the figure's layout is left as it is, so the axis autoranges again later).
+function unflattened(layout, data) {
+  const spans = {};
+  for (const trace of data) {
+    const key = axisKey("y", trace.yaxis || "y");
+    const own = layout[key] || {};
+    if (own.range || own.autorange === false) continue;
+    const log = own.type === "log";
+    const ys = Array.isArray(trace.y) || ArrayBuffer.isView(trace.y) ? trace.y : []; // not a spec
+    for (const y of ys) {
+      const l = log ? Math.log10(y) : y;
+      if (!Number.isFinite(l)) continue;
+      const span = (spans[key] = spans[key] || { lo: l, hi: l, log });
+      span.lo = Math.min(span.lo, l);
+      span.hi = Math.max(span.hi, l);
+    }
+  }
+  let out = layout;
+  for (const [key, { lo, hi, log }] of Object.entries(spans)) {
+    if (hi - lo > 1e-6 * Math.max(1, Math.abs(lo), Math.abs(hi))) continue;
+    const room = log ? 0.1 : 0.5;
+    out = { ...out, [key]: { ...(layout[key] || {}), range: [lo - room, hi + room],
+                             autorange: false } };
+  }
+  return out;
 }
 
 function axesOf(chart, i) {
@@ -342,6 +373,7 @@ function roomyRanges(chart) {
       const l = axes.ya.d2l(y);
       if (Number.isFinite(l)) widen(yKey, l, l);
     }
+    if (spans[yKey]) spans[yKey].log = axes.ya.type === "log";
   });
   const ranges = {};
   for (const [key, { lo, hi }] of Object.entries(spans)) {
@@ -350,7 +382,10 @@ function roomyRanges(chart) {
       if (stepAxes.run === chart.run) end = Math.max(end, stepAxes.end);
       ranges[key] = [lo, end];
     } else {
-      const room = VALUE_ROOM * (hi - lo) || 0.5;
+      // values that are all (nearly) equal, such as two networks' first test loss from the
+      // same weights: a span of a few float32 ulps would make every tick the same number
+      const flat = hi - lo <= 1e-6 * Math.max(1, Math.abs(lo), Math.abs(hi));
+      const room = flat ? (spans[key].log ? 0.1 : 0.5) : VALUE_ROOM * (hi - lo);
       ranges[key] = [lo - room, hi + room];
     }
   }
@@ -379,7 +414,8 @@ function redraw(chart, playing) {
   }
   chart.roomy = playing;
   chart.redrawDue = false;
-  timed(chart, () => window.Plotly.react(gd, gd.data, layout, CONFIG));
+  timed(chart, () => window.Plotly.react(gd, gd.data, playing ? layout
+    : unflattened(layout, gd.data), CONFIG));
   chartStats(chart.id).redraws += 1;
   paint(chart);
   if (playing) alignStepAxes(chart);
