@@ -15,9 +15,11 @@ from bn_core import batchnorm, layernorm
 from bn_core.checks import (
     check_choice,
     check_fraction,
+    check_int,
     check_labels,
     check_matrix,
     check_positive,
+    is_integer,
 )
 from bn_core.layers import (
     ACTIVATIONS,
@@ -77,8 +79,7 @@ class NetConfig:
         if self.batch_norm and self.layer_norm:
             raise ValueError("choose batch_norm or layer_norm, not both: each hidden layer has "
                              "one normalization")
-        if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        check_int(self.seed, "seed", 0)
 
     @property
     def n_layers(self):
@@ -111,7 +112,7 @@ def check_normalization(normalization):
 
 
 def _is_positive_int(n):
-    return isinstance(n, int | np.integer) and not isinstance(n, bool) and n > 0
+    return is_integer(n) and n > 0
 
 
 @dataclass(slots=True)

@@ -40,10 +40,8 @@ class Split:
         object.__setattr__(self, "X_train", check_matrix(self.X_train, "X_train"))
         n_x = self.X_train.shape[0]
         object.__setattr__(self, "X_test", check_matrix(self.X_test, "X_test", rows=n_x))
-        n_classes = int(max(np.max(self.y_train), np.max(self.y_test))) + 1
         for name, X in (("y_train", self.X_train), ("y_test", self.X_test)):
-            object.__setattr__(self, name, check_labels(getattr(self, name), X.shape[1],
-                                                        n_classes))
+            object.__setattr__(self, name, check_labels(getattr(self, name), X.shape[1]))
 
     @property
     def n_classes(self):

@@ -494,8 +494,10 @@ def test_bad_X_raises(X, fragment, call):
         (np.full(M, np.nan), "y must hold integer class labels"),
         (np.full(M, np.inf), "y must hold integer class labels"),
         (np.array(["a"] * M), "y must hold integer class labels"),
+        (np.ones(M, dtype=bool), "y must hold integer class labels"),
     ],
-    ids=["short", "long", "2-D", "too big", "negative", "0.5", "nan", "inf", "strings"],
+    ids=["short", "long", "2-D", "too big", "negative", "0.5", "nan", "inf", "strings",
+         "bools"],
 )
 def test_bad_labels_raise(y, fragment):
     net = make_net()
@@ -535,6 +537,8 @@ def test_integer_valued_float_labels_are_accepted():
         ({"eps": -1e-5}, "eps must be a finite number > 0"),
         ({"init_scale": 0.0}, "init_scale must be a finite number > 0"),
         ({"seed": 1.5}, "seed must be an integer"),
+        ({"seed": True}, "seed must be an integer"),
+        ({"seed": -1}, "seed must be >= 0"),
     ],
     ids=lambda v: ",".join(f"{k}={x!r}" for k, x in v.items()) if isinstance(v, dict) else "",
 )
