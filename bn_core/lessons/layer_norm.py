@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bn_core import batchnorm, layernorm
-from bn_core.lessons.why_it_works import digits_split
 from bn_core.network import MLP, NetConfig
-from bn_core.training import Trainer, evaluate
+from bn_core.training import Trainer, digits_split, evaluate
 
 NORMS = ("batch", "layer", "none")
 SWEEP_BATCH_SIZES = (2, 4, 8, 16, 32, 64)
