@@ -283,6 +283,28 @@ def test_running_averages_live_on_the_network_not_in_params():
     assert not any("running" in key or key.startswith(("mu", "var")) for key in net.params)
 
 
+def test_a_training_forward_can_leave_the_running_averages_alone():
+    """forward(X, train=True, update_running=False): mini-batch statistics, the same
+    probabilities and trace as a training forward, the running averages untouched."""
+    net, twin = make_net("tanh"), make_net("tanh")
+    X, y = make_batch()
+    net.loss_and_grads(X, y)  # running averages away from 0 / 1
+    twin.loss_and_grads(X, y)
+    saved = net.running_flat.copy()
+    X2 = np.random.default_rng(5).standard_normal((DIMS[0], M))
+    probs = net.forward(X2, train=True, update_running=False)
+    assert_array_equal(net.running_flat, saved)
+    assert_array_equal(probs, twin.forward(X2, train=True))
+    assert not np.array_equal(twin.running_flat, saved)  # the twin's did move
+    for ours, theirs in zip(net.trace, twin.trace, strict=True):
+        assert_array_equal(ours.Z_tilde, theirs.Z_tilde)
+    loss, grads = net.loss_and_grads(X2, y, update_running=False)
+    assert_array_equal(net.running_flat, saved)
+    twin_loss, twin_grads = twin.loss_and_grads(X2, y)
+    assert loss == twin_loss
+    assert_array_equal(grads.flat, twin_grads.flat)
+
+
 @pytest.mark.parametrize("batch_norm", [True, False])
 @pytest.mark.parametrize("m", [1, 5])
 def test_eval_forward_changes_nothing(batch_norm, m):
