@@ -20,6 +20,7 @@ LAYER_DIMS = (64, 32, 32, 10)
 TRAIN_STEPS = 300
 TRAIN_BATCH = 64
 TRAIN_LR = 0.01
+RUNNING_BETA = 0.9  # the lesson network's beta for its running averages (NetConfig's default)
 TEST_FRACTION = 0.25
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 
@@ -45,7 +46,8 @@ def _trained(seed):
     X, y = data.make_dataset("digits", n=data.DIGITS_M, seed=seed)
     split = data.train_test_split(X, y, TEST_FRACTION, seed=seed)
     X_train, y_train = split[0], split[1]
-    net = MLP(NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed))
+    net = MLP(NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed,
+                        running_beta=RUNNING_BETA))
     opt = optimizers.make("adam", lr=TRAIN_LR)
     batches = data.minibatches(X_train.shape[1], TRAIN_BATCH, seed=seed)
     for _ in range(TRAIN_STEPS):
@@ -55,7 +57,7 @@ def _trained(seed):
     return split, net.params.copy_arrays(), dict(net.running_mu), dict(net.running_var)
 
 
-def lesson_setup(seed=0, running_beta=0.9):
+def lesson_setup(seed=0, running_beta=RUNNING_BETA):
     """The lesson network (trained weights, a fresh copy each call) and its data split.
 
     running_beta: the network's beta for the running averages.
