@@ -85,14 +85,17 @@ def check_choice(value, name, choices):
     return value
 
 
+def is_number(value):
+    """Whether value is a real number (Python's or NumPy's), a bool not counted as one, nor a
+    text that spells one: the one rule for numbers in the core."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def check_positive(value, name, allow_zero=False):
-    """A finite number > 0 (or >= 0)."""
-    if isinstance(value, bool | np.bool_):
+    """A finite number > 0 (or >= 0), returned as float."""
+    if not is_number(value):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    value = float(value)
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bn_core import data
+from bn_core.checks import check_fraction
 
 
 def ema(values, weight=0.9, block=64):
@@ -28,8 +29,7 @@ def ema(values, weight=0.9, block=64):
     v_{k} = w^(k+1) v_prev + (1 - w) w^k cumsum_j(x_j w^-j), j, k = 0, 1, ...
     """
     x = np.asarray(values, dtype=np.float64)
-    if not 0 <= weight < 1:
-        raise ValueError(f"weight must lie in [0, 1), got {weight!r}")
+    weight = check_fraction(weight, "weight")
     x = _fill_forward(x)
     if weight == 0 or x.shape[0] == 0:
         return x

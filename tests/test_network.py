@@ -608,3 +608,19 @@ def test_switches_must_be_booleans(name):
 def test_a_boolean_is_not_a_number():
     with pytest.raises(ValueError, match="eps must be a number"):
         bn.NetConfig(eps=True)
+
+
+@pytest.mark.parametrize("value", ["0.1", None, 1j, True])
+def test_numbers_are_refused_as_text_by_one_rule(value):
+    """A number spelled as text used to pass the config and the optimizer, then fail inside
+    NumPy at the first forward or step: bn_core/checks.py's is_number refuses it up front."""
+    for make, name in ((lambda: bn.NetConfig(eps=value), "eps"),
+                       (lambda: bn.NetConfig(running_beta=value), "running_beta"),
+                       (lambda: bn.optimizers.make("adam", lr=0.1, beta1=value), "beta1"),
+                       (lambda: bn.optimizers.make("adam", lr=value), "learning rate")):
+        with pytest.raises(ValueError, match=f"^{name} must be a number, got "):
+            make()
+    Z = np.arange(6.0).reshape(2, 3)
+    for norm in (bn.batchnorm, bn.layernorm):
+        with pytest.raises(ValueError, match="eps must be a positive finite number"):
+            norm.forward(Z, np.ones((2, 1)), np.zeros((2, 1)), eps=value)
