@@ -21,14 +21,16 @@ UPDATE_LATEX = {  # a few lines each, P standing for any of W, b, γ, β; the op
     "adam": [r"v = \beta_1 v + (1-\beta_1)\, dP", r"s = \beta_2 s + (1-\beta_2)\, dP^2",
              r"P := P - \alpha\, \frac{v / (1-\beta_1^t)}{\sqrt{s / (1-\beta_2^t)} + \varepsilon}"],
 }
+B0, B1, B2 = (OPTIMIZER_DEFAULTS[k] for k in ("beta", "beta1", "beta2"))
 UPDATE_NOTES = {  # what to notice in the "step taken" column on the first mini-batch
     "gd": "Gradient descent: the step taken is exactly α·dP.",
-    "momentum": "Momentum starts from v = 0, so the first step is only (1 − β₁)·α·dP = 0.1·α·dP.",
+    "momentum": "Momentum starts from v = 0, so the first step is only (1 − β₁)·α·dP = "
+                f"{1 - B0:g}·α·dP.",
     "rmsprop": "RMSprop has no bias correction: s starts at 0, so the first step is about "
-               "α/√(1 − β₂) ≈ 32·α per entry, whatever the gradient. Lower α to tame it.",
+               f"α/√(1 − β₂) ≈ {(1 - B2) ** -0.5:.0f}·α per entry, whatever the "
+               "gradient. Lower α to tame it.",
     "adam": "Adam's first step: v̂ = dP and ŝ = dP², so every entry moves by about α.",
 }
-B0, B1, B2 = (OPTIMIZER_DEFAULTS[k] for k in ("beta", "beta1", "beta2"))
 EACH_P = "P stands for each parameter on the update line in turn. "
 NOT_BN_BETA = "it is not batch norm's β[l], which is a parameter learned like W."
 UPDATE_SYMBOLS = {  # what P and the optimizer's β₁, β₂ are, under the update formulas
@@ -182,7 +184,8 @@ with right:
     st.caption(
         "Subtracting the mini-batch mean removes any constant b, so b can never change z̃; "
         "β[l] sets the unit's offset instead. Measured on a random mini-batch: adding "
-        f"b ~ N(0, 2²) changes z̃ by at most {lesson.bias_cancellation():.1e} (rounding)."
+        f"b ~ N(0, {lesson.BIAS_STD:g}²) changes z̃ by at most {lesson.bias_cancellation():.1e} "
+        "(rounding)."
     )
 
 st.subheader("Before or after g?")
@@ -212,7 +215,8 @@ with right:
     st.dataframe(placement_table(before, after), hide_index=True, width="stretch")
     st.caption(
         f"One layer of {lesson.PLACEMENT_UNITS} {activation} units on "
-        f"{lesson.PLACEMENT_EXAMPLES} points of the moons set, γ = 1, β = 0. Before g, "
+        f"{lesson.PLACEMENT_EXAMPLES} points of the {lesson.WALK_DATASET} set, γ = 1, β = 0. "
+        "Before g, "
         "the next layer's inputs keep g's own mean and spread, but g always sees a "
         "normalized z; after g, they have mean 0 and standard deviation 1 (a unit whose "
         "inputs all sat on one flat part of g sends a constant, which no normalization "
@@ -250,8 +254,8 @@ b3.button("Next line ▶", on_click=move, kwargs={"delta": 1}, width="stretch", 
 b4.button("Next mini-batch ⏭", on_click=move, kwargs={"next_batch": True}, width="stretch",
           disabled=step.t == settings.n_batches)
 info.caption(f"Stop {index + 1} of {len(steps)} · mini-batch t = {step.t} of "
-             f"{settings.n_batches} · a {len(layer_dims) - 1}-layer network on 64 points of "
-             "the moons set")
+             f"{settings.n_batches} · a {len(layer_dims) - 1}-layer network on "
+             f"{lesson.WALK_EXAMPLES} points of the {lesson.WALK_DATASET} set")
 
 code, now = ui.columns([3, 2], gap="large")
 with code:

@@ -5,12 +5,16 @@ from pages import ui
 
 import streamlit as st
 
+from bn_core.batchnorm import DEFAULT_EPS
 from bn_core.lessons import test_time as tt
 from bn_viz import test_time as viz
 
 N_DRAWS = 200  # mini-batches per batch size in (a)
 N_PLACEMENTS = 100  # mini-batches the example of (c) is placed into
 N_ALONE = 6  # examples shown alone in (d)
+HIDDEN = [f"[{n} BN relu]" for n in tt.LAYER_DIMS[1:-1]]  # the lesson network's hidden layers
+EPS, BETA = ui.num(DEFAULT_EPS), ui.num(tt.RUNNING_BETA)  # the lesson network's ε and β
+TORCH_MOMENTUM = ui.num(1 - tt.RUNNING_BETA)  # PyTorch's momentum for that β
 
 
 @st.cache_data(show_spinner="Training the lesson network on the digits (once)…", max_entries=8)
@@ -69,12 +73,12 @@ SAME_QUESTION = ui.Prediction(
     "Both estimate the same μ and σ² of each unit. The running averages come free with "
     "training; the whole set costs one more pass through the final network.")
 
-TORCH_CODE = """import torch.nn as nn
+TORCH_CODE = f"""import torch.nn as nn
 
 # hidden layer l of the course: z = W a (no b), z~ = γ z_norm + β, a = ReLU(z~)
 layer = nn.Sequential(
     nn.Linear(n_prev, n, bias=False),           # W[l]; β[l] does b[l]'s job
-    nn.BatchNorm1d(n, eps=1e-5, momentum=0.1),  # γ = .weight, β = .bias
+    nn.BatchNorm1d(n, eps={EPS}, momentum={TORCH_MOMENTUM}),  # γ = .weight, β = .bias
     nn.ReLU(),
 )
 # running = (1 − momentum) · running + momentum · batch value: momentum = 1 − β
@@ -86,11 +90,11 @@ with torch.no_grad():       # no_grad does NOT switch to eval mode
     probs = model(X_test)   # X_test: (m, n_x), one example per ROW
 """
 
-KERAS_CODE = """from keras import layers
+KERAS_CODE = f"""from keras import layers
 
 # the same layer in Keras
 layers.Dense(n, use_bias=False)                        # W[l], no b[l]
-layers.BatchNormalization(momentum=0.9, epsilon=1e-5)  # gamma, beta
+layers.BatchNormalization(momentum={BETA}, epsilon={EPS})  # gamma, beta
 layers.Activation("relu")
 # moving = momentum · moving + (1 − momentum) · batch value: momentum = β
 # (Keras' defaults: momentum 0.99, epsilon 1e-3)
@@ -116,7 +120,8 @@ ui.start_page("test_time", "Mini-batches and test time", "⏱️")
 st.markdown(
     "Batch norm normalizes each unit with the mean and variance **of the current mini-batch**. "
     "Those statistics jump from one mini-batch to the next, and at test time there may be no "
-    "mini-batch at all. Here a small network (64 → [32 BN relu] → [32 BN relu] → 10), trained "
+    "mini-batch at all. Here a small network "
+    f"({' → '.join(map(str, [tt.LAYER_DIMS[0], *HIDDEN, tt.LAYER_DIMS[-1]]))}), trained "
     "briefly on the 8×8 digits and then **frozen**, shows both sides."
 )
 ui.presets([
@@ -157,7 +162,8 @@ with left:
         f"**σ = {pop_sigma:.3f}** over all {N} training examples (dashed). Each mini-batch "
         f"sees only m = {m} of them, so its μ_B and σ_B scatter around those values."
     )
-    st.info("**Try this:** move *m* from 4 to 256 and watch the dots close in on the dashed "
+    st.info(f"**Try this:** move *m* from 4 to {tt.BATCH_SIZES[-1]} and watch the dots close "
+            "in on the dashed "
             "line; the ring on the right moves down the σ/√m line.")
 mus, sigmas = _jumps(seed, layer, unit, m)
 with right:
@@ -227,7 +233,8 @@ with left:
         "training) are fixed numbers, so its output depends on it alone: one value."
     )
     st.info("**Try this:** at m = 4 even the predicted probability swings (the network "
-            "trained on mini-batches of 64); at m = 256 the cloud shrinks toward the eval value.")
+            f"trained on mini-batches of {tt.TRAIN_BATCH}); at m = {tt.BATCH_SIZES[-1]} the "
+            "cloud shrinks toward the eval value.")
 result, label = _train_vs_eval(seed, layer, unit, m, example)
 with right:
     ui.chart(viz.train_vs_eval_figure(result, m, f"Test example {example + 1} (a {label})"))
@@ -287,7 +294,7 @@ with left:
         "it, layer by layer. In practice people keep the running averages, which training "
         "computes anyway. (The paper, Ioffe & Szegedy 2015, averages μ_B and the unbiased "
         "σ²_B · m/(m − 1) of the trained network over many training mini-batches.) Here the "
-        "network's own running averages (β = 0.9 over its "
+        f"network's own running averages (β = {BETA} over its "
         f"{tt.TRAIN_STEPS} training steps of m = {tt.TRAIN_BATCH}) stand beside the "
         "whole-set values.")
     st.info("**Try this:** predict, then compare the dots with the diagonal and the two "
@@ -308,9 +315,9 @@ with right:
         st.caption(
             f"Test accuracy and loss on {n_test} test examples, in eval mode. The largest gap "
             f"between the two μ of a unit in layer {layer} is "
-            f"{compared.largest_mu_gap[layer]:.2f} of that unit's σ: with β = 0.9 the running average is made mostly of the last dozen or so "
-            "mini-batches, noisy samples of 64 examples taken while the weights were still "
-            "moving.")
+            f"{compared.largest_mu_gap[layer]:.2f} of that unit's σ: with β = {BETA} the "
+            "running average is made mostly of the last dozen or so mini-batches, noisy "
+            f"samples of {tt.TRAIN_BATCH} examples taken while the weights were still moving.")
 
 # --- (f) -------------------------------------------------------------------------------------
 st.header("6 · From the lesson to the frameworks")

@@ -61,8 +61,8 @@ DATA_NAMES = {lab.OWN_DATA: "your own points (CSV)"}
 OWN_KEY, SETTINGS_FILE_KEY, LOADED_KEY = "lab.own_file", "lab.settings_file", "lab.loaded"
 CSV_HELP = ("A CSV with a header row and three columns: two numeric features and a label "
             "(a column named label, class, y or target, else the last one). At most "
-            f"{exchange.MAX_POINTS:,} points, 2 to {exchange.MAX_CLASSES} classes, each with 2 "
-            "or more points.")
+            f"{exchange.MAX_POINTS:,} points, {exchange.MIN_CLASSES} to {exchange.MAX_CLASSES} "
+            f"classes, each with {exchange.MIN_CLASS_POINTS} or more points.")
 
 NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "none"}
 OTHER_NORM = {"batch": "layer", "layer": "batch"}

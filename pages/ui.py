@@ -576,6 +576,13 @@ def chart_numbers(text, tables):
             st.table(table.columns)
 
 
+
+def num(value):
+    """A number of the core as page text writes it: :g, with exponents as the course and the
+    frameworks write them (1e-5, not 1e-05)."""
+    return f"{value:g}".replace("e-0", "e-").replace("e+0", "e+")
+
+
 _PRESENT_CSS = """
 <style>
   [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,

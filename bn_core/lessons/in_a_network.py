@@ -68,15 +68,18 @@ def n_params(layers):
     return sum(layer.total for layer in layers)
 
 
+BIAS_STD = 2.0  # the spread of the b that bias_cancellation adds
+
+
 def bias_cancellation(n=3, m=8, seed=0):
     """How much adding a bias b changes batch norm's output: max |Z_tilde(W a + b) -
-    Z_tilde(W a)| over a random mini-batch, Z: (n, m), b ~ N(0, 2^2) of shape (n, 1).
+    Z_tilde(W a)| over a random mini-batch, Z: (n, m), b ~ N(0, BIAS_STD^2) of shape (n, 1).
 
     The mean subtraction removes b exactly (up to rounding): mu moves by b, Z - mu does not.
     """
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((n, m))
-    b = 2.0 * rng.standard_normal((n, 1))
+    b = BIAS_STD * rng.standard_normal((n, 1))
     gamma, beta = np.ones((n, 1)), np.zeros((n, 1))
     with_b, _ = batchnorm.forward(Z + b, gamma, beta)
     without_b, _ = batchnorm.forward(Z, gamma, beta)
