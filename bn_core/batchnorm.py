@@ -163,7 +163,7 @@ def backward_steps(dZ_tilde, cache):
     # undo Z_norm = (Z - mu) / sqrt(var + eps): var's share
     dvar = -0.5 * gamma * dgamma * inv_std**2
 
-    # ... and mu's share (mu reaches Z_norm directly and through var)
+    # undo Z - mu: mu's share (it reaches Z_norm directly and through var)
     dmu = -gamma * dbeta * inv_std
 
     # undo mu = mean(Z), var = mean((Z - mu)^2): Z reaches the loss three ways

@@ -96,7 +96,7 @@ for piece in uh.code_pieces():
         st.markdown(f"**Undo** ${viz.UNDOES[piece.names[0]]}$")
     elif not piece.names:
         st.markdown("**Read** what the forward kept in its cache")
-    left, right = _side_by_side([3, 2], vertical_alignment="center")
+    left, right = _side_by_side([2, 3], vertical_alignment="center")
     with left:
         for name in piece.names:
             for equation in viz.EQUATIONS[name]:
