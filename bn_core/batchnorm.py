@@ -1,14 +1,13 @@
 """Batch normalization of one layer's pre-activations, forward and backward.
 
 Examples are columns: Z is (n, m), one row per hidden unit, one column per example of the
-mini-batch. Two backward passes are kept on purpose: `backward_staged` retraces the forward
-steps one line at a time (the "under the hood" page shows it), `backward` is the compact closed
-form the network uses. A test holds them equal.
+mini-batch. The backward pass is written once, in stages (`backward_steps`): the network runs
+it, and the page "Under the hood" shows its source and its numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,9 +16,9 @@ from bn_core.checks import check_column, check_matrix, is_number
 DEFAULT_EPS = 1e-5
 
 
-@dataclass(frozen=True, slots=True)
-class BatchNormCache:
-    """What the backward pass needs from one training-mode forward.
+class BatchNormCache(NamedTuple):
+    """What the backward pass needs from one training-mode forward (read-only, and cheap to
+    make: the network makes one per layer and step).
 
     Shapes: Z, Z_centered, Z_norm are (n, m); mu, var, std, inv_std, gamma are (n, 1).
     """
@@ -98,10 +97,10 @@ def forward_eval(Z, gamma, beta, running_mu, running_var, eps=DEFAULT_EPS):
 
 
 def backward(dZ_tilde, cache):
-    """Compact backward pass, after checking dZ_tilde against the forward's shape.
+    """The backward pass, after checking dZ_tilde against the forward's shape.
 
     dZ_tilde: (n, m), finite. Returns dZ (n, m), dgamma (n, 1), dbeta (n, 1); see
-    `backward_unchecked` for the equations.
+    `backward_steps` for the equations.
     """
     dZ_tilde = check_matrix(dZ_tilde, "dZ_tilde", rows=cache.Z_norm.shape[0])
     if dZ_tilde.shape != cache.Z_norm.shape:
@@ -111,57 +110,64 @@ def backward(dZ_tilde, cache):
 
 
 def backward_unchecked(dZ_tilde, cache):
-    """Compact backward pass (the one the network uses, on arrays it made itself).
+    """`backward` without the check, for the network's inner loop (arrays it made itself).
 
-        dbeta  = sum_i dZ_tilde(i)
-        dgamma = sum_i dZ_tilde(i) * Z_norm(i)
-        dZ     = gamma / (m * sqrt(var + eps)) * (m * dZ_tilde - dbeta - Z_norm * dgamma)
+    dZ_tilde: (n, m). Returns dZ (n, m), dgamma (n, 1), dbeta (n, 1) of `backward_steps`.
+    """
+    steps = backward_steps(dZ_tilde, cache)
+    return steps.dZ, steps.dgamma, steps.dbeta
 
-    dZ_tilde: (n, m). Returns dZ (n, m), dgamma (n, 1), dbeta (n, 1).
+
+class BackwardSteps(NamedTuple):
+    """Every array of `backward_steps`, in the order it computes them.
+
+    dbeta, dgamma, dvar, dmu: (n, 1); dZ_norm, dZ: (n, m).
+    """
+
+    dbeta: np.ndarray
+    dgamma: np.ndarray
+    dZ_norm: np.ndarray
+    dvar: np.ndarray
+    dmu: np.ndarray
+    dZ: np.ndarray
+
+
+def backward_steps(dZ_tilde, cache):
+    """The backward pass, one stage per forward step undone, last first; the network runs it.
+
+    The chain rule, with sums over the m examples i of the mini-batch:
+        dbeta   = sum_i dZ_tilde(i)                                           (n, 1)
+        dgamma  = sum_i dZ_tilde(i) * Z_norm(i)                               (n, 1)
+        dZ_norm = gamma * dZ_tilde                                            (n, m)
+        dvar    = sum_i dZ_norm(i) * (Z(i) - mu) * -1/2 (var + eps)^(-3/2)    (n, 1)
+                = -gamma * dgamma / (2 (var + eps))
+        dmu     = sum_i dZ_norm(i) * -1 / sqrt(var + eps)
+                  + dvar * 1/m sum_i -2 (Z(i) - mu)      (0: Z - mu sums to 0) (n, 1)
+                = -gamma * dbeta / sqrt(var + eps)
+        dZ      = dZ_norm / sqrt(var + eps)                  (directly)       (n, m)
+                  + dvar * 2 (Z - mu) / m                    (through var)
+                  + dmu / m                                  (through mu)
+    The second lines of dvar and dmu take sum_i dZ_norm(i) = gamma * dbeta and
+    sum_i dZ_norm(i) (Z(i) - mu) = gamma * sqrt(var + eps) * dgamma: no new sum over the batch.
+
+    dZ_tilde: (n, m); cache: the BatchNormCache of `forward`. Returns a BackwardSteps.
     """
     m = dZ_tilde.shape[1]
+    gamma, Z_centered, inv_std = cache.gamma, cache.Z_centered, cache.inv_std
+
+    # undo Z_tilde = gamma * Z_norm + beta
     dbeta = _row_sums(dZ_tilde)
-    scratch = dZ_tilde * cache.Z_norm
-    dgamma = _row_sums(scratch)
-    # In place, in the formula's order of operations (same numbers, fewer temporaries).
-    dZ = dZ_tilde * m
-    dZ -= dbeta
-    dZ -= np.multiply(cache.Z_norm, dgamma, out=scratch)
-    dZ *= cache.gamma * cache.inv_std / m
-    return dZ, dgamma, dbeta
+    dgamma = _row_sums(dZ_tilde * cache.Z_norm)
+    dZ_norm = dZ_tilde * gamma
 
+    # undo Z_norm = (Z - mu) / sqrt(var + eps): var's share
+    dvar = -0.5 * gamma * dgamma * inv_std**2
 
-def backward_staged(dZ_tilde, cache):
-    """Backward pass retracing the forward steps one by one, in reverse.
+    # undo Z - mu: mu's share (it reaches Z_norm directly and through var)
+    dmu = -gamma * dbeta * inv_std
 
-    Forward steps (mirrored below, last first):
-        1. mu       = mean(Z)                  5. std     = sqrt(var + eps)
-        2. Zc       = Z - mu                   6. inv_std = 1 / std
-        3. sq       = Zc ** 2                  7. Z_norm  = Zc * inv_std
-        4. var      = mean(sq)                 8. Z_tilde = gamma * Z_norm + beta
-
-    dZ_tilde: (n, m). Returns dZ (n, m), dgamma (n, 1), dbeta (n, 1).
-    """
-    m = dZ_tilde.shape[1]
-    Zc, std, inv_std = cache.Z_centered, cache.std, cache.inv_std
-    # 8. Z_tilde = gamma * Z_norm + beta
-    dbeta = np.sum(dZ_tilde, axis=1, keepdims=True)
-    dgamma = np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)
-    dZ_norm = dZ_tilde * cache.gamma
-    # 7. Z_norm = Zc * inv_std  (Zc reaches Z_norm directly and through var: two paths)
-    dinv_std = np.sum(dZ_norm * Zc, axis=1, keepdims=True)
-    dZc_direct = dZ_norm * inv_std
-    # 6. inv_std = 1 / std
-    dstd = -dinv_std / std**2
-    # 5. std = sqrt(var + eps)
-    dvar = 0.5 * dstd / std
-    # 4. var = mean(sq)
-    dsq = np.ones_like(Zc) * dvar / m
-    # 3. sq = Zc ** 2
-    dZc_through_var = 2.0 * Zc * dsq
-    dZc = dZc_direct + dZc_through_var
-    # 2. Zc = Z - mu  (Z reaches Zc directly and through mu)
-    dmu = -np.sum(dZc, axis=1, keepdims=True)
-    # 1. mu = mean(Z)
-    dZ = dZc + np.ones_like(Zc) * dmu / m
-    return dZ, dgamma, dbeta
+    # undo mu = mean(Z), var = mean((Z - mu)^2): Z reaches the loss three ways
+    dZ = dZ_norm * inv_std
+    dZ += Z_centered * (2.0 / m * dvar)
+    dZ += dmu / m
+    return BackwardSteps(dbeta, dgamma, dZ_norm, dvar, dmu, dZ)

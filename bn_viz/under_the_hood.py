@@ -11,41 +11,32 @@ import plotly.graph_objects as go
 
 from bn_viz.theme import BN_COLOR, PLAIN_COLOR, STAGE_COLORS, empty_figure, f32, finish
 
-# name -> (equation, the matching line of bn_core.batchnorm.backward_staged), in order.
-STAGES = {
-    "dbeta": (r"d\beta = \sum_i d\tilde z^{(i)}",
-              "dbeta = np.sum(dZ_tilde, axis=1, keepdims=True)"),
-    "dgamma": (r"d\gamma = \sum_i d\tilde z^{(i)}\, z_{\text{norm}}^{(i)}",
-               "dgamma = np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)"),
-    "dZ_norm": (r"dz_{\text{norm}}^{(i)} = \gamma\, d\tilde z^{(i)}",
-                "dZ_norm = dZ_tilde * cache.gamma"),
-    "dinv_std": (r"d\!\left(\tfrac{1}{s}\right) = \sum_i dz_{\text{norm}}^{(i)}\, z_c^{(i)}",
-                 "dinv_std = np.sum(dZ_norm * Zc, axis=1, keepdims=True)"),
-    "dZc_direct": (r"dz_c^{(i)}\big|_{\text{direct}} = \frac{dz_{\text{norm}}^{(i)}}{s}",
-                   "dZc_direct = dZ_norm * inv_std"),
-    "dstd": (r"ds = -\frac{1}{s^2}\, d\!\left(\tfrac{1}{s}\right)",
-             "dstd = -dinv_std / std**2"),
-    "dvar": (r"d\sigma^2 = \frac{1}{2s}\, ds", "dvar = 0.5 * dstd / std"),
-    "dsq": (r"d\big(z_c^{(i)}\big)^2 = \frac{1}{m}\, d\sigma^2",
-            "dsq = np.ones_like(Zc) * dvar / m"),
-    "dZc_through_var": (r"dz_c^{(i)}\big|_{\sigma^2} = 2\, z_c^{(i)}\, d\big(z_c^{(i)}\big)^2",
-                        "dZc_through_var = 2.0 * Zc * dsq"),
-    "dZc": (r"dz_c^{(i)} = dz_c^{(i)}\big|_{\text{direct}} + dz_c^{(i)}\big|_{\sigma^2}",
-            "dZc = dZc_direct + dZc_through_var"),
-    "dmu": (r"d\mu = -\sum_i dz_c^{(i)}", "dmu = -np.sum(dZc, axis=1, keepdims=True)"),
-    "dZ": (r"dz^{(i)} = dz_c^{(i)} + \frac{1}{m}\, d\mu",
-           "dZ = dZc + np.ones_like(Zc) * dmu / m"),
+# name -> its equation(s), for each array of bn_core.batchnorm.backward_steps, in its order.
+# The code beside them is that function's own source (bn_core.lessons.under_the_hood).
+EQUATIONS = {
+    "dbeta": [r"d\beta = \sum_i d\tilde z^{(i)}"],
+    "dgamma": [r"d\gamma = \sum_i d\tilde z^{(i)}\, z_{\text{norm}}^{(i)}"],
+    "dZ_norm": [r"dz_{\text{norm}}^{(i)} = \gamma\, d\tilde z^{(i)}"],
+    "dvar": [(r"d\sigma^2 = \sum_i dz_{\text{norm}}^{(i)}\, z_c^{(i)}"
+             r" \cdot \left(-\tfrac{1}{2}\right)\left(\sigma^2 + \varepsilon\right)^{-3/2}"),
+             r"\phantom{d\sigma^2} = -\frac{\gamma\, d\gamma}{2 s^2}"],
+    "dmu": [(r"d\mu = \sum_i \frac{-dz_{\text{norm}}^{(i)}}{s}"
+            r" + d\sigma^2\, \underbrace{\tfrac{1}{m}\textstyle\sum_i -2 z_c^{(i)}}_{0}"),
+            r"\phantom{d\mu} = -\frac{\gamma\, d\beta}{s}"],
+    "dZ": [(r"dz^{(i)} = \frac{dz_{\text{norm}}^{(i)}}{s} + d\sigma^2\, \frac{2 z_c^{(i)}}{m}"
+           r" + \frac{d\mu}{m}")],
 }
 
-# the forward step each group of stages undoes, shown as a heading before its first stage
+# the forward step each piece of the code undoes, shown as a heading before it (keyed by the
+# first array the piece computes)
 UNDOES = {
     "dbeta": r"\tilde z = \gamma\, z_{\text{norm}} + \beta",
-    "dinv_std": r"z_{\text{norm}} = z_c \cdot \tfrac{1}{s}",
-    "dstd": r"\tfrac{1}{s} \text{ (inv\_std), computed from } s",
-    "dvar": r"s = \sqrt{\sigma^2 + \varepsilon}",
-    "dsq": r"\sigma^2 = \tfrac{1}{m}\textstyle\sum_i \big(z_c^{(i)}\big)^2",
-    "dmu": r"z_c = z - \mu",
-    "dZ": r"\mu = \tfrac{1}{m}\textstyle\sum_i z^{(i)}",
+    "dvar": r"z_{\text{norm}} = \frac{z - \mu}{\sqrt{\sigma^2 + \varepsilon}}"
+            r"\text{: } \sigma^2\text{'s share}",
+    "dmu": r"z_c = z - \mu\text{: } \mu\text{'s share (directly, and through } \sigma^2\text{)}",
+    "dZ": r"\mu = \tfrac{1}{m}\textstyle\sum_i z^{(i)},\ "
+          r"\sigma^2 = \tfrac{1}{m}\textstyle\sum_i \big(z_c^{(i)}\big)^2"
+          r"\text{: three paths from } z",
 }
 
 COMPACT = (r"dz^{(i)} = \frac{\gamma}{m\, s}\Big(m\, d\tilde z^{(i)} - \sum_j d\tilde z^{(j)}"

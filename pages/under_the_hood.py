@@ -1,5 +1,5 @@
-"""Lesson 7: the batch-norm backward pass derived stage by stage beside the staged code's numbers,
-and a live gradient check of every parameter of a small network."""
+"""Lesson 7: the batch-norm backward pass stage by stage, beside the source and the numbers of
+the function the network runs, and a live gradient check of every parameter of a small network."""
 
 from pages import ui
 
@@ -28,7 +28,7 @@ def _walkthrough(n_units, m, seed):
     ex = uh.example_batch(n_units, m, seed)
     steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
     return ex, steps, uh.backward_agreement(ex.dZ_tilde, ex.cache, steps), \
-        uh.gradient_paths(steps)
+        uh.gradient_paths(steps, ex.cache)
 
 
 @st.cache_data(show_spinner="Checking every parameter…", max_entries=64)
@@ -39,9 +39,10 @@ def _check(activation, batch_norm, eliminate_bias, seed, h):
 ui.start_page("under_the_hood", "Under the hood", "⚙️")
 st.markdown(
     "Batch norm's backward pass is the chain rule run backwards through the forward steps. "
-    "Below, each stage's equation stands beside the line of `backward_staged` that computes it "
-    "and the numbers it produces on a small mini-batch; then a gradient check confirms a whole "
-    "network's gradients against centred differences."
+    "Below, each stage's equation stands beside the code that computes it, quoted from "
+    "`bn_core.batchnorm.backward_steps`, the very function the network runs in every training "
+    "step, and the numbers it produces on a small mini-batch; then a gradient check confirms a "
+    "whole network's gradients against centred differences."
 )
 ui.presets([
     ui.Preset("One unit, m = 4", "The smallest walk-through: every (n, m) array is one row "
@@ -85,33 +86,40 @@ with right:
         st.latex(viz.stage_latex(name, value))
 
 st.subheader("Backward, last forward step first")
-st.info("**Try this:** follow one column through: dZ_norm is γ·dZ̃, then two paths meet "
-        "in dZc (directly, and through σ²), and a third (through μ) joins in dZ. Set m = 4 "
-        "and check a number by hand.")
-for name, (equation, code) in viz.STAGES.items():
-    if name in viz.UNDOES:
-        st.markdown(f"**Undo** ${viz.UNDOES[name]}$")
-    left, right = _side_by_side([1, 2], vertical_alignment="center")
+st.info("**Try this:** follow one column through: dZ_norm is γ·dZ̃; dσ² and dμ need no new "
+        "sum, they are dγ and dβ seen through γ; then Z reaches the loss three ways in dZ "
+        "(directly, through σ², through μ). Set m = 4 and check a number by hand.")
+st.caption("The code is `backward_steps` as it runs, cut at its blank lines. "
+           "`_row_sums(A)` is Σᵢ A⁽ⁱ⁾, one number per unit: an (n, 1) column.")
+for piece in uh.code_pieces():
+    if piece.names and piece.names[0] in viz.UNDOES:
+        st.markdown(f"**Undo** ${viz.UNDOES[piece.names[0]]}$")
+    elif not piece.names:
+        st.markdown("**Read** what the forward kept in its cache")
+    left, right = _side_by_side([2, 3], vertical_alignment="center")
     with left:
-        st.latex(equation)
-        st.code(code, language="python", wrap_lines=True)
+        for name in piece.names:
+            for equation in viz.EQUATIONS[name]:
+                st.latex(equation)
+        st.code(piece.code, language="python", wrap_lines=True)
     with right:
-        st.latex(viz.stage_latex(name, steps[name]))
+        for name in piece.names:
+            st.latex(viz.stage_latex(name, getattr(steps, name)))
+with st.expander("The whole function, as the network runs it"):
+    st.code(uh.function_source(), language="python")
 
 st.subheader("Compact form, and the check")
 st.latex(viz.COMPACT)
-k1, k2, k3 = st.columns(3)
-k1.metric("these steps vs backward_staged", f"{agree.steps_vs_staged:.1e}",
-          help="Largest |difference| over dZ, dγ, dβ.")
-k2.metric("backward_staged vs compact backward", f"{agree.staged_vs_compact:.1e}",
-          help="Largest |difference| over dZ, dγ, dβ: rounding only.")
-k3.metric("largest |Σᵢ dz⁽ⁱ⁾|", f"{agree.sum_dZ:.1e}",
+k1, k2 = st.columns(2)
+k1.metric("staged dZ vs compact form", f"{agree.staged_vs_compact:.1e}",
+          help="Largest |difference| over dZ: rounding only.")
+k2.metric("largest |Σᵢ dz⁽ⁱ⁾|", f"{agree.sum_dZ:.1e}",
           help="dZ sums to zero over the mini-batch, for every unit.")
-ui.chart(viz.paths_figure(paths, steps["dZ"]))
+ui.chart(viz.paths_figure(paths, steps.dZ))
 st.caption(
     "Unit 1's dZ split by path. The path through μ adds the same amount to every example, "
     "exactly minus the average of the other two: that is why each unit's dZ sums to zero over "
-    "the mini-batch (the third number above), and why b, which shifts every example alike, "
+    "the mini-batch (the second number above), and why b, which shifts every example alike, "
     "gets no gradient under batch norm (part 2)."
 )
 

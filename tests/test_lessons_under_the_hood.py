@@ -1,5 +1,8 @@
 """bn_core.lessons.under_the_hood: the staged backward walk-through and the network gradient check."""
 
+import inspect
+import textwrap
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -9,8 +12,7 @@ from bn_core.lessons import under_the_hood as uh
 from bn_viz import under_the_hood as viz
 from tests.presets import page_presets
 
-ORDER = ["dbeta", "dgamma", "dZ_norm", "dinv_std", "dZc_direct", "dstd", "dvar", "dsq",
-         "dZc_through_var", "dZc", "dmu", "dZ"]
+ORDER = ["dbeta", "dgamma", "dZ_norm", "dvar", "dmu", "dZ"]
 
 
 @pytest.mark.parametrize(("n", "m", "seed"), [(1, 4, 0), (3, 8, 1), (2, 5, 7)])
@@ -26,20 +28,37 @@ def test_example_batch_shapes_and_rounding(n, m, seed):
 def test_steps_come_in_the_order_of_the_staged_code_and_the_page_has_each():
     ex = uh.example_batch(1, 4)
     steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
-    assert list(steps) == ORDER
-    assert list(viz.STAGES) == ORDER
+    assert list(steps._fields) == ORDER
+    assert list(viz.EQUATIONS) == ORDER
+    assert [name for piece in uh.code_pieces() for name in piece.names] == ORDER
+    assert set(viz.UNDOES) <= {piece.names[0] for piece in uh.code_pieces() if piece.names}
+
+
+def test_the_walkthrough_runs_the_function_the_network_calls():
+    assert uh.STAGED is batchnorm.backward_steps
+    ex = uh.example_batch(3, 5, 2)
+    steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
+    for got, staged in zip((steps.dZ, steps.dgamma, steps.dbeta),
+                           batchnorm.backward_unchecked(ex.dZ_tilde, ex.cache), strict=True):
+        assert_array_equal(got, staged)
+
+
+def test_code_pieces_are_the_function_body_verbatim():
+    """Joined with blank lines, the pieces are the function's source after its docstring, line
+    for line (indentation aside): nothing on screen is written anywhere but in the function."""
+    source = inspect.getsource(batchnorm.backward_steps)
+    assert uh.function_source() == source
+    body = textwrap.dedent(source.split('"""')[2].split("\n", 1)[1]).strip("\n")
+    assert "\n\n".join(piece.code for piece in uh.code_pieces()) == body
+    assert uh.code_pieces()[0].names == ()  # the lines that read the cache
+    assert uh.code_pieces()[-1].code.splitlines()[-1].startswith("return BackwardSteps(")
 
 
 @pytest.mark.parametrize(("n", "m", "seed"), [(1, 4, 0), (3, 8, 1), (1, 6, 5), (3, 4, 9)])
-def test_steps_agree_with_staged_and_compact_backward(n, m, seed):
+def test_steps_agree_with_the_compact_form(n, m, seed):
     ex = uh.example_batch(n, m, seed)
     steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
-    dZ, dgamma, dbeta = batchnorm.backward_staged(ex.dZ_tilde, ex.cache)
-    assert_array_equal(steps["dZ"], dZ)
-    assert_array_equal(steps["dgamma"], dgamma)
-    assert_array_equal(steps["dbeta"], dbeta)
     agree = uh.backward_agreement(ex.dZ_tilde, ex.cache, steps)
-    assert agree.steps_vs_staged == 0.0
     assert agree.staged_vs_compact < 1e-12
     assert agree.sum_dZ < 1e-12
 
@@ -64,31 +83,31 @@ def test_steps_match_a_numeric_gradient():
             minus = J()
             P[idx] = old
             numeric[idx] = (plus - minus) / 2e-6
-        assert_allclose(steps[name], numeric, rtol=1e-6, atol=1e-8)
+        assert_allclose(getattr(steps, name), numeric, rtol=1e-6, atol=1e-8)
 
 
 def test_intermediate_steps_have_the_expected_shapes_and_values():
     ex = uh.example_batch(3, 6, 2)
     s = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
-    for name in ("dbeta", "dgamma", "dinv_std", "dstd", "dvar", "dmu"):
-        assert s[name].shape == (3, 1)
-    for name in ("dZ_norm", "dZc_direct", "dsq", "dZc_through_var", "dZc", "dZ"):
-        assert s[name].shape == (3, 6)
-    # the closed form of dvar: -1/2 sum dZ_norm * Zc * (var + eps)^(-3/2)
-    closed = -0.5 * np.sum(s["dZ_norm"] * ex.cache.Z_centered, axis=1, keepdims=True) * (
-        ex.cache.var + ex.cache.eps) ** -1.5
-    assert_allclose(s["dvar"], closed)
-    assert_allclose(s["dZ_norm"], ex.dZ_tilde * ex.gamma)
+    for name in ("dbeta", "dgamma", "dvar", "dmu"):
+        assert getattr(s, name).shape == (3, 1)
+    for name in ("dZ_norm", "dZ"):
+        assert getattr(s, name).shape == (3, 6)
+    # the chain rule's sums, which the code takes from dgamma and dbeta instead
+    Zc, var_eps = ex.cache.Z_centered, ex.cache.var + ex.cache.eps
+    assert_allclose(s.dvar, -0.5 * np.sum(s.dZ_norm * Zc, axis=1, keepdims=True) * var_eps**-1.5)
+    assert_allclose(s.dmu, -np.sum(s.dZ_norm, axis=1, keepdims=True) / np.sqrt(var_eps))
+    assert_allclose(s.dZ_norm, ex.dZ_tilde * ex.gamma)
 
 
 def test_gradient_paths_add_up_to_dZ_and_the_mu_path_is_constant():
     ex = uh.example_batch(3, 7, 4)
     s = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
-    paths = uh.gradient_paths(s)
+    paths = uh.gradient_paths(s, ex.cache)
     assert set(paths) == {"direct", "through σ²", "through μ"}
-    assert_allclose(sum(paths.values()), s["dZ"], atol=1e-12)
+    assert_allclose(sum(paths.values()), s.dZ, atol=1e-12)
     assert_allclose(np.ptp(paths["through μ"], axis=1), 0.0)
-    assert_allclose(np.sum(s["dZ"], axis=1), 0.0, atol=1e-12)
+    assert_allclose(np.sum(s.dZ, axis=1), 0.0, atol=1e-12)
 
 
 def test_gradient_check_defaults_pass_every_parameter():
@@ -145,7 +164,7 @@ def test_preset_one_unit_m_4_rows_of_four_and_single_numbers():
     assert PRESETS["One unit, m = 4"] == {"n": "1", "m": "4"}
     ex = uh.example_batch(1, 4, 0)
     arrays = [ex.Z, ex.gamma, ex.beta, ex.dZ_tilde, ex.cache.mu, ex.cache.var,
-              *uh.staged_backward_steps(ex.dZ_tilde, ex.cache).values()]
+              *uh.staged_backward_steps(ex.dZ_tilde, ex.cache)]
     assert {a.shape for a in arrays} == {(1, 4), (1, 1)}
     assert ex.cache.mu.shape == ex.cache.var.shape == ex.gamma.shape == (1, 1)
 

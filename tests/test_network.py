@@ -175,6 +175,36 @@ def test_forward_probabilities_and_loss_agree():
     assert_allclose(net.last_probs, probs, rtol=1e-14)
 
 
+# ---------------------------------------------------------------- the backward it runs
+
+
+def test_backward_runs_the_staged_function_the_lesson_shows(monkeypatch):
+    """Every batch-norm layer's backward goes through batchnorm.backward_steps, the function
+    whose source the page "Under the hood" shows, and its gamma and beta gradients are that
+    function's; the lesson's walk-through on the same arrays gives the same numbers."""
+    from bn_core import batchnorm
+    from bn_core.lessons import under_the_hood as uh
+
+    calls, staged = [], batchnorm.backward_steps
+
+    def spy(dZ_tilde, cache):
+        steps = staged(dZ_tilde, cache)
+        calls.append((dZ_tilde.copy(), cache, steps))
+        return steps
+
+    monkeypatch.setattr(batchnorm, "backward_steps", spy)
+    net = make_net("tanh", dims=(3, 5, 4, 3))
+    perturb(net, 4)
+    _, grads = net.loss_and_grads(*make_batch())
+    assert len(calls) == len(net.bn_layers) == 2
+    for l, (dZ_tilde, cache, steps) in zip((2, 1), calls, strict=True):  # last layer first
+        assert_array_equal(grads[f"gamma{l}"], steps.dgamma)
+        assert_array_equal(grads[f"beta{l}"], steps.dbeta)
+        lesson = uh.staged_backward_steps(dZ_tilde, cache)
+        for name in lesson._fields:
+            assert_array_equal(getattr(lesson, name), getattr(steps, name))
+
+
 # ---------------------------------------------------------------- b before batch norm
 
 

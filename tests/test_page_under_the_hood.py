@@ -1,11 +1,16 @@
 """Page "Under the hood" through streamlit's AppTest: the staged backward walk-through follows
 its controls, the gradient-check table covers every parameter, presets load, nothing raises."""
 
+import inspect
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bn_core import batchnorm
+from bn_core.lessons import under_the_hood as uh
+from bn_viz import under_the_hood as viz
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
@@ -56,15 +61,31 @@ def at():
 def test_page_opens_with_every_stage_and_a_passing_check(at):
     assert_clean(at)
     assert at.title[0].value.endswith("Under the hood")
-    for name in ("dbeta", "dgamma", "dZ_norm", "dinv_std", "dZc_direct", "dstd", "dvar", "dsq",
-                 "dZc_through_var", "dZc", "dmu", "dZ"):
+    for name in ("dbeta", "dgamma", "dZ_norm", "dvar", "dmu", "dZ"):
         latex_of(at, name)
-    assert len(at.code) == 12
+    assert len(at.code) == len(uh.code_pieces()) + 1
     metrics = {m.label: float(m.value) for m in at.metric}
-    assert metrics["these steps vs backward_staged"] == 0.0
-    assert metrics["backward_staged vs compact backward"] < 1e-12
+    assert metrics["staged dZ vs compact form"] < 1e-12
     assert metrics["largest |Σᵢ dz⁽ⁱ⁾|"] < 1e-12
     assert any("Try this" in i.body for i in at.info)
+
+
+def test_the_code_on_screen_is_the_code_the_network_runs(at):
+    """The page's code blocks are backward_steps' own source: its body piece by piece, then the
+    whole function; and the network's backward calls that function (tests/test_network.py)."""
+    shown = [c.value for c in at.code]
+    source = inspect.getsource(batchnorm.backward_steps)
+    assert shown[-1] == source.rstrip("\n")  # st.code drops the final newline
+    body = textwrap.dedent(source.split('"""')[2].split("\n", 1)[1]).strip("\n")
+    assert "\n\n".join(shown[:-1]) == body
+    assert batchnorm.backward_unchecked.__code__.co_names[:1] == ("backward_steps",)
+
+
+def test_the_numbers_on_screen_are_the_staged_functions(at):
+    ex = uh.example_batch(1, 6, 0)  # the page's defaults
+    steps = batchnorm.backward_steps(ex.dZ_tilde, ex.cache)
+    for name in steps._fields:
+        assert viz.stage_latex(name, getattr(steps, name)) in latex_of(at, name)
 
 
 def test_gradient_check_defaults_every_parameter_passes(at):
@@ -171,4 +192,4 @@ def test_presentation_mode_hides_advanced_controls_and_stacks_the_stages():
     keys = {w.key for w in app.number_input} | {w.key for w in app.select_slider}
     assert "under_the_hood.seed" not in keys and "under_the_hood.h" not in keys
     assert "under_the_hood.gseed" in keys
-    assert len(app.code) == 12 and len(app.get("plotly_chart")) == 2
+    assert len(app.code) == len(uh.code_pieces()) + 1 and len(app.get("plotly_chart")) == 2

@@ -1,13 +1,16 @@
 """The batch-norm backward pass one stage at a time, and a gradient check of a whole network.
 
-`staged_backward_steps` retraces `bn_core.batchnorm.backward_staged` line by line and keeps every
-intermediate array, so the page can show each one beside its equation; tests hold its result
-equal to `backward_staged` and to the compact `backward`. Examples are columns: Z is (n, m).
+The walk-through runs `bn_core.batchnorm.backward_steps`, the function the network calls in
+every training step, and quotes its source piece by piece (`code_pieces`): the code and the
+numbers on the page are that function's. Examples are columns: Z is (n, m).
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
+import textwrap
 
 import numpy as np
 
@@ -20,6 +23,7 @@ GRAD_DATASET = "moons"
 GRAD_H = 1e-5  # the centred difference's step: truncation h^2 and rounding 1e-16 / h balance
 PASS_TOL = 1e-6  # relative error below which a parameter passes
 ZERO_TOL = 1e-8  # both gradient norms below this: the gradient is zero (rounding noise only)
+STAGED = batchnorm.backward_steps  # the function shown and run
 
 
 # --- one batch-norm layer, backward step by step ------------------------------------------------
@@ -54,76 +58,103 @@ def example_batch(n_units=1, m=6, seed=0):
 
 
 def staged_backward_steps(dZ_tilde, cache):
-    """Every intermediate of the staged backward pass, in the order it is computed.
+    """Every array of the staged backward pass the network runs, in the order it computes them.
 
-    The forward steps, undone last first:
-        1. mu = mean(Z)   2. Zc = Z - mu   3. sq = Zc**2   4. var = mean(sq)
-        5. std = sqrt(var + eps)   6. inv_std = 1 / std   7. Z_norm = Zc * inv_std
-        8. Z_tilde = gamma * Z_norm + beta
-    dZ_tilde: (n, m); cache: a BatchNormCache. Returns a dict name -> array, in order:
-    dbeta, dgamma (n, 1); dZ_norm (n, m); dinv_std (n, 1); dZc_direct (n, m); dstd, dvar (n, 1);
-    dsq, dZc_through_var, dZc (n, m); dmu (n, 1); dZ (n, m).
+    dZ_tilde: (n, m); cache: a BatchNormCache. Returns a batchnorm.BackwardSteps: dbeta,
+    dgamma (n, 1); dZ_norm (n, m); dvar, dmu (n, 1); dZ (n, m).
     """
+    return STAGED(dZ_tilde, cache)
+
+
+@dataclasses.dataclass(frozen=True)
+class CodePiece:
+    """One stage of the staged function's source, verbatim, and the BackwardSteps fields it
+    assigns (none for the opening lines that read the cache)."""
+
+    code: str
+    names: tuple
+
+
+def function_source():
+    """The staged backward function's source as Python holds it (inspect.getsource)."""
+    return inspect.getsource(STAGED)
+
+
+def code_pieces():
+    """The staged function's body after its docstring, cut at its blank lines: one piece per
+    stage, in order. Joined with blank lines they give the body back exactly."""
+    source = function_source()
+    lines = source.splitlines()
+    body = ast.parse(textwrap.dedent(source)).body[0].body
+    first = body[1].lineno - 1  # the statement after the docstring, as a 0-based line index
+    blocks = "\n".join(lines[first:]).split("\n\n")
+    return [CodePiece(textwrap.dedent(block), _assigned(textwrap.dedent(block)))
+            for block in blocks]
+
+
+def _assigned(code):
+    """The BackwardSteps fields a piece of code assigns (= or +=), in order of first use."""
+    names = []
+    for node in ast.walk(ast.parse(code)):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AugAssign) else [])
+        for target in targets:
+            if (isinstance(target, ast.Name) and target.id in batchnorm.BackwardSteps._fields
+                    and target.id not in names):
+                names.append(target.id)
+    return tuple(names)
+
+
+def compact_dZ(dZ_tilde, cache):
+    """dZ by the compact closed form the stages add up to, as a check:
+
+        dZ = gamma / (m sqrt(var + eps)) (m dZ_tilde - sum_i dZ_tilde(i)
+                                          - Z_norm sum_i dZ_tilde(i) Z_norm(i))
+
+    dZ_tilde: (n, m). Returns dZ (n, m)."""
     m = dZ_tilde.shape[1]
-    Zc, std, inv_std = cache.Z_centered, cache.std, cache.inv_std
-    s = {}
-    s["dbeta"] = np.sum(dZ_tilde, axis=1, keepdims=True)  # 8. Z_tilde = gamma Z_norm + beta
-    s["dgamma"] = np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)
-    s["dZ_norm"] = dZ_tilde * cache.gamma
-    s["dinv_std"] = np.sum(s["dZ_norm"] * Zc, axis=1, keepdims=True)  # 7. Z_norm = Zc inv_std
-    s["dZc_direct"] = s["dZ_norm"] * inv_std
-    s["dstd"] = -s["dinv_std"] / std**2  # 6. inv_std = 1 / std
-    s["dvar"] = 0.5 * s["dstd"] / std  # 5. std = sqrt(var + eps)
-    s["dsq"] = np.ones_like(Zc) * s["dvar"] / m  # 4. var = mean(sq)
-    s["dZc_through_var"] = 2.0 * Zc * s["dsq"]  # 3. sq = Zc**2
-    s["dZc"] = s["dZc_direct"] + s["dZc_through_var"]
-    s["dmu"] = -np.sum(s["dZc"], axis=1, keepdims=True)  # 2. Zc = Z - mu
-    s["dZ"] = s["dZc"] + np.ones_like(Zc) * s["dmu"] / m  # 1. mu = mean(Z)
-    return s
+    sum_dZ_tilde = np.sum(dZ_tilde, axis=1, keepdims=True)
+    sum_dZ_tilde_Z_norm = np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)
+    return cache.gamma * cache.inv_std / m * (
+        m * dZ_tilde - sum_dZ_tilde - cache.Z_norm * sum_dZ_tilde_Z_norm)
 
 
 @dataclasses.dataclass(frozen=True)
 class Agreement:
-    """Largest absolute differences between three ways to the same gradients (floats).
+    """How the staged result checks out (floats).
 
-    steps_vs_staged: these steps against batchnorm.backward_staged (dZ, dgamma, dbeta);
-    staged_vs_compact: backward_staged against the compact batchnorm.backward;
+    staged_vs_compact: the largest |difference| between the staged dZ and the compact form's;
     sum_dZ: the largest |sum_i dZ(i)| over the units, zero up to rounding.
     """
 
-    steps_vs_staged: float
     staged_vs_compact: float
     sum_dZ: float
 
 
 def backward_agreement(dZ_tilde, cache, steps):
-    """Compare `steps` (from staged_backward_steps) with both backward passes of the core.
+    """Check `steps` (from staged_backward_steps) against the compact form.
 
     dZ_tilde: (n, m). Returns an Agreement.
     """
-    staged = batchnorm.backward_staged(dZ_tilde, cache)
-    compact = batchnorm.backward(dZ_tilde, cache)
-    mine = (steps["dZ"], steps["dgamma"], steps["dbeta"])
-    return Agreement(_max_diff(mine, staged), _max_diff(staged, compact),
-                     float(np.max(np.abs(np.sum(steps["dZ"], axis=1)))))
+    compact = compact_dZ(dZ_tilde, cache)
+    return Agreement(float(np.max(np.abs(steps.dZ - compact))),
+                     float(np.max(np.abs(np.sum(steps.dZ, axis=1)))))
 
 
-def _max_diff(first, second):
-    return float(max(np.max(np.abs(a - b)) for a, b in zip(first, second, strict=True)))
-
-
-def gradient_paths(steps):
-    """dZ split into the three paths by which Z reaches the loss, each (n, m):
+def gradient_paths(steps, cache):
+    """dZ split into the three terms of its line in the staged function, the three paths by
+    which Z reaches the loss, each (n, m):
 
         direct        dZ_norm / sqrt(var + eps)
-        through var   2 (Z - mu) dvar / m
+        through var   dvar * 2 (Z - mu) / m
         through mu    dmu / m                  (the same for every example)
 
-    They add up to dZ. steps: from staged_backward_steps.
+    They add up to dZ. steps: from staged_backward_steps; cache: its BatchNormCache.
     """
-    through_mu = np.ones_like(steps["dZ"]) * steps["dmu"] / steps["dZ"].shape[1]
-    return {"direct": steps["dZc_direct"], "through σ²": steps["dZc_through_var"],
-            "through μ": through_mu}
+    m = steps.dZ.shape[1]
+    return {"direct": steps.dZ_norm * cache.inv_std,
+            "through σ²": cache.Z_centered * (2.0 / m * steps.dvar),
+            "through μ": np.ones_like(steps.dZ) * steps.dmu / m}
 
 
 # --- the gradient check of a small network ------------------------------------------------------
