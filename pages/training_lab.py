@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from pages import ui
+from pages import lab_gamma_beta, ui
 
 import streamlit as st
 
@@ -329,15 +329,19 @@ def _set_playing(value):
     st.session_state[KEEP_KEY] = True  # the charts stay as they are: only new points
     if not value:
         st.session_state.pop(EPOCH_TARGET, None)
+    else:
+        lab_gamma_beta.on_resume(st.session_state.get(TRAINER))
 
 
 def _step():
+    lab_gamma_beta.on_resume(st.session_state[TRAINER])
     st.session_state[TRAINER].step(1)
 
 
 def _epoch():
     """Queue one more epoch: the ticks train it, EPOCH_CHUNK steps at a time."""
     trainer = st.session_state[TRAINER]
+    lab_gamma_beta.on_resume(trainer)
     target = st.session_state.get(EPOCH_TARGET) or trainer.epoch
     st.session_state[EPOCH_TARGET] = target + 1
 
@@ -622,7 +626,7 @@ def _save_and_load(trainer):
             help="Every series the recorders kept, one row per value: network, quantity, "
                  "layer, unit, step, value.")
         left.download_button(
-            "Settings (JSON)", exchange.settings_json(SLUG, ui.settings()),
+            "Settings (JSON)", ui.settings_later(lambda s: exchange.settings_json(SLUG, s)),
             file_name="batchnorm-lab-settings.json", mime="application/json",
             on_click="ignore", help="Every control of this page; load it here to continue.")
         upload = right.file_uploader("Load settings (JSON)", type=["json"],
@@ -699,6 +703,10 @@ interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
 st.session_state[WHOLE_KEY] = not st.session_state.pop(KEEP_KEY, False)
 st.fragment(run_every=interval if playing else None)(ui.guarded(_live_panel))(steps_per_update,
                                                                              images)
+if playing:
+    lab_gamma_beta.hide()
+else:
+    lab_gamma_beta.show(TRAINER, RUN_KEY, images)
 _parameters(trainer)
 if not ui.presenting():
     _save_and_load(trainer)
