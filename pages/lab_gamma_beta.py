@@ -115,15 +115,14 @@ def _unit_choice(net):
 
 
 def _sync(current, learned, bounds):
-    """The sliders start from the learned values whenever the unit, the step or the run
-    changes (but not on the page's first run, where a link's values apply), and never hold a
-    value outside their range."""
+    """The sliders go back to the learned values whenever the unit, the step or the run
+    changes, and never hold a value outside their range. A slider with no value yet (a fresh
+    session, a link, a settings file or a preset just applied) reads the link instead."""
     shown = st.session_state.get(SHOWN_KEY)
     st.session_state[SHOWN_KEY] = current
     for name, value, bound in zip(("gb_gamma", "gb_beta"), learned, bounds, strict=True):
         held = ui.held(name)
-        if (shown is not None and shown != current) or (
-                held is not None and not -bound <= held <= bound):
+        if held is not None and (shown != current or not -bound <= held <= bound):
             ui.set_value(name, value)
 
 
