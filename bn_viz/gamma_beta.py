@@ -11,7 +11,17 @@ from __future__ import annotations
 from bn_core.lab import ema
 from bn_core.lessons.step_by_step import saturation_zone
 from bn_viz import lab_data
-from bn_viz.lab_layout import Grid, figure, histogram, rgba, scatter, thin, x_of
+from bn_viz.lab_layout import (
+    BOTTOM_LEGEND,
+    BOTTOM_MARGIN,
+    Grid,
+    figure,
+    histogram,
+    rgba,
+    scatter,
+    thin,
+    x_of,
+)
 from bn_viz.theme import TEST_DASH, f32, net_color
 
 LEARNED_COLOR = "#7f7f7f"
@@ -20,7 +30,7 @@ SATURATED_FILL = rgba("#ff7f0e", 0.15)
 BINS = 40
 
 
-def loss_with_edit_figure(recorder, step, learned, edited, height=300):
+def loss_with_edit_figure(recorder, step, learned, edited, height=370):
     """The main network's loss over training (train: smoothed mini-batch loss; test: eval
     mode, dashed), and at the current step its eval-mode loss on the training and test sets
     with the learned γ, β (hollow circles) and with the edited ones (stars).
@@ -44,24 +54,24 @@ def loss_with_edit_figure(recorder, step, learned, edited, height=300):
             ("learned γ, β", learned, "circle-open", LEARNED_COLOR),
             ("your γ, β", edited, "star", EDITED_COLOR)):
         traces.append(scatter(
-            x=[step, step], y=[result.train[0], result.test[0]], mode="markers+text",
-            text=["train", "test"], textposition=["middle left", "middle right"],
-            name=name, marker={"symbol": symbol, "size": 13, "color": mark_color,
-                               "line": {"color": mark_color, "width": 2}},
+            x=[step, step], y=[result.train[0], result.test[0]], mode="markers",
+            text=["train set", "test set"], name=f"{name} (train, test)",
+            marker={"symbol": symbol, "size": 12, "color": mark_color,
+                    "line": {"color": mark_color, "width": 2}},
             hovertemplate="%{text}: loss %{y:.3f}<extra>" + name + "</extra>"))
     layout = {"yaxis": {"type": "log", "tickformat": ".2g", "title": {"text": "loss (log)"}},
-              "xaxis": {"title": {"text": "step"}}}
-    return figure(traces, layout, f"Loss so far, and at step {step} with your γ and β",
-                  height=height)
+              "xaxis": {"title": {"text": "step"}, "range": [0, max(step, 1) * 1.08]}}
+    return figure(traces, layout, f"Loss; at step {step} in eval mode", height=height,
+                  legend=BOTTOM_LEGEND, margin={**BOTTOM_MARGIN, "t": 50, "b": 125})
 
 
-def unit_figure(learned, edited, activation, layer, unit, height=300):
+def unit_figure(learned, edited, activation, layer, unit, height=370):
     """Histograms of one unit's Z̃ (the input to g) and A = g(Z̃) on the training set in eval
     mode: the learned γ, β in grey, the edited ones in red. For sigmoid and tanh the
     saturated tails (g' under a tenth of its peak) are shaded on the Z̃ panel.
 
     learned, edited: EditOutcome; layer 1-based, unit 0-based."""
-    grid = Grid(1, 2, titles=("Z̃ = γ Z_norm + β, the input to g", "A = g(Z̃)"), hspace=0.1)
+    grid = Grid(1, 2, titles=("Z̃ = γ Z_norm + β", "A = g(Z̃)"), hspace=0.1)
     traces = []
     for name, result, color in (("learned γ, β", learned, LEARNED_COLOR),
                                 ("your γ, β", edited, EDITED_COLOR)):
@@ -82,14 +92,15 @@ def unit_figure(learned, edited, activation, layer, unit, height=300):
     for axis in grid.every_yaxis():
         axis["showticklabels"] = False
     return figure(traces, {**grid.layout, "barmode": "overlay", "shapes": shapes},
-                  f"Unit {unit + 1} of hidden layer {layer} on the training set (eval mode)"
-                  + ("; shaded: saturated" if shapes else ""), height=height)
+                  f"Unit {unit + 1}, hidden layer {layer}" + ("<br><sup>shaded: saturated"
+                                                              "</sup>" if shapes else ""),
+                  height=height, legend=BOTTOM_LEGEND, margin={**BOTTOM_MARGIN, "b": 80})
 
 
-def regions_figure(panel, digit_images=None, height=300):
+def regions_figure(panel, digit_images=None, height=370):
     """The edited network's decision regions (or, for digits, its predictions): a
     bn_core.lab.DataPanel of that one network."""
     fig = lab_data.data_figure(panel, digit_images, height=height)
-    fig.update_layout(title={"text": "With your γ and β: decision regions (eval mode)"
-                             if panel.maps else "With your γ and β: predictions (eval mode)"})
+    fig.update_layout(title={"text": "Decision regions, your γ, β" if panel.maps
+                             else "Predictions, your γ, β"})
     return fig

@@ -60,7 +60,7 @@ def _panel(trainer_key, run_key, images):
                    "with your edit.")
         if net.config.normalization == "layer":
             st.caption(LAYER_NORM_NOTE)
-        left, right = st.columns([1, 2])
+        left, right = st.columns([1.3, 1.7])
         with left:
             layer, unit = _unit_choice(net)
             current = (st.session_state.get(run_key, 0), trainer.step_count, layer, unit)
@@ -134,10 +134,10 @@ def _set(gamma, beta):
 
 def _buttons(trainer_key, learned, undo, current):
     c1, c2, c3 = st.columns(3)
-    c1.button("↩ Learned", key="lab.gb.learned", on_click=_set, args=learned,
+    c1.button("Learned", key="lab.gb.learned", on_click=_set, args=learned,
               width="stretch", help=f"Back to the learned values: γ = {learned[0]:.4g}, "
                                     f"β = {learned[1]:.4g}.")
-    c2.button("⏻ Switch off", key="lab.gb.off", on_click=_set, args=gb.SWITCHED_OFF,
+    c2.button("Switch off", key="lab.gb.off", on_click=_set, args=gb.SWITCHED_OFF,
               width="stretch", help="γ = 0, β = 0: Z̃ = 0 for every example, so the unit "
                                     "sends the same g(0) whatever the input.")
     c3.button("Undo BN", key="lab.gb.undo", on_click=_set, args=undo or learned,
@@ -182,11 +182,11 @@ def _numbers(learned, edited, activation):
             (edited.train[1], learned.train[1]), (edited.test[1], learned.test[1])),
             (False, False, True, True), strict=True):
         if percent:
-            col.metric(label, f"{now:.1%}", delta=f"{(now - was) * 100:+.1f} pts",
-                       delta_color="normal" if now != was else "off")
+            col.metric(label, f"{now:.1%}", delta=f"{(now - was) * 100:+.1f} pts"
+                       if now != was else None)
         else:
-            col.metric(label, f"{now:.4f}", delta=f"{now - was:+.4f}",
-                       delta_color="inverse" if now != was else "off")
+            col.metric(label, f"{now:.4f}", delta=f"{now - was:+.4f}" if now != was else None,
+                       delta_color="inverse")
     if activation in ("sigmoid", "tanh"):
         st.markdown(f"**{edited.saturated:.0%}** of this unit's inputs Z̃ sit in {activation}'s "
                     f"saturated tails, where g' is under a tenth of its peak (learned γ, β: "
