@@ -94,7 +94,7 @@ def test_the_eval_loss_answers_gamma_and_the_network_stays_as_it_was(lab_at):
     assert at.query_params["gb_gamma"] == repr(float(gamma.max))
     loss_chart = next(c for c in at.get("plotly_chart") if "lab.gb.loss" in c.proto.id)
     names = {t.get("name") for t in json.loads(loss_chart.proto.spec)["data"]}
-    assert {"your γ, β", "learned γ, β"} <= names  # the markers at this step
+    assert {"your γ, β (train, test)", "learned γ, β (train, test)"} <= names  # markers
     click(at, "lab.gb.learned")
     assert "gb_gamma" not in at.query_params  # the learned values are the default
 
