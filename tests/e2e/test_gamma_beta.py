@@ -1,10 +1,13 @@
 """The Training Lab's "Edit γ and β" panel in a real headless Chromium: after an epoch, dragging
-the γ slider changes the eval-mode loss the panel shows and puts γ into the link; "Switch off"
-sets γ and β to 0 and the numbers answer again. No exception; a screenshot of the panel in
-artifacts/screenshots/.
+the γ slider changes the eval-mode loss the panel shows and puts γ into the link and the
+settings file; "Switch off" sets γ and β to 0 and the numbers answer again. No exception; a
+screenshot of the panel in artifacts/screenshots/.
 """
 
+import json
 import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
@@ -66,6 +69,14 @@ def test_dragging_gamma_changes_the_numbers(page, app_url):
     assert_no_exception(page)
     panel(page).scroll_into_view_if_needed()
     screenshot(page, "training_lab_gamma_beta_dragged")
+
+    # the settings file holds the edit too (the panel reran alone: a fragment)
+    gamma = parse_qs(urlparse(page.url).query)["gb_gamma"][0]
+    page.get_by_text("Save or load this run").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Settings (JSON)").click()
+    saved = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert saved["settings"]["gb_gamma"] == gamma
 
     moved = loss.inner_text()
     with rerun(page):
