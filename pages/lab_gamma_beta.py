@@ -211,15 +211,20 @@ def _resume_choice(edit, learned):
                    "the network has to recover (or not) from your edit.")
 
 
-def on_resume(trainer):
+def on_resume(trainer, note_key):
     """Called as training resumes (Play, Step, Epoch): with "train on from your values" chosen,
-    write the edit held by the sliders into the network; either way the sliders go back to the
-    learned values at the next pause."""
+    write the edit held by the sliders into the network and say so in st.session_state[
+    note_key]; either way the sliders go back to the learned values at the next pause."""
     if trainer is None or not trainer.net.norm_layers or ui.held("gb_resume") != "edited":
         return
     try:
-        layer, unit = int(ui.held("gb_layer")), int(ui.held("gb_unit")) - 1
-        gamma, beta = float(ui.held("gb_gamma")), float(ui.held("gb_beta"))
-        gb.apply_edit(trainer.net, gb.UnitEdit(layer, unit, gamma, beta))
+        edit = gb.UnitEdit(int(ui.held("gb_layer")), int(ui.held("gb_unit")) - 1,
+                           float(ui.held("gb_gamma")), float(ui.held("gb_beta")))
+        if (edit.gamma, edit.beta) == gb.learned_values(trainer.net, edit.layer, edit.unit):
+            return
+        gb.apply_edit(trainer.net, edit)
     except (TypeError, ValueError):  # nothing edited yet, or a unit the network lacks
         return
+    st.session_state[note_key] = (f"Training went on from your γ = {edit.gamma:.4g}, β = "
+                                  f"{edit.beta:.4g} for unit {edit.unit + 1} of hidden layer "
+                                  f"{edit.layer}.")

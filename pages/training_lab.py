@@ -331,18 +331,18 @@ def _set_playing(value):
     if not value:
         st.session_state.pop(EPOCH_TARGET, None)
     else:
-        lab_gamma_beta.on_resume(st.session_state.get(TRAINER))
+        lab_gamma_beta.on_resume(st.session_state.get(TRAINER), NOTE)
 
 
 def _step():
-    lab_gamma_beta.on_resume(st.session_state[TRAINER])
+    lab_gamma_beta.on_resume(st.session_state[TRAINER], NOTE)
     st.session_state[TRAINER].step(1)
 
 
 def _epoch():
     """Queue one more epoch: the ticks train it, EPOCH_CHUNK steps at a time."""
     trainer = st.session_state[TRAINER]
-    lab_gamma_beta.on_resume(trainer)
+    lab_gamma_beta.on_resume(trainer, NOTE)
     target = st.session_state.get(EPOCH_TARGET) or trainer.epoch
     st.session_state[EPOCH_TARGET] = target + 1
 

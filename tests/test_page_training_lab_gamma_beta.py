@@ -149,6 +149,7 @@ def test_play_goes_back_to_the_learned_values_unless_told_to_train_on_from_the_e
     assert "train on from there" in " ".join(c.value for c in at.caption)
     click(at, "lab.step")
     assert abs(trainer(at).net.params["gamma1"][0, 0]) < 0.05  # one step from γ = 0
+    assert "Training went on from your γ = 0" in " ".join(i.value for i in at.info)
 
 
 def test_the_panel_hides_while_playing_and_returns_on_pause():
