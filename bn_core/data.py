@@ -27,7 +27,7 @@ NORMALIZER_EPS = 1e-8
 def _check_int(value, name, minimum=None):
     """An integer (not a bool), >= minimum when one is given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        # the core reports every bad input as a ValueError (DESIGN.md), a wrong type too
+        # the core reports every bad input as a ValueError (docs/DESIGN.md), a wrong type too
         raise ValueError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")

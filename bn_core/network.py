@@ -25,6 +25,7 @@ from bn_core.layers import (
     activation_forward,
     dense_backward,
     dense_forward,
+    dense_param_grads,
     softmax,
     softmax_cross_entropy,
 )
@@ -309,8 +310,7 @@ class MLP:
         """Backprop from dZ[L] (n_L, m); every gradient is written into one flat vector."""
         p, L = self.params, self.L
         grads = p.empty_like()
-        dA, _, _ = dense_backward(dZ, A_last, p[f"W{L}"], need_dA_prev=L > 1,
-                                  dW=grads[f"W{L}"], db=grads[f"b{L}"])
+        dA = self._dense_backward(L, dZ, A_last, grads)
         for l in range(L - 1, 0, -1):
             cache = caches[l - 1]
             # dA is this backward's own temporary: the derivative may overwrite it.
@@ -319,10 +319,17 @@ class MLP:
                 norm = layernorm if l in self.ln_layers else batchnorm
                 dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = norm.backward_unchecked(
                     dZ, cache.norm)
-            dA, _, _ = dense_backward(dZ, cache.A_prev, p[f"W{l}"], has_bias=self.has_bias(l),
-                                      need_dA_prev=l > 1, dW=grads[f"W{l}"],
-                                      db=grads.get(f"b{l}"))
+            dA = self._dense_backward(l, dZ, cache.A_prev, grads)
         return grads
+
+    def _dense_backward(self, l, dZ, A_prev, grads):
+        """Layer l's dW and db (if it has b) into grads. Returns dA[l-1], or None for layer 1,
+        whose dA_prev would be dX, which nothing needs."""
+        dW, db = grads[f"W{l}"], grads.get(f"b{l}")
+        if l == 1:
+            dense_param_grads(dZ, A_prev, dW, db)
+            return None
+        return dense_backward(dZ, A_prev, self.params[f"W{l}"], dW, db)
 
     def _check_X(self, X, train):
         n_x = self.config.layer_dims[0]

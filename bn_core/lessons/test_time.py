@@ -14,6 +14,7 @@ import numpy as np
 
 from bn_core import data, optimizers
 from bn_core.network import MLP, NetConfig
+from bn_core.training import evaluate
 
 LAYER_DIMS = (64, 32, 32, 10)
 TRAIN_STEPS = 300
@@ -261,3 +262,72 @@ def batch_of_one(net, X, y, layer, unit):
     eval_prob = net.forward(X, train=False)[y, np.arange(X.shape[1])]
     return BatchOfOne(Z.copy(), Z - mu, z_norm, gamma * z_norm + beta,
                       eval_traces[layer - 1].Z_tilde[unit].copy(), eval_prob, float(beta))
+
+
+# ---------------------------------------------------------------- the two test-time estimates
+
+
+def whole_set_stats(net, X):
+    """The lecture's other option for test time: run the whole training set X (n_x, N)
+    through the final network as one batch and keep each layer's
+
+        mu[l] = 1/N sum_i Z[l](i)       var[l] = 1/N sum_i (Z[l](i) - mu[l])^2
+
+    (layer l's Z computed from the layers before it, normalized the same way).
+    Returns mu, var: {l: (n_l, 1)} for the batch-norm layers. Leaves the network unchanged.
+    """
+    traces = net.layer_trace(X, train=True)
+    return ({l: traces[l - 1].mu.copy() for l in net.bn_layers},
+            {l: traces[l - 1].var.copy() for l in net.bn_layers})
+
+
+def evaluate_with(net, mu, var, X, y):
+    """Eval-mode loss and accuracy on (X, y) with the given statistics in place of the
+    running averages; the network's own are put back afterwards.
+
+    mu, var: {l: (n_l, 1)}; X: (n_x, k); y: (k,). Returns (loss, accuracy) as floats.
+    """
+    saved = {l: (net.running_mu[l].copy(), net.running_var[l].copy()) for l in net.bn_layers}
+    try:
+        for l in net.bn_layers:
+            net.running_mu[l][...], net.running_var[l][...] = mu[l], var[l]
+        return evaluate(net, X, y)
+    finally:
+        for l, (m, v) in saved.items():
+            net.running_mu[l][...], net.running_var[l][...] = m, v
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsCompared:
+    """Running averages (as training left them) against whole-training-set statistics.
+
+    running_mu, running_var, whole_mu, whole_var: {l: (n_l, 1)}; *_loss, *_accuracy: the
+    test set's eval-mode loss and accuracy with each; largest_mu_gap: {l: float}, the largest
+    |running_mu - whole_mu| / sqrt(whole_var) over layer l's units.
+    """
+
+    running_mu: dict
+    running_var: dict
+    whole_mu: dict
+    whole_var: dict
+    running_loss: float
+    running_accuracy: float
+    whole_loss: float
+    whole_accuracy: float
+    largest_mu_gap: dict
+
+
+def compare_estimates(seed=0):
+    """Both test-time estimates for the lesson network, and its test loss and accuracy with
+    each. Returns a StatsCompared."""
+    s = lesson_setup(seed)
+    net = s.net
+    running_mu = {l: net.running_mu[l].copy() for l in net.bn_layers}
+    running_var = {l: net.running_var[l].copy() for l in net.bn_layers}
+    whole_mu, whole_var = whole_set_stats(net, s.X_train)
+    run_loss, run_acc = evaluate_with(net, running_mu, running_var, s.X_test, s.y_test)
+    all_loss, all_acc = evaluate_with(net, whole_mu, whole_var, s.X_test, s.y_test)
+    gap = {l: float((np.abs(running_mu[l] - whole_mu[l]) / np.sqrt(whole_var[l])).max())
+           for l in net.bn_layers}
+    return StatsCompared(running_mu, running_var, whole_mu, whole_var, run_loss, run_acc,
+                          all_loss, all_acc, gap)
