@@ -84,15 +84,22 @@ def _panel(trainer_key, run_key, images):
                 st.info(note[1], icon="🎯")
         _resume_choice(edit, learned)
         cols = st.columns(3)
+        step, where = trainer.step_count, f"unit {unit + 1}, layer {layer}"
         with cols[0]:
-            ui.chart(viz.loss_with_edit_figure(trainer.runs[0].recorder, trainer.step_count,
-                                               learned_out, edited_out), key="lab.gb.loss")
+            ui.chart(viz.loss_with_edit_figure(trainer.runs[0].recorder, step, learned_out,
+                                               edited_out), key="lab.gb.loss",
+                     name=f"Loss with your γ, β ({where}) at step {step}",
+                     summary=f"Eval-mode loss with your γ and β: train {edited_out.train[0]:.3f}"
+                             f", test {edited_out.test[0]:.3f}; with the learned ones: train "
+                             f"{learned_out.train[0]:.3f}, test {learned_out.test[0]:.3f}.")
         with cols[1]:
             ui.chart(viz.unit_figure(learned_out, edited_out, net.config.activation, layer,
-                                     unit), key="lab.gb.unit")
+                                     unit), key="lab.gb.unit",
+                     name=f"Z̃ and A of {where}: learned γ, β against yours")
         with cols[2]:
             panel = lab.data_panel(trainer, res=60, nets=[gb.edited_net(net, edit)])
-            ui.chart(viz.regions_figure(panel, images), key="lab.gb.regions")
+            ui.chart(viz.regions_figure(panel, images), key="lab.gb.regions",
+                     name=f"Decisions with your γ, β ({where})")
 
 
 def _unit_choice(net):
