@@ -136,11 +136,12 @@ class DataPanel:
     predictions: tuple = ()
 
 
-def data_panel(trainer, res=80, n_digits=24):
+def data_panel(trainer, res=80, n_digits=24, nets=None):
     """The trainer's DataPanel: decision maps on a res x res grid over the data's bounds, or,
-    beyond 2 inputs, eval-mode predictions for the first n_digits test examples."""
+    beyond 2 inputs, eval-mode predictions for the first n_digits test examples. nets: the
+    networks to show (default: the trainer's, main first)."""
     split = trainer.split
-    nets = [run.net for run in trainer.runs]
+    nets = [run.net for run in trainer.runs] if nets is None else list(nets)
     if split.X_train.shape[0] == 2:
         bounds = grid_bounds(np.hstack([split.X_train, split.X_test]))
         return DataPanel(split, maps=tuple((net.config.normalization,

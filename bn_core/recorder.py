@@ -110,6 +110,8 @@ class Recorder:
                                       layer's units), as their mean, min and max across the
                                       mini-batch's examples (EXAMPLE_FIELDS x EXAMPLE_STATS)
     samples: the latest {(l, stage): float32 values} of Z, Z_tilde and A per hidden layer.
+    batch_size: the trainer's mini-batch size m (None when unknown), for
+    `running_sigma_on_batch_scale`.
 
     "mu" and "sigma" are always each unit's mean and standard deviation of Z over the
     mini-batch: the statistics batch norm normalizes with. Layer norm does not use them (it
@@ -119,7 +121,7 @@ class Recorder:
     """
 
     def __init__(self, net, budget_bytes=4_000_000, detail_every=10, sample_size=2048,
-                 watch_unit=0):
+                 watch_unit=0, batch_size=None):
         widths = net.config.layer_dims[1:-1]
         self.batch_norm = bool(net.bn_layers)
         self.normalization = ("batch" if net.bn_layers else "layer" if net.ln_layers else None)
@@ -129,6 +131,7 @@ class Recorder:
         self.detail_every = int(detail_every)
         self.sample_size = int(sample_size)
         self.watch_unit = int(watch_unit)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.budget_bytes = int(budget_bytes)
         self._w_slices = _weight_slices(net)
         self._gamma_beta = _gamma_beta_index(net)
@@ -217,6 +220,19 @@ class Recorder:
         hidden layer l."""
         k = self.unit_fields.index(name)
         return self.units.steps, self.units.values[:, k, self.layer_units[l]]
+
+    def running_sigma_on_batch_scale(self, l):
+        """(steps (n,), values (n, n_l)) under batch norm: the running sigma of hidden layer l
+        on the scale of a mini-batch's sigma, sqrt(running_var * (m - 1) / m).
+
+        A mini-batch's sigma is the biased one, sqrt(1/m sum (z - mu)^2): what training
+        divides by. The running variance averages the unbiased var * m / (m - 1) (as in the
+        paper; test time divides by it), so at m = 2 its square root sits sqrt(2) above the
+        mini-batch sigmas it came from. Times (m - 1) / m it is the average of the same biased
+        variances again (m: the mini-batch size, `batch_size`; unchanged when unknown)."""
+        steps, values = self.unit_series("running_sigma", l)
+        m = self.batch_size
+        return steps, values if not m or m < 2 else values * np.sqrt((m - 1) / m)
 
     def example_series(self, name, l):
         """(steps (n,), values (n, 3)) under layer norm: the mean, min and max across each

@@ -87,8 +87,8 @@ class Trainer:
                                          else 1)
         self.eval_every = int(eval_every)
         self.step_count = 0
-        recording = {"budget_bytes": budget_bytes, "detail_every": detail_every} if record \
-            else None
+        recording = {"budget_bytes": budget_bytes, "detail_every": detail_every,
+                     "batch_size": self.batches.batch_size} if record else None
         nets = [MLP(c) for c in configs]
         for other in nets[1:]:
             _copy_shared_params(nets[0], other)

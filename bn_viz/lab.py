@@ -184,8 +184,14 @@ def percentiles_figure(recorders, watch_unit=0):
 
 
 def minibatch_title(layer, recorders):
-    """The mini-batch chart's title; with layer norm, a second line on what its column shows."""
+    """The mini-batch chart's title; with batch norm, a line on the running σ's scale; with
+    layer norm, a line on what its column shows."""
     title = f"Hidden layer {layer}: mean and spread of Z on every mini-batch, step after step"
+    m = next((r.batch_size for r in recorders if r.normalization == "batch"), None)
+    if m:
+        title += (f"<br><sup>black σ: √(running σ² × (m−1)/m), on the mini-batch σ's scale (m "
+                  f"= {m}); test time divides by √(running σ² + ε), {(m / (m - 1)) ** 0.5:.2f}"
+                  "× higher</sup>")
     if any(r.normalization == "layer" for r in recorders):
         title += ("<br><sup>layer norm: each example's own μ and σ over the layer's units, their "
                   "mean (line) and range (band) across the mini-batch; no running averages, "
@@ -205,6 +211,17 @@ def minibatch_label(layer, recorders):
 def gamma_beta_title(layer):
     return (f"Layer {layer}: γ and β of every unit, learned like W (bold: the units chosen "
             "above)")
+
+
+def minibatch_series(rec, name, layer):
+    """(steps, values (n, n_l)) of one of the mini-batch view's per-unit fields ("mu", "sigma",
+    "running_mu", "running_sigma") in hidden layer `layer`, for the classic figure and the
+    live chart alike. A mini-batch's σ is the biased one (what training divides by), the
+    running variance averages the unbiased one: the running σ is drawn on the mini-batch σ's
+    scale (Recorder.running_sigma_on_batch_scale), like against like."""
+    if name == "running_sigma":
+        return rec.running_sigma_on_batch_scale(layer)
+    return rec.unit_series(name, layer)
 
 
 def minibatch_columns(recorders, units):
@@ -243,7 +260,7 @@ def minibatch_figure(recorders, layer, units):
                         RUNNING_COLOR, 2.5),
                        ("running_sigma", 2, running_traces, None, RUNNING_COLOR, 2.5)]
         for field, row, into, name, line_color, width in fields:
-            values = rec.unit_series(field, layer)[1][idx]
+            values = minibatch_series(rec, field, layer)[1][idx]
             group = name or into[-1]["legendgroup"]
             for c, u in enumerate(units, start=1):
                 into.append(scatter(
@@ -273,7 +290,8 @@ def minibatch_figure(recorders, layer, units):
     return figure(batch_traces + running_traces, grid.layout, minibatch_title(layer, recorders),
                   height=460, legend=BOTTOM_LEGEND,
                   margin={**BOTTOM_MARGIN, "r": 40,
-                          "t": BOTTOM_MARGIN["t"] + 20 * bool(per_example)})
+                          "t": BOTTOM_MARGIN["t"]
+                          + 20 * minibatch_title(layer, recorders).count("<br>")})
 
 
 # --- 5. gamma and beta -----------------------------------------------------------------------

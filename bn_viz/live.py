@@ -32,6 +32,7 @@ from bn_viz.lab import (
     gamma_beta_title,
     minibatch_columns,
     minibatch_label,
+    minibatch_series,
     minibatch_title,
     normalized,
 )
@@ -298,7 +299,7 @@ def minibatch_chart(recorders, layer, units):
                         RUNNING_COLOR, 2.5),
                        ("running_sigma", 2, running, None, RUNNING_COLOR, 2.5)]
         for name, row, into, legend, line_color, width in fields:
-            steps, values = rec.unit_series(name, layer)
+            steps, values = minibatch_series(rec, name, layer)
             group = legend or into[-1].style["legendgroup"]
             for c, u in enumerate(units, start=1):
                 into.append(LiveTrace(
@@ -314,7 +315,8 @@ def minibatch_chart(recorders, layer, units):
     layout = _figure_layout(grid.layout, minibatch_title(layer, recorders), height=460,
                             legend=BOTTOM_LEGEND,
                             margin={**BOTTOM_MARGIN, "r": 40,
-                                    "t": BOTTOM_MARGIN["t"] + 20 * bool(per_example)})
+                                    "t": BOTTOM_MARGIN["t"] + 20 * minibatch_title(
+                                        layer, recorders).count("<br>")})
     return SeriesChart(f"minibatch-{layer}-{'-'.join(map(str, units))}",
                        minibatch_label(layer, recorders), layout, batch + running,
                        hint=_hint(recorders, "units", "Train a few steps: each mini-batch's μ "

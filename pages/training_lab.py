@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from pages import ui
+from pages import lab_gamma_beta, ui
 
 import streamlit as st
 
@@ -102,7 +102,8 @@ PRESETS = [
               {"data": "xor", "batch": 2, "twin": "layer", "view": "minibatch"}),
     ui.Preset("🔬 Initial weights × 1e-3",
               "Initial weights at scale 1e-3. Tiny weights: without batch norm the signal shrinks layer after layer and "
-              "nothing learns; batch norm rescales it and trains at once.",
+              "nothing learns; batch norm scales it back up (to a spread of about 0.3: ε "
+              "floors the variance) and learns within about 50 steps.",
               {"data": "circles", "init": "gaussian", "scale": 0.001, "view": "distributions"}),
 ]
 
@@ -331,15 +332,19 @@ def _set_playing(value):
     st.session_state[KEEP_KEY] = True  # the charts stay as they are: only new points
     if not value:
         st.session_state.pop(EPOCH_TARGET, None)
+    else:
+        lab_gamma_beta.on_resume(st.session_state.get(TRAINER), NOTE)
 
 
 def _step():
+    lab_gamma_beta.on_resume(st.session_state[TRAINER], NOTE)
     st.session_state[TRAINER].step(1)
 
 
 def _epoch():
     """Queue one more epoch: the ticks train it, EPOCH_CHUNK steps at a time."""
     trainer = st.session_state[TRAINER]
+    lab_gamma_beta.on_resume(trainer, NOTE)
     target = st.session_state.get(EPOCH_TARGET) or trainer.epoch
     st.session_state[EPOCH_TARGET] = target + 1
 
@@ -667,7 +672,7 @@ def _save_and_load(trainer):
             help="Every series the recorders kept, one row per value: network, quantity, "
                  "layer, unit, step, value.")
         left.download_button(
-            "Settings (JSON)", exchange.settings_json(SLUG, ui.settings()),
+            "Settings (JSON)", ui.settings_later(lambda s: exchange.settings_json(SLUG, s)),
             file_name="batchnorm-lab-settings.json", mime="application/json",
             on_click="ignore", help="Every control of this page; load it here to continue.")
         upload = right.file_uploader("Load settings (JSON)", type=["json"],
@@ -744,6 +749,10 @@ interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
 st.session_state[WHOLE_KEY] = not st.session_state.pop(KEEP_KEY, False)
 st.fragment(run_every=interval if playing else None)(ui.guarded(_live_panel))(steps_per_update,
                                                                              images)
+if playing:
+    lab_gamma_beta.hide()
+else:
+    lab_gamma_beta.show(TRAINER, RUN_KEY, images)
 _parameters(trainer)
 if not ui.presenting():
     _save_and_load(trainer)

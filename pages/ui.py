@@ -239,6 +239,14 @@ def settings():
     return dict(_state().values)
 
 
+def settings_later(make):
+    """A function returning make(settings()) when called later, outside the script run (a
+    download's deferred data): it reads this page's record, which a fragment's rerun keeps
+    up to date, so controls moved inside a fragment are in it too."""
+    page = _state()
+    return lambda: make(dict(page.values))
+
+
 def held(name):
     """A control's current value before it is drawn in this run (widget state, else the value
     kept from earlier in the session), or None."""

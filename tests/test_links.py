@@ -83,11 +83,17 @@ CONTROLS = ("slider", "number", "choice", "steps", "multichoice", "toggle",
             "predict")  # of pages.ui
 
 
+# Modules of pages/ that draw part of a page (and bind controls of its own).
+PAGE_PARTS = {"training_lab": ["pages/lab_gamma_beta.py"]}
+
+
 def control_names(page):
     """Every name a page binds a control to: the second argument of its ui.<control>(...)
-    calls, read from its source."""
+    calls, read from its source and from the parts it draws with (PAGE_PARTS)."""
     names = set()
-    for node in ast.walk(ast.parse((ROOT / page.file).read_text())):
+    sources = [page.file, *PAGE_PARTS.get(page.url_path, [])]
+    trees = [ast.parse((ROOT / source).read_text()) for source in sources]
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "ui"
                 and node.func.attr in CONTROLS):

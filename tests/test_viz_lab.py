@@ -316,3 +316,33 @@ def test_classic_gamma_beta_figure_draws_both_normalizations(pair):
     plain = _trainer(dataclasses.replace(SETTINGS, batch_norm=False), steps=3)
     message = viz.gamma_beta_figure([run.recorder for run in plain.runs], layer=1)
     assert is_message(message) and "batch norm or layer norm" in message.layout.annotations[0].text
+
+
+def test_at_batch_size_2_the_running_sigma_is_drawn_like_the_mini_batch_sigmas():
+    """A mini-batch's σ is the biased one; the running variance averages the unbiased
+    var·m/(m−1). At m = 2 its square root sat √2 above the σ's it came from; drawn on the
+    mini-batch σ's scale (×√((m−1)/m)) it is their running average again, in the classic
+    figure and the live chart alike, and the title says so."""
+    from bn_viz import live
+
+    trainer = _trainer(dataclasses.replace(SETTINGS, batch_size=2), steps=400)
+    recorders = [run.recorder for run in trainer.runs]
+    fig = viz.minibatch_figure(recorders, layer=1, units=(0,))
+    sigma_row = [t for t in fig.data if t.yaxis == "y2"]
+    running = next(t for t in sigma_row if t.line.color == RUNNING_COLOR)
+    batch = next(t for t in sigma_row if t.line.color == BN_COLOR)
+    drawn, sigmas = np.asarray(running.y, float), np.asarray(batch.y, float)
+    _, recorded = recorders[0].unit_series("running_sigma", 1)
+    np.testing.assert_allclose(drawn, recorded[thin(len(recorded), 400), 0] * np.sqrt(0.5),
+                               rtol=1e-6)
+    window = slice(-300, None)
+    like = np.mean(drawn[window] ** 2) / np.mean(sigmas[window] ** 2)
+    unlike = np.mean(recorded[-300:, 0] ** 2) / np.mean(sigmas[window] ** 2)
+    assert 0.75 < like < 1.33 and unlike > 1.6  # before: about 2 (√2 on the σ scale)
+    assert "(m = 2)" in fig.layout.title.text and "1.41×" in fig.layout.title.text
+    chart = live.minibatch_chart(recorders, 1, (0,))
+    live_running = next(t for t in chart.traces if t.style["name"].startswith("running")
+                        and t.style["yaxis"] == "y2")
+    np.testing.assert_allclose(np.asarray(live_running.values, float)[thin(len(recorded), 400)],
+                               drawn, rtol=1e-6)
+    assert chart.layout["title"]["text"] == fig.layout.title.text

@@ -32,9 +32,9 @@ def test_page_opens_with_every_chart_drawn(page, app_url, info):
     wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
     assert_no_exception(page)
     assert page.locator("h1").first.inner_text().strip()
-    # st.plotly_chart elements, and the Training Lab's live charts (one per component)
-    charts = page.locator('[data-testid="stPlotlyChart"], '
-                          '[data-testid="stBidiComponentRegular"]').count()
+    # st.plotly_chart elements, and the Training Lab's live charts (one box each; the page's
+    # other components, such as bn_a11y's, draw no chart)
+    charts = page.locator('[data-testid="stPlotlyChart"], .bnlab-live-chart').count()
     if charts:
         page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length "
                                f">= {charts}", timeout=CHART_TIMEOUT_MS)

@@ -29,6 +29,7 @@ _LOSS_CHART_JS = """() => {
 # Plotly.js draws a chart after the script run that sent it has ended; on a cold page of a busy
 # 2-core machine that was measured at up to 11 s, so chart waits get more than expect's 5 s.
 CHART_TIMEOUT_MS = 30_000
+LIVE_PLOTS = '[data-testid="stMain"] .bnlab-live-chart .js-plotly-plot'
 
 _STEP_JS = """() => {
     const strong = [...document.querySelectorAll('[data-testid="stMain"] strong')]
@@ -64,8 +65,9 @@ def open_lab(page, app_url):
     page.goto(f"{app_url}/training_lab")
     wait_for_app(page)
     expect(page.locator("h1").first).to_contain_text("Training Lab")
-    # loss, accuracy, data, view; the live charts draw once Plotly.js has loaded
-    expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(
+    # loss, accuracy, data, view; the live charts draw once Plotly.js has loaded (the γ, β
+    # panel's own charts are ordinary ones)
+    expect(page.locator(LIVE_PLOTS)).to_have_count(
         4, timeout=CHART_TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
 
@@ -161,8 +163,7 @@ def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
         expect(page.get_by_role("radio", name=view, exact=True)).to_be_checked()
         expect(page.locator(f'[data-chart-id^="{chart}"] .js-plotly-plot')).to_be_visible(
             timeout=CHART_TIMEOUT_MS)
-        expect(page.locator('[data-testid="stMain"] .js-plotly-plot')).to_have_count(
-            4, timeout=CHART_TIMEOUT_MS)
+        expect(page.locator(LIVE_PLOTS)).to_have_count(4, timeout=CHART_TIMEOUT_MS)
         assert_no_exception(page)
     with rerun(page):
         page.get_by_role("button", name="🎲 Batch size 2").click()
