@@ -358,9 +358,10 @@ def _reset():
 
 
 def _named(normalization):
-    """A network's name in markdown, in its colour: "with layer norm" in LN_COLOR, say."""
-    return (f":color[{net_label(normalization)}]"
-            f'{{foreground="{net_color(normalization)}"}}')
+    """A network's name in markdown after a swatch of its colour (the words stay in the text
+    colour, 4.5:1; the swatch is a mark, 3:1): "■ with layer norm", the square in LN_COLOR."""
+    return (f':color[■]{{foreground="{net_color(normalization)}"}} '
+            f"{net_label(normalization)}")
 
 
 def _status(trainer):
@@ -545,7 +546,8 @@ def _place(place, chart, trainer, whole, version=None):
     bn_live.live_charts(f"lab.live.{place}", run, messages,
                         playing=_busy(),
                         interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
-                        present=ui.presenting(), on_gap=_send_whole)
+                        present=ui.presenting(), on_gap=_send_whole,
+                        template=live.DARK_TEMPLATE if ui.dark() else None)
 
 
 def _pace(seconds):
