@@ -40,6 +40,7 @@ from bn_viz.theme import (
     MUTED_TEXT,
     RUNNING_COLOR,
     TEST_DASH,
+    fit_titles,
     net_color,
     net_label,
     net_marker,
@@ -478,5 +479,7 @@ def chart_message(chart, upto, after=NO_STEP):
         message["after"] = int(after)
         message["extend"] = series_since(chart, after, upto)
     else:
-        message["figure"] = series_figure(chart) if series else chart.figure
+        figure = series_figure(chart) if series else chart.figure
+        # titles wrapped for a narrow screen (a copy: the chart's own layout stays as built)
+        message["figure"] = {**figure, "layout": fit_titles(dict(figure["layout"]))}
     return message

@@ -22,6 +22,7 @@ tests/e2e/test_visual_accessibility.py:
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -159,6 +160,85 @@ def swatch(color):
 def net_title(normalization):
     """A subplot title naming a network: its swatch and its name in bold."""
     return f"{swatch(net_color(normalization))} <b>{net_label(normalization)}</b>"
+
+
+# --- titles that fit a narrow screen (WCAG 1.4.10 reflow: 320 px, 200% zoom) ------------------
+# Plotly never wraps text: a long title is cut at the figure's edge and subplot titles run into
+# each other. fit_titles breaks them into lines as the chart is shown (pages.ui.chart, and the
+# live charts' messages), with SOFT_BREAK, which unwrap turns back into a space.
+TITLE_CHARS = 44  # a chart title's line at most: it fits at 320 px
+SUBPLOT_TITLE_CHARS = 30  # a subplot title's line
+SOFT_BREAK = " <br>"  # a line break fit_titles added (the figures' own are a bare "<br>")
+TITLE_LINE_PX = 18
+_BREAKABLE = re.compile(r" (?![^<]*>)")  # a space outside an HTML tag
+
+
+def wrap(text, width=TITLE_CHARS):
+    """Plotly text broken into lines of at most about `width` visible characters, at spaces
+    outside HTML tags (SOFT_BREAK); its own line breaks kept."""
+    if not text:
+        return text
+    parts = []
+    for part in str(text).split("<br>"):
+        lines, line, length = [], [], 0
+        for word in _BREAKABLE.split(part):
+            visible = len(re.sub(r"<[^>]*>", "", word))
+            if line and length + 1 + visible > width:
+                lines.append(" ".join(line))
+                line, length = [], 0
+            line.append(word)
+            length += visible + (1 if length else 0)
+        lines.append(" ".join(line))
+        parts.append(SOFT_BREAK.join(lines))
+    return "<br>".join(parts)
+
+
+def unwrap(text):
+    """The text as the figure built it, before wrap."""
+    return text.replace(SOFT_BREAK, " ") if isinstance(text, str) else text
+
+
+def _subplot_title(note):
+    return (note.get("xref") == "paper" and note.get("yref") == "paper"
+            and note.get("showarrow") is False and note.get("yanchor") == "bottom"
+            and note.get("xanchor", "center") == "center" and "textangle" not in note)
+
+
+def fit_titles(layout):
+    """A figure's layout (a dict, as Plotly's JSON) with its title and subplot titles wrapped
+    for a narrow screen and the top margin grown by the title's extra lines (in place; returns
+    it)."""
+    title = layout.get("title")
+    text = title.get("text") if isinstance(title, dict) else title
+    if text:
+        wrapped = wrap(text)
+        extra = wrapped.count(SOFT_BREAK)
+        layout["title"] = {**(title if isinstance(title, dict) else {}), "text": wrapped}
+        if extra:
+            margin = dict(layout.get("margin") or {})
+            margin["t"] = margin.get("t", 60) + TITLE_LINE_PX * extra
+            layout["margin"] = margin
+    notes = layout.get("annotations") or []
+    layout["annotations"] = [{**n, "text": wrap(n["text"], SUBPLOT_TITLE_CHARS)}
+                             if _subplot_title(n) and n.get("text") else n for n in notes]
+    if not notes:
+        layout.pop("annotations")
+    return layout
+
+
+def fit_figure(fig):
+    """fit_titles for a go.Figure (in place; returns it)."""
+    text = fig.layout.title.text
+    if text:
+        wrapped = wrap(text)
+        fig.layout.title.text = wrapped
+        extra = wrapped.count(SOFT_BREAK)
+        if extra:
+            fig.layout.margin.t = (fig.layout.margin.t or 60) + TITLE_LINE_PX * extra
+    for note in fig.layout.annotations:
+        if note.text and _subplot_title(note.to_plotly_json()):
+            note.text = wrap(note.text, SUBPLOT_TITLE_CHARS)
+    return fig
 
 
 def f32(values):

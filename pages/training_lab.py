@@ -657,8 +657,9 @@ def _wait_for_own_data():
 
 ui.start_page(SLUG, "Training Lab", "🏋️")
 st.markdown(
-    "Train a network live, **with batch norm** (blue) or **with layer norm** (cyan), beside the "
-    "same network **without normalization** (orange) or with the other one: same initial "
+    "Train a network live, **with batch norm** (blue, ●) or **with layer norm** (green, ◆), "
+    "beside the same network **without normalization** (orange, ■) or with the other one: same "
+    "initial "
     "weights, same mini-batches. Learning rate and optimizer apply at once; changing the data "
     "or the network starts over."
 )

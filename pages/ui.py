@@ -505,6 +505,7 @@ def chart(fig, key=None):
     which greys the chart text to 3.7:1. In presentation mode the type is larger."""
     if presenting():
         fig.update_layout(font={"size": 18}, height=(fig.layout.height or 320) + 80)
+    viz_theme.fit_figure(fig)  # titles in lines that fit a narrow screen
     if dark():
         viz_theme.for_dark(fig)
     st.plotly_chart(fig, width="stretch", key=key, theme=None, config={"displaylogo": False})

@@ -75,7 +75,9 @@ def test_templates_are_registered_with_their_text_colours(name, colours):
 
 
 def test_figures_use_the_template_and_for_dark_swaps_ink():
-    assert pio.templates.default == theme.TEMPLATE
+    from bn_viz.lab_layout import figure
+
+    assert figure([], {}).layout.template.layout.font.color == theme.LIGHT["text"]
     fig = theme.finish(go.Figure(go.Scatter(x=[0], y=[0], marker={"color": theme.INK})))
     fig.add_annotation(text="note", font={"color": theme.MUTED_TEXT})
     assert fig.layout.template.layout.font.color == theme.LIGHT["text"]
@@ -83,6 +85,24 @@ def test_figures_use_the_template_and_for_dark_swaps_ink():
     assert fig.layout.template.layout.paper_bgcolor == theme.DARK["background"]
     assert fig.data[0].marker.color == theme.DARK["text"]
     assert fig.layout.annotations[0].font.color == theme.DARK["muted"]
+
+
+def test_titles_are_wrapped_for_a_narrow_screen_and_unwrap_as_built():
+    title = "Input to the activation of unit 1 of each layer, over the training steps"
+    layout = theme.fit_titles({"title": {"text": title}, "margin": {"t": 70}, "annotations": [
+        {"text": "Z_norm = (Z − μ) / √(σ² + ε)  (mean 0, variance 1)", "xref": "paper",
+         "yref": "paper", "showarrow": False, "yanchor": "bottom", "xanchor": "center"},
+        {"text": "a note, not a subplot title, stays on one line", "showarrow": False}]})
+    lines = layout["title"]["text"].split("<br>")
+    assert len(lines) == 2 and all(len(line) <= theme.TITLE_CHARS + 1 for line in lines)
+    assert layout["margin"]["t"] == 70 + theme.TITLE_LINE_PX
+    assert theme.unwrap(layout["title"]["text"]) == title
+    assert "<br>" in layout["annotations"][0]["text"]
+    assert "<br>" not in layout["annotations"][1]["text"]
+    swatched = theme.wrap(theme.net_title("batch") + ": 8 of 10 digits right, and more", 20)
+    assert "<span style='color:" in swatched  # never broken inside a tag
+    fig = theme.fit_figure(theme.finish(go.Figure(), title=title))
+    assert fig.layout.title.text == layout["title"]["text"]
 
 
 def test_a_title_names_a_network_with_a_swatch_not_coloured_words():
