@@ -13,6 +13,7 @@ import pytest
 from bn_core import exchange
 from bn_viz import lab as viz
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR
+from tests.plotly_spec import specs
 from tests.rendered import plain
 from tests.test_page_training_lab import (
     DATA,
@@ -328,7 +329,7 @@ def test_the_classic_charts_show_layer_norm_too(monkeypatch):
     monkeypatch.setenv("BNLAB_LIVE_CHARTS", "0")
     at = open_lab({"twin": "layer", "view": "minibatch"})
     click(at, "lab.epoch")
-    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    figs = specs(at)
     assert len(figs) == 3  # loss, data, view
     loss, data, minibatch = figs
     assert {"with batch norm", "with layer norm"} <= {t.get("name") for t in loss["data"]}
