@@ -75,6 +75,7 @@ DROPOUT_COLOR = REDDISH_PURPLE  # simulated dropout noise
 PASS_COLOR, FAIL_COLOR, FAIL_PATTERN = BN_COLOR, VERMILLION, "x"  # a check's bars
 # keyboard focus rings on the page's controls (pages/a11y.css): 5.2:1 on white, 3.6:1 on dark
 FOCUS_COLOR = BLUE
+TITLE_SIZE = 15  # px, a chart title
 TEMPLATE = "bnlab"
 DARK_TEMPLATE = "bnlab_dark"
 
@@ -87,7 +88,7 @@ def _template(c):
             "title": {"font": {"color": c["text"]}}, "automargin": True}
     t.layout.update(
         paper_bgcolor=c["background"], plot_bgcolor=c["background"],
-        font={"color": c["text"]}, title={"font": {"color": c["text"]}},
+        font={"color": c["text"]}, title={"font": {"color": c["text"], "size": TITLE_SIZE}},
         legend={"font": {"color": c["text"]}, "bgcolor": "rgba(0,0,0,0)"},
         xaxis=axis, yaxis=axis, colorway=list(SERIES_COLORS[:3]) + list(CLASS_COLORS[1:]),
         hoverlabel={"bgcolor": c["hover"], "font": {"color": c["text"]}},
@@ -166,10 +167,10 @@ def net_title(normalization):
 # Plotly never wraps text: a long title is cut at the figure's edge and subplot titles run into
 # each other. fit_titles breaks them into lines as the chart is shown (pages.ui.chart, and the
 # live charts' messages), with SOFT_BREAK, which unwrap turns back into a space.
-TITLE_CHARS = 44  # a chart title's line at most: it fits at 320 px
+TITLE_CHARS = 34  # a chart title's line at most: at TITLE_SIZE it fits a chart 288 px wide
 SUBPLOT_TITLE_CHARS = 30  # a subplot title's line
 SOFT_BREAK = " <br>"  # a line break fit_titles added (the figures' own are a bare "<br>")
-TITLE_LINE_PX = 18
+TITLE_LINE_PX = 18  # the height each extra line of title takes
 _BREAKABLE = re.compile(r" (?![^<]*>)")  # a space outside an HTML tag
 
 

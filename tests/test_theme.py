@@ -94,8 +94,8 @@ def test_titles_are_wrapped_for_a_narrow_screen_and_unwrap_as_built():
          "yref": "paper", "showarrow": False, "yanchor": "bottom", "xanchor": "center"},
         {"text": "a note, not a subplot title, stays on one line", "showarrow": False}]})
     lines = layout["title"]["text"].split("<br>")
-    assert len(lines) == 2 and all(len(line) <= theme.TITLE_CHARS + 1 for line in lines)
-    assert layout["margin"]["t"] == 70 + theme.TITLE_LINE_PX
+    assert len(lines) == 3 and all(len(line) <= theme.TITLE_CHARS + 1 for line in lines)
+    assert layout["margin"]["t"] == 70 + 2 * theme.TITLE_LINE_PX
     assert theme.unwrap(layout["title"]["text"]) == title
     assert "<br>" in layout["annotations"][0]["text"]
     assert "<br>" not in layout["annotations"][1]["text"]
