@@ -224,7 +224,19 @@ def fit_titles(layout):
                              if _subplot_title(n) and n.get("text") else n for n in notes]
     if not notes:
         layout.pop("annotations")
+    top = _top_row_extra_lines(layout.get("annotations") or [])
+    if top:
+        margin = dict(layout.get("margin") or {})
+        margin["t"] = margin.get("t", 60) + TITLE_LINE_PX * top
+        layout["margin"] = margin
     return layout
+
+
+def _top_row_extra_lines(notes):
+    """The most lines wrap added to a subplot title of the top row (it grows upwards, into
+    the top margin)."""
+    return max([n["text"].count(SOFT_BREAK) for n in notes
+                if _subplot_title(n) and n.get("text") and n.get("y", 0) >= 0.99] or [0])
 
 
 def fit_figure(fig):
@@ -239,6 +251,9 @@ def fit_figure(fig):
     for note in fig.layout.annotations:
         if note.text and _subplot_title(note.to_plotly_json()):
             note.text = wrap(note.text, SUBPLOT_TITLE_CHARS)
+    top = _top_row_extra_lines([n.to_plotly_json() for n in fig.layout.annotations])
+    if top:
+        fig.layout.margin.t = (fig.layout.margin.t or 60) + TITLE_LINE_PX * top
     return fig
 
 

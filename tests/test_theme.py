@@ -95,7 +95,8 @@ def test_titles_are_wrapped_for_a_narrow_screen_and_unwrap_as_built():
         {"text": "a note, not a subplot title, stays on one line", "showarrow": False}]})
     lines = layout["title"]["text"].split("<br>")
     assert len(lines) == 3 and all(len(line) <= theme.TITLE_CHARS + 1 for line in lines)
-    assert layout["margin"]["t"] == 70 + 2 * theme.TITLE_LINE_PX
+    assert layout["margin"]["t"] == 70 + 2 * theme.TITLE_LINE_PX  # and none for a title
+    # the subplot title is not in the top row (no y): it does not grow the top margin
     assert theme.unwrap(layout["title"]["text"]) == title
     assert "<br>" in layout["annotations"][0]["text"]
     assert "<br>" not in layout["annotations"][1]["text"]
@@ -103,6 +104,10 @@ def test_titles_are_wrapped_for_a_narrow_screen_and_unwrap_as_built():
     assert "<span style='color:" in swatched  # never broken inside a tag
     fig = theme.fit_figure(theme.finish(go.Figure(), title=title))
     assert fig.layout.title.text == layout["title"]["text"]
+    top_row = theme.fit_titles({"margin": {"t": 30}, "annotations": [
+        {"text": "A = relu(Z̃): each dot one example, as drawn", "x": 0.3, "y": 1.0,
+         "xref": "paper", "yref": "paper", "showarrow": False, "yanchor": "bottom"}]})
+    assert top_row["margin"]["t"] == 30 + theme.TITLE_LINE_PX  # room for its second line
 
 
 def test_a_title_names_a_network_with_a_swatch_not_coloured_words():
