@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bn_core.lessons import layer_norm as lesson
+from bn_core.training import digits_split
 
 
 def main():
@@ -30,7 +31,7 @@ def main():
     parser.add_argument("--seen", type=int, default=lesson.SweepSettings().examples_seen)
     parser.add_argument("--seeds", type=int, default=1)
     args = parser.parse_args()
-    lesson.digits_split(0)  # load the data before the clock starts
+    digits_split(0)  # load the data before the clock starts
     tables, seconds = [], []
     for seed in range(args.seeds):
         start = time.perf_counter()

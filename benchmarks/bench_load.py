@@ -159,6 +159,8 @@ class Session:
     live: bool
     port: int
     play_label: str
+    query: str = ""  # the page's query string (a link's settings), without "?"
+    jar: object = None  # a CookieJar shared by a browser's page loads (a balancer's cookie)
     t0: float = 0.0
     ws: object = None
     page_hash: str = ""
@@ -200,7 +202,7 @@ class Session:
     def rerun(self, fragment_id="", auto=False, trigger=None):
         msg = BackMsg()
         cs = msg.rerun_script
-        cs.query_string = ""
+        cs.query_string = self.query
         cs.page_script_hash = self.page_hash
         if not self.page_hash:
             cs.page_name = self.page_name
@@ -213,7 +215,8 @@ class Session:
         cs.cached_message_hashes.extend(self.cache)
         ci = cs.context_info
         ci.timezone, ci.timezone_offset, ci.locale = "UTC", 0, "en-US"
-        ci.url = f"http://{HOST}:{self.port}/{self.page_name}"
+        ci.url = f"http://{HOST}:{self.port}/{self.page_name}" + (
+            f"?{self.query}" if self.query else "")
         ci.is_embedded, ci.color_scheme = False, "light"
         return msg.SerializeToString()
 
@@ -360,13 +363,24 @@ class Session:
     def browser_get(self):
         """What the page load does before the websocket: the HTML, then the health ping, which
         sets the XSRF cookie. Returns the cookie's value."""
-        jar = http.cookiejar.CookieJar()
-        opener = http_opener(jar)
+        if self.jar is None:
+            self.jar = http.cookiejar.CookieJar()
+        opener = http_opener(self.jar)
         base = f"http://{HOST}:{self.port}"
-        for path in (f"/{self.page_name}", "/_stcore/health"):
+        page = f"/{self.page_name}" + (f"?{self.query}" if self.query else "")
+        for path in (page, "/_stcore/health"):
             with opener.open(base + path, timeout=30) as r:
                 r.read()
-        return next((c.value for c in jar if c.name == XSRF_COOKIE), None)
+                self.on_http(path, r.headers)
+        return next((c.value for c in self.jar if c.name == XSRF_COOKIE), None)
+
+    def on_http(self, what, headers):
+        """Called with the headers of every HTTP response and of the websocket handshake
+        (what: the path, or "websocket"). A hook for benchmarks of a balancer."""
+
+    def cookie_header(self):
+        """Every cookie the browser holds for the server (the XSRF one, a balancer's)."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar or ())
 
     async def run(self, t0, stop):
         self.t0 = t0
@@ -374,7 +388,7 @@ class Session:
             token = await asyncio.to_thread(self.browser_get)
             if token is None:
                 self.error(f"no {XSRF_COOKIE} cookie after GET /_stcore/health")
-            headers = {"Cookie": f"{XSRF_COOKIE}={token}"} if token else {}
+            headers = {"Cookie": self.cookie_header()} if token else {}
             async with connect(
                 f"ws://{HOST}:{self.port}/_stcore/stream",
                 origin=f"http://{HOST}:{self.port}",
@@ -383,6 +397,7 @@ class Session:
                 ping_interval=None,
             ) as ws:
                 self.ws = ws
+                self.on_http("websocket", ws.response.headers)
                 await self.send(self.rerun())
                 reader = asyncio.create_task(self.read())
                 stopper = asyncio.create_task(stop.wait())

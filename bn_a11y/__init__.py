@@ -1,8 +1,13 @@
-"""Accessibility helpers that Streamlit does not provide, as a tiny inline component.
+"""Accessibility that Streamlit does not provide, as two tiny inline components.
 
-`reachable_scroll_boxes()` makes every formula and code block that scrolls sideways reachable
-by keyboard (tabindex, role=region, a name): see scroll_boxes.js. Pages call it through
-pages.ui.end_page, once per run.
+`watch_page()` mounts page.js once per run (pages call it through pages.ui.end_page): it makes
+sideways-scrolling formula and code boxes reachable by keyboard, gives every chart that
+carries a name and a description in `layout.meta[CHART_TEXT_META]` a figure role named by
+them, and takes the chart toolbars' buttons but "Download" out of the Tab order.
+
+`live_status(text, busy)` is a polite live region for a page whose state changes by itself
+(the Training Lab while it trains): a screen reader hears `text`, at most once every
+`every_s` seconds while `busy`, and at once when it is not (the full state on Pause).
 """
 
 from __future__ import annotations
@@ -11,11 +16,24 @@ from pathlib import Path
 
 import streamlit as st
 
-_scroll_boxes = st.components.v2.component(
-    "bnlab_scroll_boxes", js=(Path(__file__).resolve().parent / "scroll_boxes.js").read_text(
-        encoding="utf-8"))
+HERE = Path(__file__).resolve().parent
+CHART_TEXT_META = "bnlab_text"  # page.js reads the same key
+ANNOUNCE_EVERY_S = 5.0
+
+_page = st.components.v2.component(
+    "bnlab_page_watcher", js=(HERE / "page.js").read_text(encoding="utf-8"),
+    css=(HERE / "page.css").read_text(encoding="utf-8"), isolate_styles=False)
+_status = st.components.v2.component(
+    "bnlab_live_status", js=(HERE / "live_status.js").read_text(encoding="utf-8"),
+    isolate_styles=False)  # the page's .bnlab-sr-only applies
 
 
-def reachable_scroll_boxes():
-    """Mount the watcher (it draws nothing)."""
-    _scroll_boxes(key="bnlab.scroll_boxes")
+def watch_page():
+    """Mount the page watcher (it draws nothing)."""
+    _page(key="bnlab.page_watcher")
+
+
+def live_status(text, busy, key="bnlab.live_status", every_s=ANNOUNCE_EVERY_S):
+    """Announce `text` (plain words, no markdown) politely: while `busy`, at most once every
+    `every_s` seconds (the latest text then); when not busy, at once."""
+    _status(key=key, data={"text": str(text), "busy": bool(busy), "every_ms": 1000 * every_s})

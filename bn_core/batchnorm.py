@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core.checks import check_column, check_matrix
+from bn_core.checks import check_column, check_matrix, is_number
 
 DEFAULT_EPS = 1e-5
 
@@ -54,8 +54,7 @@ def forward(Z, gamma, beta, eps=DEFAULT_EPS):
         )
     gamma = check_column(gamma, "gamma", n)
     beta = check_column(beta, "beta", n)
-    if not (isinstance(eps, int | float | np.integer | np.floating)
-            and np.isfinite(eps) and eps > 0):
+    if not (is_number(eps) and np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive finite number, got {eps!r}")
     return forward_unchecked(Z, gamma, beta, float(eps))
 

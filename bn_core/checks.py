@@ -3,6 +3,8 @@ wrong, never a silent wrong number."""
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -31,8 +33,14 @@ def check_column(v, name, n):
     return v
 
 
-def check_labels(y, m, n_classes):
-    """Integer class labels of shape (m,), each in [0, n_classes)."""
+def check_labels(y, m, n_classes=None):
+    """Class labels of shape (m,), returned as int64.
+
+    The one rule for labels everywhere in the core: integers (any integer dtype), or floats
+    that hold whole numbers (as a CSV read with NumPy gives them); never booleans, fractions,
+    NaN or inf. Each label lies in 0..n_classes-1, or is >= 0 when n_classes is None (a data
+    set whose classes are not fixed yet).
+    """
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != m:
         raise ValueError(f"y must be a 1-D array of {m} labels (one per column of X), "
@@ -40,13 +48,34 @@ def check_labels(y, m, n_classes):
     if y.dtype.kind == "f":
         if not np.isfinite(y).all() or not np.all(y == np.round(y)):
             raise ValueError("y must hold integer class labels, got non-integers, NaN or inf")
-    elif y.dtype.kind not in "iub":
+    elif y.dtype.kind not in "iu":
         raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
     y = y.astype(np.int64)
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
+    if not y.size:
+        return y
+    if n_classes is None:
+        if y.min() < 0:
+            raise ValueError(f"labels must be >= 0, got {y.min()}")
+    elif y.min() < 0 or y.max() >= n_classes:
         raise ValueError(f"labels must lie in 0..{n_classes - 1} (the output layer has "
                          f"{n_classes} units), got {y.min()}..{y.max()}")
     return y
+
+
+def is_integer(value):
+    """Whether value is an integer (Python's or NumPy's), a bool not counted as one."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
+def check_int(value, name, minimum=None):
+    """An integer (Python's or NumPy's, not a bool), >= minimum when one is given; returned as
+    int. The one rule for whole-number settings in the core (sizes, counts, seeds)."""
+    if not is_integer(value):
+        # the core reports every bad input as a ValueError (docs/DESIGN.md), a wrong type too
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
 
 
 def check_choice(value, name, choices):
@@ -56,14 +85,17 @@ def check_choice(value, name, choices):
     return value
 
 
+def is_number(value):
+    """Whether value is a real number (Python's or NumPy's), a bool not counted as one, nor a
+    text that spells one: the one rule for numbers in the core."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def check_positive(value, name, allow_zero=False):
-    """A finite number > 0 (or >= 0)."""
-    if isinstance(value, bool | np.bool_):
+    """A finite number > 0 (or >= 0), returned as float."""
+    if not is_number(value):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    value = float(value)
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")

@@ -8,13 +8,12 @@ purpose for the "normalizing inputs" lesson, and `Normalizer` undoes that with t
 from __future__ import annotations
 
 import functools
-import numbers
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core.checks import check_choice, check_matrix, check_positive
+from bn_core.checks import check_choice, check_int, check_labels, check_matrix, check_positive
 
 DATASETS = ("circles", "xor", "blobs", "spiral", "moons", "digits")
 DIGITS_M = 1797  # examples in scikit-learn's bundled 8x8 digits
@@ -22,29 +21,6 @@ NORMALIZER_EPS = 1e-8
 
 
 # ---------------------------------------------------------------- validation helpers
-
-
-def _check_int(value, name, minimum=None):
-    """An integer (not a bool), >= minimum when one is given."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        # the core reports every bad input as a ValueError (DESIGN.md), a wrong type too
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_labels(y, m):
-    """Non-negative integer class labels of shape (m,), returned as int64."""
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != m:
-        raise ValueError(f"y must be a 1-D array of {m} labels (one per column of X), "
-                         f"got shape {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
-    if y.size and y.min() < 0:
-        raise ValueError(f"labels must be >= 0, got {y.min()}")
-    return y.astype(np.int64)
 
 
 def _check_feature_scales(feature_scales):
@@ -201,9 +177,9 @@ def make_dataset(name, n=400, noise=0.1, seed=0, feature_scales=(1.0, 1.0)):
     Returns X: (n_x, m) float64 with n_x = 2 (or 64 for digits), y: (m,) int64.
     """
     check_choice(name, "dataset", DATASETS)
-    n = _check_int(n, "n (number of examples)", 4)
+    n = check_int(n, "n (number of examples)", 4)
     noise = check_positive(noise, "noise", allow_zero=True)
-    seed = _check_int(seed, "seed", 0)
+    seed = check_int(seed, "seed", 0)
     scales = _check_feature_scales(feature_scales)
     if name == "digits":
         if np.any(scales != 1.0):
@@ -225,11 +201,11 @@ def train_test_split(X, y, test_fraction=0.25, seed=0):
     Returns X_train (n_x, m_train), y_train (m_train,), X_test (n_x, m_test), y_test (m_test,).
     """
     X = check_matrix(X, "X")
-    y = _check_labels(y, X.shape[1])
+    y = check_labels(y, X.shape[1])
     test_fraction = check_positive(test_fraction, "test_fraction")
     if test_fraction >= 1:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
-    seed = _check_int(seed, "seed", 0)
+    seed = check_int(seed, "seed", 0)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(y.shape[0])
     train, test = [], []
@@ -303,8 +279,8 @@ class MiniBatchIterator:
     """
 
     def __init__(self, m, batch_size, seed=0, min_batch=2):
-        m = _check_int(m, "m (number of examples)")
-        batch_size = _check_int(batch_size, "batch_size")
+        m = check_int(m, "m (number of examples)")
+        batch_size = check_int(batch_size, "batch_size")
         if min_batch not in (1, 2):
             raise ValueError(f"min_batch must be 1 or 2, got {min_batch!r}")
         if min_batch == 2 and (m < 2 or batch_size < 2):
@@ -312,7 +288,7 @@ class MiniBatchIterator:
                              f"m={m}, batch_size={batch_size}")
         self.m = m
         self.batch_size = min(batch_size, m)
-        self.seed = _check_int(seed, "seed", 0)
+        self.seed = check_int(seed, "seed", 0)
         self.steps_per_epoch = m // self.batch_size + int(m % self.batch_size >= min_batch)
         self.epoch = 0
         self.step_in_epoch = 0

@@ -28,7 +28,9 @@ MAX_NUMBER_CHARS = 40  # a number literal in a settings file
 MAX_POINTS_BYTES = 500_000
 MAX_POINTS = 5_000
 MIN_POINTS = 10
+MIN_CLASSES = 2
 MAX_CLASSES = 10
+MIN_CLASS_POINTS = 2  # so a class appears in training and in test
 MAX_CELL_CHARS = 100  # any cell of a points file: a number written out in full fits
 MAX_NAME_CHARS = 40  # a column name or a class label
 MAX_ABS_FEATURE = 1e100  # larger features would overflow float64 when squared (variance)
@@ -326,7 +328,7 @@ def _number(cell, line):
 
 
 def _check_class_count(names):
-    if len(names) < 2:
+    if len(names) < MIN_CLASSES:
         raise ValueError("the labels must name at least two classes, found only "
                          f"{quoted(names[0])}")
     if len(names) > MAX_CLASSES:
@@ -335,8 +337,8 @@ def _check_class_count(names):
 
 def _check_class_sizes(names, y):
     counts = np.bincount(y, minlength=len(names))
-    rare = [n for n, c in zip(names, counts, strict=True) if c < 2]
+    rare = [n for n, c in zip(names, counts, strict=True) if c < MIN_CLASS_POINTS]
     if rare:
-        raise ValueError(f"class {quoted(', '.join(rare), quotes=False)} has fewer than 2 "
-                         "points; each class needs 2 or more so it appears in training and in "
-                         "test")
+        raise ValueError(f"class {quoted(', '.join(rare), quotes=False)} has fewer than "
+                         f"{MIN_CLASS_POINTS} points; each class needs {MIN_CLASS_POINTS} or more "
+                         "so it appears in training and in test")

@@ -46,24 +46,19 @@ def numeric_gradient(f, P, h=1e-5):
 def check_network(net, X, y, h=1e-5):
     """Check every parameter of `net` on the mini-batch (X, y).
 
-    Each loss evaluation is a training-mode forward, so the running averages are saved and put
-    back afterwards: parameters and running averages end as they were (the trace and
+    Each loss evaluation is a training-mode forward that leaves the running averages alone
+    (update_running=False): parameters and running averages end as they were (the trace and
     last_probs are those of the last evaluation).
     X: (n_x, m); y: (m,). Returns a list of ParamCheck in params order.
     """
-    saved = ({l: v.copy() for l, v in net.running_mu.items()},
-             {l: v.copy() for l, v in net.running_var.items()})
-    _, grads = net.loss_and_grads(X, y)
+    _, grads = net.loss_and_grads(X, y, update_running=False)
     grads = {k: v.copy() for k, v in grads.items()}
 
     def loss():
-        return net.loss_and_grads(X, y)[0]
+        return net.loss_and_grads(X, y, update_running=False)[0]
 
     checks = []
     for name, P in net.params.items():
         numeric = numeric_gradient(loss, P, h)
         checks.append(ParamCheck(name, grads[name], numeric, relative_error(grads[name], numeric)))
-    for l in saved[0]:
-        net.running_mu[l][...] = saved[0][l]
-        net.running_var[l][...] = saved[1][l]
     return checks

@@ -8,12 +8,12 @@ a network; everything is a read-only look at one.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 
 from bn_core import data
+from bn_core.checks import check_fraction
 
 
 def ema(values, weight=0.9, block=64):
@@ -29,8 +29,7 @@ def ema(values, weight=0.9, block=64):
     v_{k} = w^(k+1) v_prev + (1 - w) w^k cumsum_j(x_j w^-j), j, k = 0, 1, ...
     """
     x = np.asarray(values, dtype=np.float64)
-    if not 0 <= weight < 1:
-        raise ValueError(f"weight must lie in [0, 1), got {weight!r}")
+    weight = check_fraction(weight, "weight")
     x = _fill_forward(x)
     if weight == 0 or x.shape[0] == 0:
         return x
@@ -193,15 +192,15 @@ def largest_db(net, X, y):
     the same for every example, so it cancels: dL/db = 0 up to rounding. Layer norm subtracts
     each example's mean over the layer's units instead: only b's average over the units
     cancels (db sums to 0 over the units), the rest of b changes the output, so |db| > 0 and b
-    learns. The gradient is taken on a copy, so the network (its running averages included)
-    is left as it was. X: (n_x, m), m >= 2 under batch norm; y: (m,).
+    learns. The gradient is taken without updating the running averages (update_running=False),
+    so the parameters and running averages are left as they were (the trace and last_probs
+    are this probe's). X: (n_x, m), m >= 2 under batch norm; y: (m,).
     """
     keys = [f"b{l}" for l in net.norm_layers if net.has_bias(l)]
     if not keys:
         return None
-    probe = copy.deepcopy(net)
     with np.errstate(all="ignore"):
-        _, grads = probe.loss_and_grads(X, y)
+        _, grads = net.loss_and_grads(X, y, update_running=False)
     return float(max(np.max(np.abs(grads[k])) for k in keys))
 
 

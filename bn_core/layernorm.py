@@ -14,7 +14,7 @@ import numpy as np
 
 from bn_core.batchnorm import DEFAULT_EPS, GEMV_MIN_SIZE
 from bn_core.batchnorm import _row_sums as row_sums
-from bn_core.checks import check_column, check_matrix
+from bn_core.checks import check_column, check_matrix, is_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,7 @@ def forward(Z, gamma, beta, eps=DEFAULT_EPS):
     n = Z.shape[0]
     gamma = check_column(gamma, "gamma", n)
     beta = check_column(beta, "beta", n)
-    if not (isinstance(eps, int | float | np.integer | np.floating)
-            and np.isfinite(eps) and eps > 0):
+    if not (is_number(eps) and np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive finite number, got {eps!r}")
     return forward_unchecked(Z, gamma, beta, float(eps))
 

@@ -22,19 +22,28 @@ def dense_forward(A_prev, W, b=None):
     return Z
 
 
-def dense_backward(dZ, A_prev, W, has_bias=True, need_dA_prev=True, dW=None, db=None):
-    """Gradients of Z = W A_prev + b.
+def dense_backward(dZ, A_prev, W, dW, db=None):
+    """Gradients of Z = W A_prev + b: dW and db written into the arrays given, dA_prev returned.
 
         dW = dZ A_prev^T     db = sum_i dZ(i)     dA_prev = W^T dZ
 
-    dZ: (n_l, m); A_prev: (n_{l-1}, m); W: (n_l, n_{l-1}); dW, db: arrays to write the
-    gradients into (the network passes views of its flat gradient vector), or None.
-    Returns dA_prev (n_{l-1}, m) or None, dW (n_l, n_{l-1}), db (n_l, 1) or None.
+    dZ: (n_l, m); A_prev: (n_{l-1}, m); W, dW: (n_l, n_{l-1}); db: (n_l, 1), or None for a
+    layer without b. (The network passes views of its flat gradient vector as dW and db.)
+    Returns dA_prev (n_{l-1}, m).
     """
-    dW = np.matmul(dZ, A_prev.T, out=dW)
-    db = np.add.reduce(dZ, axis=1, keepdims=True, out=db) if has_bias else None
-    dA_prev = W.T @ dZ if need_dA_prev else None
-    return dA_prev, dW, db
+    dense_param_grads(dZ, A_prev, dW, db)
+    return W.T @ dZ
+
+
+def dense_param_grads(dZ, A_prev, dW, db=None):
+    """dW = dZ A_prev^T and db = sum_i dZ(i), written into dW and db (db None: no b).
+
+    `dense_backward` without dA_prev, for the first layer: dA_prev would be dX, which nothing
+    needs. Shapes as in `dense_backward`.
+    """
+    np.matmul(dZ, A_prev.T, out=dW)
+    if db is not None:
+        np.add.reduce(dZ, axis=1, keepdims=True, out=db)
 
 
 def sigmoid(Z):

@@ -15,9 +15,11 @@ from bn_core import batchnorm, layernorm
 from bn_core.checks import (
     check_choice,
     check_fraction,
+    check_int,
     check_labels,
     check_matrix,
     check_positive,
+    is_integer,
 )
 from bn_core.layers import (
     ACTIVATIONS,
@@ -25,6 +27,7 @@ from bn_core.layers import (
     activation_forward,
     dense_backward,
     dense_forward,
+    dense_param_grads,
     softmax,
     softmax_cross_entropy,
 )
@@ -76,8 +79,7 @@ class NetConfig:
         if self.batch_norm and self.layer_norm:
             raise ValueError("choose batch_norm or layer_norm, not both: each hidden layer has "
                              "one normalization")
-        if not isinstance(self.seed, int | np.integer) or isinstance(self.seed, bool):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        check_int(self.seed, "seed", 0)
 
     @property
     def n_layers(self):
@@ -110,7 +112,7 @@ def check_normalization(normalization):
 
 
 def _is_positive_int(n):
-    return isinstance(n, int | np.integer) and not isinstance(n, bool) and n > 0
+    return is_integer(n) and n > 0
 
 
 @dataclass(slots=True)
@@ -225,16 +227,18 @@ class MLP:
 
     # --- forward ---------------------------------------------------------------------------
 
-    def forward(self, X, train=True):
+    def forward(self, X, train=True, update_running=True):
         """Class probabilities for X.
 
         train=True uses each batch-norm layer's mini-batch statistics, updates the running
-        averages and records the trace; train=False uses the running averages and changes
+        averages and records the trace; with update_running=False it leaves the running
+        averages as they are (a look at training mode that does not count as training: a
+        gradient check, a lesson's probe). train=False uses the running averages and changes
         nothing (any m, one example included). Layer norm computes the same either way.
         X: (n_x, m). Returns probs (n_L, m).
         """
         X = self._check_X(X, train)
-        ZL, _, traces, _ = self._forward(X, train)
+        ZL, _, traces, _ = self._forward(X, train, update_running)
         if train:
             self.trace = traces
         return softmax(ZL)
@@ -285,8 +289,9 @@ class MLP:
 
     # --- loss and gradients ------------------------------------------------------------------
 
-    def loss_and_grads(self, X, y):
-        """One training-mode forward (updating the running averages once) and one backward.
+    def loss_and_grads(self, X, y, update_running=True):
+        """One training-mode forward (updating the running averages once, unless
+        update_running=False: see `forward`) and one backward.
 
         X: (n_x, m); y: (m,) int labels in 0..n_L-1.
         Returns the mean cross-entropy loss and grads, a dict with the keys of params.
@@ -294,13 +299,13 @@ class MLP:
         """
         X = self._check_X(X, train=True)
         y = check_labels(y, X.shape[1], self.config.layer_dims[-1])
-        return self.loss_and_grads_unchecked(X, y)
+        return self.loss_and_grads_unchecked(X, y, update_running)
 
-    def loss_and_grads_unchecked(self, X, y):
+    def loss_and_grads_unchecked(self, X, y, update_running=True):
         """`loss_and_grads` for inputs already validated (a trainer's mini-batches of a
         checked data set): float64 X (n_x, m) with m >= 2 under batch norm, int labels y (m,)
         in range."""
-        ZL, caches, traces, A_last = self._forward(X, train=True)
+        ZL, caches, traces, A_last = self._forward(X, True, update_running)
         self.trace = traces
         loss, self.last_probs, dZ = softmax_cross_entropy(ZL, y)
         return loss, self._backward(dZ, caches, A_last)
@@ -309,8 +314,7 @@ class MLP:
         """Backprop from dZ[L] (n_L, m); every gradient is written into one flat vector."""
         p, L = self.params, self.L
         grads = p.empty_like()
-        dA, _, _ = dense_backward(dZ, A_last, p[f"W{L}"], need_dA_prev=L > 1,
-                                  dW=grads[f"W{L}"], db=grads[f"b{L}"])
+        dA = self._dense_backward(L, dZ, A_last, grads)
         for l in range(L - 1, 0, -1):
             cache = caches[l - 1]
             # dA is this backward's own temporary: the derivative may overwrite it.
@@ -319,10 +323,17 @@ class MLP:
                 norm = layernorm if l in self.ln_layers else batchnorm
                 dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = norm.backward_unchecked(
                     dZ, cache.norm)
-            dA, _, _ = dense_backward(dZ, cache.A_prev, p[f"W{l}"], has_bias=self.has_bias(l),
-                                      need_dA_prev=l > 1, dW=grads[f"W{l}"],
-                                      db=grads.get(f"b{l}"))
+            dA = self._dense_backward(l, dZ, cache.A_prev, grads)
         return grads
+
+    def _dense_backward(self, l, dZ, A_prev, grads):
+        """Layer l's dW and db (if it has b) into grads. Returns dA[l-1], or None for layer 1,
+        whose dA_prev would be dX, which nothing needs."""
+        dW, db = grads[f"W{l}"], grads.get(f"b{l}")
+        if l == 1:
+            dense_param_grads(dZ, A_prev, dW, db)
+            return None
+        return dense_backward(dZ, A_prev, self.params[f"W{l}"], dW, db)
 
     def _check_X(self, X, train):
         n_x = self.config.layer_dims[0]

@@ -13,6 +13,7 @@ this Streamlit server: no CDN, so the app works offline.
 from __future__ import annotations
 
 import base64
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,9 @@ PLOTLY_URL = f"component/{__name__}.plotly_js/plotly.min.js"
 
 _live_chart = st.components.v2.component(
     "bnlab_live_chart",
-    js=(HERE / "live_chart.js").read_text(encoding="utf-8"),
+    # one module: explore.js (keyboard exploration) defines what live_chart.js calls
+    js="\n".join((HERE / name).read_text(encoding="utf-8")
+                  for name in ("explore.js", "live_chart.js")),
     css=(HERE / "live_chart.css").read_text(encoding="utf-8"),
     isolate_styles=False,  # Plotly styles its hover labels and mode bar from the page's head
 )
@@ -63,6 +66,16 @@ def encode(value):
     return value
 
 
+SESSION_KEY = "bn_live.session"
+
+
+def session_token():
+    """A random name for this server session, made on its first run. The browser compares it
+    with the one it held: a different one under the same page means the replica that held the
+    session is gone and the page reconnected to a new session elsewhere (training restarted)."""
+    return st.session_state.setdefault(SESSION_KEY, secrets.token_hex(8))
+
+
 def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=None,
                 template=None):
     """Place the live charts (one component holding them, one under the other in `charts`
@@ -74,8 +87,9 @@ def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=
     when the browser finds it missed a tick and asks for the whole figures again; template:
     a Plotly template (JSON) that replaces the figures' own (the dark theme's), or None.
     """
-    message = {"run": str(run), "playing": bool(playing), "interval_ms": 1000 * interval_s,
-               "present": bool(present), "plotly_url": PLOTLY_URL, "charts": charts}
+    message = {"run": str(run), "session": session_token(), "playing": bool(playing),
+               "interval_ms": 1000 * interval_s, "present": bool(present),
+               "plotly_url": PLOTLY_URL, "charts": charts}
     if template is not None:
         message["template"] = template
     return _live_chart(key=key, data=encode(message), on_gap_change=on_gap or (lambda: None))

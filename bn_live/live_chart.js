@@ -16,11 +16,18 @@
 // When the browser asks for reduced motion (prefers-reduced-motion: reduce), nothing glides:
 // each tick's points are drawn at once, in the next frame, with no line head between steps.
 //
+// A replica that dies takes its sessions with it. The browser reconnects (through the load
+// balancer, to another replica), which starts a new session from the page's link: the same
+// settings, training back at step 0. Each message names its server session; when that name
+// changes under the same page, the charts say plainly that training restarted.
+//
 // window.bnlabLive keeps counts for tests and benchmarks: per chart, ticks received, frames
 // painted, frames that painted a line head between two steps (glides), whole figures drawn,
 // redraws of played points, gaps found, ms spent in Plotly and the last step shown.
 
-const CONFIG = { displaylogo: false, responsive: true };
+// plotly.js 4 shows a "Share chart" button that uploads the chart to Plotly's cloud: off, so
+// that a student's data never leaves the app's own server.
+const CONFIG = { displaylogo: false, responsive: true, showSendToCloud: false };
 const states = new WeakMap(); // parentElement -> { root, charts: Map(id -> chart), run }
 // busy: charts with points, a figure or a redraw still to draw; queued: messages not applied;
 // drawnAt: when a chart last drew (performance.now()).
@@ -81,7 +88,6 @@ function makeChart(root, id) {
   const box = document.createElement("div");
   box.className = "bnlab-live-chart";
   box.dataset.chartId = id;
-  box.setAttribute("role", "figure");
   const plot = document.createElement("div");
   plot.className = "bnlab-live-plot";
   const canvas = document.createElement("canvas");
@@ -95,6 +101,7 @@ function makeChart(root, id) {
            pending: null, drawn: false, present: false, readyAt: 0, series: false,
            layout: null, revision: 0, stream: [], head: [], redrawDue: false, roomy: false,
            listening: false, run: null, stepEnd: 0 };
+  makeExplorable(chart); // explore.js: focus, name, description, arrow keys
   everyChart.add(chart);
   return chart;
 }
@@ -120,7 +127,12 @@ function drawFigure(chart, figure, present, series) {
   chart.roomy = false;
   chart.stepEnd = 0;
   chart.plot.style.height = `${chart.layout.height}px`;
-  timed(chart, () => window.Plotly.react(chart.plot, data, chart.layout, CONFIG));
+  timed(chart, () => window.Plotly.react(chart.plot, data, unflattened(chart.layout, data),
+                                         CONFIG));
+  // the SVG's tick labels would be read one by one: the chart's description says it all
+  for (const svg of chart.plot.querySelectorAll("svg.main-svg")) {
+    svg.setAttribute("aria-hidden", "true");
+  }
   chartStats(chart.id).figures += 1;
   if (!chart.listening) { // a resize or a zoom moves the axes: paint again in them
     chart.plot.on("plotly_afterplot", () => paint(chart));
@@ -151,6 +163,36 @@ function enqueue(chart, extend, after, intervalMs) {
 
 function axisKey(letter, id) {
   return `${letter}axis${id.slice(1)}`; // "x2" -> "xaxis2"
+}
+
+// Values that are all (nearly) equal, such as two networks' first test loss from the same
+// weights, make Plotly's autorange a span of a few float32 ulps, and every tick label the same
+// number. Such a value axis gets a range of its own around them: `layout` with new objects for
+// those axes (the figure's layout is left as it is, so the axis autoranges again later).
+function unflattened(layout, data) {
+  const spans = {};
+  for (const trace of data) {
+    const key = axisKey("y", trace.yaxis || "y");
+    const own = layout[key] || {};
+    if (own.range || own.autorange === false) continue;
+    const log = own.type === "log";
+    const ys = Array.isArray(trace.y) || ArrayBuffer.isView(trace.y) ? trace.y : []; // not a spec
+    for (const y of ys) {
+      const l = log ? Math.log10(y) : y;
+      if (!Number.isFinite(l)) continue;
+      const span = (spans[key] = spans[key] || { lo: l, hi: l, log });
+      span.lo = Math.min(span.lo, l);
+      span.hi = Math.max(span.hi, l);
+    }
+  }
+  let out = layout;
+  for (const [key, { lo, hi, log }] of Object.entries(spans)) {
+    if (hi - lo > 1e-6 * Math.max(1, Math.abs(lo), Math.abs(hi))) continue;
+    const room = log ? 0.1 : 0.5;
+    out = { ...out, [key]: { ...(layout[key] || {}), range: [lo - room, hi + room],
+                             autorange: false } };
+  }
+  return out;
 }
 
 function axesOf(chart, i) {
@@ -341,6 +383,7 @@ function roomyRanges(chart) {
       const l = axes.ya.d2l(y);
       if (Number.isFinite(l)) widen(yKey, l, l);
     }
+    if (spans[yKey]) spans[yKey].log = axes.ya.type === "log";
   });
   const ranges = {};
   for (const [key, { lo, hi }] of Object.entries(spans)) {
@@ -349,7 +392,10 @@ function roomyRanges(chart) {
       if (stepAxes.run === chart.run) end = Math.max(end, stepAxes.end);
       ranges[key] = [lo, end];
     } else {
-      const room = VALUE_ROOM * (hi - lo) || 0.5;
+      // values that are all (nearly) equal, such as two networks' first test loss from the
+      // same weights: a span of a few float32 ulps would make every tick the same number
+      const flat = hi - lo <= 1e-6 * Math.max(1, Math.abs(lo), Math.abs(hi));
+      const room = flat ? (spans[key].log ? 0.1 : 0.5) : VALUE_ROOM * (hi - lo);
       ranges[key] = [lo - room, hi + room];
     }
   }
@@ -378,7 +424,8 @@ function redraw(chart, playing) {
   }
   chart.roomy = playing;
   chart.redrawDue = false;
-  timed(chart, () => window.Plotly.react(gd, gd.data, layout, CONFIG));
+  timed(chart, () => window.Plotly.react(gd, gd.data, playing ? layout
+    : unflattened(layout, gd.data), CONFIG));
   chartStats(chart.id).redraws += 1;
   paint(chart);
   if (playing) alignStepAxes(chart);
@@ -488,8 +535,34 @@ function wake(chart) {
 
 // --- messages --------------------------------------------------------------------------------
 
+// The server session changed under this page (the browser reconnected to a new one): if the
+// old one had trained, say that training restarted, above these charts, until Play.
+function noticeRestart(parentElement, state, message) {
+  const previous = stats.session;
+  stats.session = message.session;
+  if (previous !== undefined && previous !== message.session) {
+    const reached = Math.max(0, ...Object.values(stats.charts).map((c) => c.step ?? 0));
+    if (reached > 0) {
+      stats.restarts = (stats.restarts || 0) + 1;
+      const notice = document.createElement("div");
+      notice.className = "bnlab-live-restarted";
+      notice.setAttribute("role", "alert");
+      notice.textContent = "⚠️ The connection to the server was lost and this page " +
+        "reconnected to another server. Your settings came back from the link, but training " +
+        `restarted from step 0 (it had reached step ${reached}). Press ▶ Play to train again.`;
+      parentElement.insertBefore(notice, state.root);
+      state.notice = notice;
+    }
+  }
+  if (state.notice && message.playing) { // playing again: the notice has been read
+    state.notice.remove();
+    state.notice = null;
+  }
+}
+
 function receive(component, state, message) {
   const { parentElement, setTriggerValue } = component;
+  noticeRestart(parentElement, state, message);
   const seen = new Set();
   for (const m of message.charts) {
     seen.add(m.id);
@@ -499,6 +572,8 @@ function receive(component, state, message) {
       state.charts.set(m.id, chart);
     }
     if (m.label) chart.box.setAttribute("aria-label", m.label);
+    if (m.description) chart.description.textContent = m.description;
+    chart.playing = message.playing;
     if (m.figure || m.extend) chart.hint.textContent = m.hint || "";
     chart.present = message.present;
     chart.template = message.template || null;

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from bn_core.lessons.step_by_step import saturation_zone
+from bn_viz.step_by_step import FLAT_FILL
 from bn_viz.theme import (
     BN_COLOR,
     DIAGRAM_FILLS,
@@ -54,6 +57,26 @@ def network_diagram(layers, activation="relu"):
     # text sizes follow the layout font, so presentation mode's larger font reaches them
     return finish(fig, title=f"{total} learned parameters{note}",
                   height=int(150 * len(layers) + 70), showlegend=False, font={"size": 13})
+
+
+_SYMBOL = {"gamma": "γ", "beta": "β"}
+
+
+def diagram_summary(layers, activation="relu"):
+    """The network diagram in words, layer by layer (its accessible description)."""
+    said = []
+    for layer in layers:
+        kept = ", ".join(f"{_SYMBOL.get(name, name)} {count}"
+                         for name, count in layer.counts.items() if count)
+        steps = "Z = W a + b" if layer.counts["b"] else "Z = W a"
+        if layer.batch_norm and not layer.output:
+            steps += ", then batch norm to Z̃ = γ Z_norm + β"
+        z = "Z̃" if layer.batch_norm and not layer.output else "Z"
+        steps += ", then softmax" if layer.output else f", then a = {activation}({z})"
+        said.append(f"Layer {layer.l} ({layer.n_prev} to {layer.n} units): {steps}; "
+                    f"learned numbers {kept}, {layer.total} in all"
+                    + (", b dropped" if layer.bias_eliminated else ""))
+    return ". ".join(said)
 
 
 def _draw_layer(fig, layer, y, activation):
@@ -189,3 +212,55 @@ def _matrix(fig, k, array, x_domain, y_domain, label):
     fig.add_annotation(x=x_domain[0], y=y_domain[1], xref="paper", yref="paper",
                        xanchor="left", yanchor="bottom", showarrow=False,
                        text=f"<b>{label}</b> {rows}×{cols}")
+
+
+# --- batch norm before or after g ------------------------------------------------------------
+
+PLACEMENT_COLORS = {False: STAGE_COLORS["Z_tilde"], True: STAGE_COLORS["Z_norm"]}
+PLACEMENT_NAMES = {False: "BN on Z, before g", True: "BN on A, after g"}
+_PLACEMENT_BINS = 50
+
+
+def placement_figure(chosen, other):
+    """What g receives (left) and what the next layer receives (right), every unit's values
+    pooled: the chosen placement filled, the other outlined for comparison.
+
+    chosen, other: bn_core.lessons.in_a_network.Placement (one before g, one after).
+    """
+    fig = make_subplots(1, 2, horizontal_spacing=0.1, subplot_titles=(
+        f"What g = {chosen.activation} receives", "What the next layer receives: A"))
+    for col, field in ((1, "g_input"), (2, "next_input")):
+        values = [getattr(p, field).ravel() for p in (chosen, other)]
+        lo = min(float(v.min()) for v in values)
+        hi = max(float(v.max()) for v in values)
+        pad = 0.02 * (hi - lo or 1.0)
+        bins = {"start": lo - pad, "end": hi + pad, "size": (hi - lo + 2 * pad) / _PLACEMENT_BINS}
+        for p, v in zip((chosen, other), values, strict=True):
+            color, name = PLACEMENT_COLORS[p.after], PLACEMENT_NAMES[p.after]
+            filled = p is chosen
+            marker = ({"color": color, "line": {"color": "white", "width": 0.5}} if filled
+                      else {"color": "rgba(0,0,0,0)", "line": {"color": color, "width": 1.5}})
+            fig.add_trace(go.Histogram(
+                x=f32(v), xbins=bins, marker=marker,
+                name=name + ("" if filled else " (the other choice)"), legendgroup=name,
+                showlegend=col == 1, histnorm="probability",
+                hovertemplate="%{x}: %{y:.1%} of the values<extra>" + name + "</extra>"),
+                row=1, col=col)
+    lo_flat, hi_flat = saturation_zone(chosen.activation)  # g's flat parts, shaded on the left
+    x_lo = min(float(p.g_input.min()) for p in (chosen, other))
+    x_hi = max(float(p.g_input.max()) for p in (chosen, other))
+    if chosen.activation == "relu":
+        lo_flat, hi_flat = 0.0, np.inf
+    if lo_flat > x_lo:
+        fig.add_vrect(x0=x_lo, x1=lo_flat, fillcolor=FLAT_FILL, line_width=0, row=1, col=1)
+    if np.isfinite(hi_flat) and hi_flat < x_hi:
+        fig.add_vrect(x0=hi_flat, x1=x_hi, fillcolor=FLAT_FILL, line_width=0, row=1, col=1)
+    fig.update_xaxes(title_text="value")
+    fig.update_xaxes(title_text="value (shaded: g's flat parts)", col=1)
+    fig.update_yaxes(title_text="share of values", tickformat=".0%", col=1)
+    fig.update_yaxes(tickformat=".0%", col=2)
+    fig.update_layout(barmode="overlay", bargap=0.02)
+    finish(fig, height=400)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+                      margin={"b": 90})  # under the plots, clear of the subplot titles
+    return fig

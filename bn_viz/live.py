@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bn_core.lab import ema
+from bn_viz import describe
 from bn_viz.lab import (
     HEALTHY_RATIO,
     SMOOTHING,
@@ -84,6 +85,7 @@ class SnapshotChart:
     label: str
     figure: dict
     hint: str = ""
+    summary: str = ""  # the first sentence of its description (bn_viz.describe.chart_text)
 
 
 def f32(values):
@@ -465,13 +467,33 @@ def view_chart(view, recorders, layer=1, units=(0, 1, 2)):
 # --- one chart's message ---------------------------------------------------------------------
 
 
-def chart_message(chart, upto, after=NO_STEP):
+def chart_figure(chart):
+    """A live chart's whole figure as a dict: {"data", "layout"}."""
+    return series_figure(chart) if isinstance(chart, SeriesChart) else chart.figure
+
+
+def _x_title(chart):
+    return "step" if isinstance(chart, SeriesChart) else None
+
+
+def chart_text(chart):
+    """A live chart's accessible name (its label) and description (bn_viz.describe)."""
+    return read(chart)[0]
+
+
+def read(chart):
+    """A live chart's (ChartText, [Table]) (bn_viz.describe.read)."""
+    return describe.read(chart_figure(chart), name=chart.label,
+                         summary=getattr(chart, "summary", ""), x_title=_x_title(chart))
+
+
+def chart_message(chart, upto, after=NO_STEP, described=False):
     """What the browser needs for one chart, which then holds every point up to step `upto`
     (the trainer's step count): the whole figure when `after` is NO_STEP (a chart built from
     scratch), else only the points after step `after`. Snapshots are always whole.
 
     Returns {"id", "label", "hint", "last": upto} and either "figure" or "after" and "extend"
-    (see series_since)."""
+    (see series_since); with `described`, also "description" (chart_text's)."""
     series = isinstance(chart, SeriesChart)
     message = {"id": chart.id, "label": chart.label, "hint": chart.hint, "last": int(upto),
                "series": series}
@@ -482,4 +504,6 @@ def chart_message(chart, upto, after=NO_STEP):
         figure = series_figure(chart) if series else chart.figure
         # titles wrapped for a narrow screen (a copy: the chart's own layout stays as built)
         message["figure"] = {**figure, "layout": fit_titles(dict(figure["layout"]))}
+    if described:
+        message["description"] = chart_text(chart).description
     return message

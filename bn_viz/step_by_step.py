@@ -141,3 +141,33 @@ def _a_range(activation, a):
         return -1.05, 1.05
     top = max(float(a.max()), 1.0) * 1.05
     return -0.025 * top, top
+
+
+def linear_part_figure(lp, n_curve=400):
+    """The sigmoid, its tangent 1/2 + z/4 and the band |z| < 1 where the two nearly agree;
+    on the curve, one unit's examples with gamma = 1, beta = 0 (Z_norm) and with the chosen
+    gamma, beta (Z_tilde). lp: a LinearPart from bn_core.lessons.step_by_step."""
+    lo, hi = shared_range(lp.z_plain, lp.z_chosen)
+    curve_z = np.linspace(lo, hi, n_curve)
+    fig = go.Figure()
+    fig.add_vrect(x0=-1, x1=1, fillcolor=STAGE_COLORS["Z_norm"], opacity=0.08, line_width=0,
+                  annotation_text="|z̃| < 1", annotation_position="top left")
+    fig.add_trace(go.Scatter(x=f32(curve_z), y=f32(activation_forward(curve_z, "sigmoid")),
+                             mode="lines", name="sigmoid(z̃)", hoverinfo="skip",
+                             line={"color": INK, "width": 2}))
+    fig.add_trace(go.Scatter(x=f32(curve_z), y=f32(0.5 + curve_z / 4), mode="lines",
+                             name="tangent 1/2 + z̃/4 (close on the shaded |z̃| < 1)",
+                             hoverinfo="skip",
+                             line={"color": INK, "width": 1, "dash": "dot"}))
+    for z, a, name, color, symbol, size in (  # open rings: both show where they coincide
+            (lp.z_plain, lp.a_plain, "γ = 1, β = 0 (Z̃ = Z_norm)", STAGE_COLORS["Z_norm"],
+             "circle-open", 11),
+            (lp.z_chosen, lp.a_chosen, f"γ = {lp.gamma:.3g}, β = {lp.beta:.3g}",
+             STAGE_COLORS["Z_tilde"], "diamond", 7)):
+        fig.add_trace(go.Scatter(x=f32(z), y=f32(a), mode="markers", name=name,
+                                 marker={"color": color, "size": size, "opacity": 0.8,
+                                         "symbol": symbol, "line": {"width": 1.5}},
+                                 hovertemplate="z̃=%{x:.3g}<br>a=%{y:.3g}<extra></extra>"))
+    fig.update_xaxes(range=[lo, hi], title_text="z̃")
+    fig.update_yaxes(range=[-0.05, 1.05], title_text="a = sigmoid(z̃)")
+    return legend_below(finish(fig, height=380, showlegend=True), y=-0.22)

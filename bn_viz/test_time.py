@@ -149,3 +149,33 @@ def batch_of_one_figure(result, labels):
     finish(fig, "A batch of one erases the input: every example becomes β", height=360,
            barmode="group")
     return _legend_below(fig, bottom=90)
+
+
+def estimates_figure(compared, layer):
+    """Each unit of `layer` as a dot: its whole-training-set statistic (x, the lecture's other
+    option) against the running average training left (y); left μ, right σ². On the dashed
+    diagonal the two agree. compared: bn_core.lessons.test_time.StatsCompared."""
+    fig = make_subplots(1, 2, horizontal_spacing=0.12, subplot_titles=(
+        f"μ of each unit, layer {layer}", f"σ² of each unit, layer {layer}"))
+    for col, (whole, running, name) in enumerate((
+            (compared.whole_mu[layer], compared.running_mu[layer], "μ"),
+            (compared.whole_var[layer], compared.running_var[layer], "σ²")), start=1):
+        x, y = whole.ravel(), running.ravel()
+        lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+        pad = 0.05 * (hi - lo or 1.0)
+        fig.add_trace(go.Scatter(
+            x=[lo - pad, hi + pad], y=[lo - pad, hi + pad], mode="lines",
+            name="the two agree", showlegend=col == 1, hoverinfo="skip",
+            line={"color": POPULATION_COLOR, "dash": POPULATION_DASH, "width": 1}),
+            row=1, col=col)
+        fig.add_trace(go.Scatter(
+            x=f32(x), y=f32(y), mode="markers", name="one unit", showlegend=col == 1,
+            marker={"color": RUNNING_COLOR, "size": 7, "opacity": 0.7},
+            hovertemplate=f"whole set {name} = %{{x:.3g}}<br>running {name} = %{{y:.3g}}"
+                          "<extra></extra>"), row=1, col=col)
+        fig.update_xaxes(title_text=f"whole training set {name}", row=1, col=col)
+        fig.update_yaxes(title_text=f"running average {name}", row=1, col=col)
+    finish(fig, height=400)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.24, "x": 0},
+                      margin={"b": 100})  # under the axis titles
+    return fig

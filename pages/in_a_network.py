@@ -21,14 +21,16 @@ UPDATE_LATEX = {  # a few lines each, P standing for any of W, b, γ, β; the op
     "adam": [r"v = \beta_1 v + (1-\beta_1)\, dP", r"s = \beta_2 s + (1-\beta_2)\, dP^2",
              r"P := P - \alpha\, \frac{v / (1-\beta_1^t)}{\sqrt{s / (1-\beta_2^t)} + \varepsilon}"],
 }
+B0, B1, B2 = (OPTIMIZER_DEFAULTS[k] for k in ("beta", "beta1", "beta2"))
 UPDATE_NOTES = {  # what to notice in the "step taken" column on the first mini-batch
     "gd": "Gradient descent: the step taken is exactly α·dP.",
-    "momentum": "Momentum starts from v = 0, so the first step is only (1 − β₁)·α·dP = 0.1·α·dP.",
+    "momentum": "Momentum starts from v = 0, so the first step is only (1 − β₁)·α·dP = "
+                f"{1 - B0:g}·α·dP.",
     "rmsprop": "RMSprop has no bias correction: s starts at 0, so the first step is about "
-               "α/√(1 − β₂) ≈ 32·α per entry, whatever the gradient. Lower α to tame it.",
+               f"α/√(1 − β₂) ≈ {(1 - B2) ** -0.5:.0f}·α per entry, whatever the "
+               "gradient. Lower α to tame it.",
     "adam": "Adam's first step: v̂ = dP and ŝ = dP², so every entry moves by about α.",
 }
-B0, B1, B2 = (OPTIMIZER_DEFAULTS[k] for k in ("beta", "beta1", "beta2"))
 EACH_P = "P stands for each parameter on the update line in turn. "
 NOT_BN_BETA = "it is not batch norm's β[l], which is a parameter learned like W."
 UPDATE_SYMBOLS = {  # what P and the optimizer's β₁, β₂ are, under the update formulas
@@ -63,6 +65,36 @@ def architecture(layer_dims, batch_norm, eliminate_bias):
 @st.cache_data(max_entries=64, show_spinner=False)
 def walkthrough(settings):
     return lesson.walkthrough(settings)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def placements(activation, weight_scale):
+    return lesson.placements(activation, weight_scale)
+
+
+SHAPE_QUESTION = ui.Prediction(
+    "Batch norm after g gives every unit's A mean 0 and variance 1. Does it also give the "
+    "next layer bell-shaped values?",
+    ("Yes: normalizing makes the values Gaussian",
+     "No: it only shifts and scales them, so g's shape stays"),
+    "No: it only shifts and scales them, so g's shape stays",
+    "Batch norm is a shift and a scale per unit: a ReLU's spike at 0 and long tail, or a "
+    "saturated sigmoid's two piles, reach the next layer unchanged in shape.")
+
+
+def placement_table(before, after):
+    """The two placements' numbers, one column each (text, ready to show)."""
+    def span(values):
+        return " … ".join(f"{v:.2f}".replace("-0.00", "0.00")
+                          for v in (values.min(), values.max()))
+
+    rows = {"g's inputs on a flat part": lambda p: f"{p.flat_share:.0%}",
+            "next layer: unit means": lambda p: span(p.unit_means),
+            "next layer: unit std": lambda p: span(p.unit_stds),
+            "units that send one constant value": lambda p: str(p.silent_units)}
+    return {"": list(rows),
+            **{viz.PLACEMENT_NAMES[p.after]: [show(p) for show in rows.values()]
+               for p in (before, after)}}
 
 
 def line_latex(step, settings):
@@ -133,7 +165,8 @@ with c5:
                            advanced=True)
 layer_dims = (2, *([units] * n_layers), 2)
 layers = architecture(layer_dims, batch_norm, eliminate_bias)
-ui.chart(viz.network_diagram(layers, activation), key="diagram")
+ui.chart(viz.network_diagram(layers, activation), key="diagram",
+         summary=viz.diagram_summary(layers, activation))
 
 left, right = ui.columns(2, gap="large")
 with left:
@@ -151,8 +184,49 @@ with right:
     st.caption(
         "Subtracting the mini-batch mean removes any constant b, so b can never change z̃; "
         "β[l] sets the unit's offset instead. Measured on a random mini-batch: adding "
-        f"b ~ N(0, 2²) changes z̃ by at most {lesson.bias_cancellation():.1e} (rounding)."
+        f"b ~ N(0, {lesson.BIAS_STD:g}²) changes z̃ by at most {lesson.bias_cancellation():.1e} "
+        "(rounding)."
     )
+
+st.subheader("Before or after g?")
+left, right = ui.columns([2, 3], gap="large")
+with left:
+    st.markdown(
+        "The course normalizes **z**, before the activation g, and so does the paper "
+        "(Ioffe & Szegedy 2015). The lecture notes that some normalize a = g(z) instead, "
+        "and recommends z as the default, since it is what is done far more often. The "
+        "paper's reason: z = W a + b is more likely to be symmetric and \"more Gaussian\", "
+        "while a, the output of a nonlinearity, has a shape that changes during training; "
+        "fixing only its mean and variance would not keep its distribution steady.")
+    after_g = ui.toggle("Normalize A instead of Z (batch norm after g)", "after_g", False)
+    weight_scale = ui.steps("Scale of W[1] and b[1]", "wscale", lesson.WEIGHT_SCALES, 1.0,
+                            format_func=lambda v: f"× {v:g}",
+                            help="Larger weights make z larger. Before g, batch norm undoes "
+                                 "the scale; after g, g has already seen it.")
+    st.info("**Try this.** Set the activation g to sigmoid (section 1), switch batch norm "
+            "after g and raise the scale: g's inputs pile up on its flat parts, and batch "
+            "norm after it cannot spread them out again.")
+    show_placement = ui.predict(SHAPE_QUESTION, "predict_shape")
+before, after = placements(activation, weight_scale)
+chosen, other = (after, before) if after_g else (before, after)
+with right:
+    st.latex(r"\text{before } g:\ a = g\big(\mathrm{BN}(z)\big) \qquad "
+             r"\text{after } g:\ a = \mathrm{BN}\big(g(z)\big)")
+    st.dataframe(placement_table(before, after), hide_index=True, width="stretch")
+    st.caption(
+        f"One layer of {lesson.PLACEMENT_UNITS} {activation} units on "
+        f"{lesson.PLACEMENT_EXAMPLES} points of the {lesson.WALK_DATASET} set, γ = 1, β = 0. "
+        "Before g, "
+        "the next layer's inputs keep g's own mean and spread, but g always sees a "
+        "normalized z; after g, they have mean 0 and standard deviation 1 (a unit whose "
+        "inputs all sat on one flat part of g sends a constant, which no normalization "
+        "brings back).")
+    if show_placement:
+        ui.chart(viz.placement_figure(chosen, other), key="placement",
+                 name="What g and the next layer receive, batch norm before or after g",
+                 summary=f"Shown: {viz.PLACEMENT_NAMES[chosen.after]}. g's inputs on a flat "
+                         f"part: {before.flat_share:.0%} before g, {after.flat_share:.0%} "
+                         "after g.")
 
 st.subheader("2 · The training loop, one line at a time")
 c1, c2, c3 = ui.columns([2, 1, 1], per_row=2)
@@ -180,8 +254,8 @@ b3.button("Next line ▶", on_click=move, kwargs={"delta": 1}, width="stretch", 
 b4.button("Next mini-batch ⏭", on_click=move, kwargs={"next_batch": True}, width="stretch",
           disabled=step.t == settings.n_batches)
 info.caption(f"Stop {index + 1} of {len(steps)} · mini-batch t = {step.t} of "
-             f"{settings.n_batches} · a {len(layer_dims) - 1}-layer network on 64 points of "
-             "the moons set")
+             f"{settings.n_batches} · a {len(layer_dims) - 1}-layer network on "
+             f"{lesson.WALK_EXAMPLES} points of the {lesson.WALK_DATASET} set")
 
 code, now = ui.columns([3, 2], gap="large")
 with code:
@@ -198,7 +272,7 @@ with now:
         st.metric(label, f"{value:.4f}")
     if step.line == lesson.LINE_UPDATE and step.t == 1:
         st.caption(UPDATE_NOTES[optimizer])
-ui.chart(viz.step_figure(step), key="step")
+ui.chart(viz.step_figure(step), key="step", name="The matrices of this step")
 st.caption("Each box is a matrix: a row per unit, a column per example (or per input, for W); "
            "blue is positive, red negative.")
 

@@ -10,6 +10,7 @@ from bn_viz import layer_norm as viz
 
 SLUG = "layer_norm"
 SWEEP_KEY = "_sweep_requested.layer_norm"  # outside the slug: presets keep the sweep
+SWEEP_NETWORKS = len(lesson.NORMS) * len(lesson.SWEEP_BATCH_SIZES)  # one per cell of the table
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -153,11 +154,12 @@ st.subheader("4 · How small can the mini-batch be?")
 examples_seen = ui.steps("Training examples seen", "seen", [1024, 2048, 4096], 2048,
                          advanced=True)
 st.markdown(
-    f"Each network (64-32-32-10 ReLU, Adam α = {lesson.SweepSettings().lr:g}, the same initial "
+    f"Each network (64-{'-'.join(map(str, lesson.HIDDEN))}-10 ReLU, Adam α = {lesson.SweepSettings().lr:g}, the same initial "
     f"weights) sees {examples_seen} training digits in mini-batches of m, so a smaller m takes "
     "more steps. Test accuracy in eval mode."
 )
-if st.button("Run the sweep (18 networks, a few seconds)", key="layer_norm.run_sweep"):
+if st.button(f"Run the sweep ({SWEEP_NETWORKS} networks, a few seconds)",
+             key="layer_norm.run_sweep"):
     st.session_state[SWEEP_KEY] = True
 if st.session_state.get(SWEEP_KEY):
     table = run_sweep(examples_seen)
@@ -167,8 +169,8 @@ if st.session_state.get(SWEEP_KEY):
                  hide_index=True)
     st.markdown(lesson.sweep_verdict(table, examples_seen=examples_seen))
 else:
-    st.caption("Press the button: the sweep trains 18 small networks (a few seconds, then "
-               "cached).")
+    st.caption(f"Press the button: the sweep trains {SWEEP_NETWORKS} small networks (a few "
+               "seconds, then cached).")
 
 st.subheader("5 · When to use which")
 st.markdown(

@@ -96,8 +96,9 @@ with numbers:
 with curves:
     ui.chart(loss_curves_figure(cmp))
 st.caption(
-    f"Converged means $J - J^* \\le {lesson.TOL:g}\\,(J(w^{{0}}) - J^*)$, from $w^{{0}} = (0, 0)$, "
-    f"at most {lesson.MAX_STEPS} steps. The contour ellipses' long axis over short axis is "
+    f"Converged means $J - J^* \\le {lesson.TOL:g}\\,(J(w^{{0}}) - J^*)$, from "
+    f"$w^{{0}} = ({', '.join(f'{w:g}' for w in lesson.W0.ravel())})$, at most "
+    f"{lesson.MAX_STEPS} steps. The contour ellipses' long axis over short axis is "
     "$\\sqrt{\\lambda_{max}/\\lambda_{min}}$ of the Hessian $XX^T/m$; the raw path zig-zags "
     "across the narrow direction and crawls along the long one (drag a box on the chart to zoom in)."
 )

@@ -12,6 +12,7 @@ from bn_viz import regularization as viz
 SLUG = "regularization"
 GAP_BATCHES = [4, 8, 16, 32, 64, 150]
 NOISE_UNITS = lesson.NOISE_DIMS[2]  # the units of hidden layer 2
+NOISE_NETWORK = "-".join(map(str, lesson.NOISE_DIMS))  # its network as text: 64-64-32-10
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -53,14 +54,16 @@ ui.presets([
     ui.Preset("Tiny mini-batches", "m = 4: the statistics are very noisy.",
               {"m": "4", "gm": "4"}),
     ui.Preset("The whole set as one batch", "Section 2 trains on its whole training set as "
-              "one mini-batch (m = 150): no mini-batch noise there. Section 1 takes its largest "
-              f"mini-batch, m = 256 of the {noise_pool_size():,} training digits: the least "
+              f"one mini-batch (m = {lesson.GapSettings.n_train}): no mini-batch noise there. "
+              f"Section 1 takes its largest mini-batch, m = {lesson.BATCH_SIZES[-1]} of the "
+              f"{noise_pool_size():,} training digits: the least "
               "noise, but not none.", {"m": "256", "gm": "150"}),
     ui.Preset("Strong dropout", "p = 0.5: the noise dropout adds, for comparison.",
               {"p": "0.5"}),
 ])
 st.info(
-    "**Try this:** slide *m* from 2 to 256 and watch the blue histogram narrow (about "
+    f"**Try this:** slide *m* from {lesson.BATCH_SIZES[0]} to {lesson.BATCH_SIZES[-1]} and "
+    "watch the blue histogram narrow (about "
     "1/√m), then set the dropout keep probability to 0.5. Below, compare the gap between "
     "the solid (train) and dashed (test) curves with the whole set as one batch and with "
     "m = 8."
@@ -96,7 +99,7 @@ with right:
     st.latex(r"\mathbb{E}[\tilde a] = a, \qquad \frac{\operatorname{std}(\tilde a)}{a} = "
              r"\sqrt{\frac{1-p}{p}}")
 st.caption(
-    "One unit of hidden layer 2 in a freshly initialized 64-64-32-10 ReLU network with batch "
+    f"One unit of hidden layer 2 in a freshly initialized {NOISE_NETWORK} ReLU network with batch "
     "norm, on the 8×8 digits; layer 1 is normalized with whole-set statistics so all the noise "
     f"is this layer's. Each histogram holds {lesson.NOISE_DRAWS} random mini-batches containing "
     "the example (or dropout masks on its layer-1 activations, in the same units). The core "
@@ -136,7 +139,8 @@ st.markdown(
     f"deviation of {m64:.2f}; dropout with p = 0.8 on the same unit gives "
     f"{study.dropout[0.8]:.2f}, with p = 0.5 {study.dropout[0.5]:.2f}.\n"
     "- **Bigger mini-batch, less noise, less regularization.** The spread falls about as "
-    f"1/√m: {study.stds[0]:.2f} at m = 2, {study.stds[-1]:.2f} at m = 256.\n"
+    f"1/√m: {study.stds[0]:.2f} at m = {study.batch_sizes[0]}, {study.stds[-1]:.2f} at "
+    f"m = {study.batch_sizes[-1]}.\n"
     "- **A side effect, not the purpose.** Use batch norm to train faster and more stably; "
     "if the network overfits, reach for dropout or L2 (they combine with batch norm).\n"
     "- **Gone at test time.** With the running averages, a test example's output no longer "

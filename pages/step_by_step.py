@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from bn_core.lessons import step_by_step as lesson
-from bn_viz.step_by_step import activation_figure, stages_figure
+from bn_viz.step_by_step import activation_figure, linear_part_figure, stages_figure
 
 SLUG = "step_by_step"
 GAMMA_RANGE, BETA_RANGE, B_RANGE = (0.0, 5.0), (-6.0, 6.0), (-5.0, 5.0)
@@ -16,11 +16,27 @@ UNITS = [str(i + 1) for i in range(lesson.N_UNITS)]  # URL values; shown as "uni
 ACTIVATIONS = ["relu", "sigmoid", "tanh"]
 DEFAULTS = {"b": 1.0, "eps": 1e-5, "unit": 0, "m": 64}
 IDENTITY_FLAG = f"_identity_request.{SLUG}"
+HALF = f"{lesson.LINEAR_HALF_WIDTH:g}"  # |z| < HALF: where the sigmoid is nearly straight
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def stages(b, gamma, beta, eps, activation, unit, m):
     return lesson.run(b, gamma, beta, eps, activation, unit, m)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def linear_part(b, gamma, beta, eps, unit, m):
+    return lesson.linear_part(b, gamma, beta, eps, unit, m)
+
+
+LINEAR_QUESTION = ui.Prediction(
+    "With γ = 1 and β = 0, what does a sigmoid do to this unit's z̃ = Z_norm?",
+    ("Almost nothing curved: it acts nearly like a straight line",
+     "It bends them clearly: both curved parts are used",
+     "It flattens most of them: they saturate"),
+    "Almost nothing curved: it acts nearly like a straight line",
+    f"Z_norm has mean 0 and variance 1, so most of it sits in |z̃| < {HALF}, where the sigmoid "
+    f"is within {lesson.sigmoid_tangent_gap():.2f} of its tangent 1/2 + z̃/4.")
 
 
 def ask_identity():
@@ -48,7 +64,7 @@ def flat_message(summary, activation):
         return st.info(f"**{share:.0%}** of this unit's activations are 0 (the ReLU's flat side, "
                        "no gradient). About half is normal; all of it is a dead unit.")
     text = (f"**{share:.0%}** of this unit's activations are saturated: {activation}′(z̃) is "
-            "below 10% of its peak there, so almost no gradient flows back.")
+            f"below {lesson.SATURATION:.0%} of its peak there, so almost no gradient flows back.")
     return st.warning(text) if share >= 0.25 else st.info(text)
 
 
@@ -126,6 +142,39 @@ with charts:
                    "the standard deviation √(σ² + ε), not by the variance.")
     ui.chart(activation_figure(s, unit))
     flat_message(summary, activation)
+
+st.subheader("Why γ and β exist (with a sigmoid g)")
+why_left, why_right = st.columns([2, 3], gap="large")
+with why_left:
+    st.markdown(
+        "Normalizing alone would pin every unit's input to mean 0 and variance 1. For a "
+        "sigmoid that is a narrow window around 0, where the curve is almost its tangent:")
+    st.latex(rf"|z| < {HALF}:\quad \mathrm{{sigmoid}}(z) \approx \tfrac12 + \tfrac{{z}}{{4}}")
+    st.markdown(
+        "A layer of units that act linearly adds little that a linear layer could not. "
+        "γ and β let each unit choose its own mean and spread, so it can reach the curved "
+        "parts when learning needs them (and undo the normalization altogether).")
+    st.info("**Try this.** Answer the question, then drag γ to 3 and β to 2 above: the "
+            "green diamonds leave the band and the unit bends.")
+    show_linear = ui.predict(LINEAR_QUESTION, "predict_linear")
+    lp = linear_part(b, gamma, beta, eps, unit, m)
+    if show_linear:
+        k1, k2 = st.columns(2)
+        k1.metric(f"|z̃| < {HALF} with γ = 1, β = 0", f"{lp.share_plain:.0%}",
+                  help="The share of this unit's inputs in the sigmoid's nearly linear part.")
+        k2.metric(f"|z̃| < {HALF} with the sliders' γ = {gamma:g}, β = {beta:g}",
+                  f"{lp.share_chosen:.0%}")
+        st.caption(
+            f"A straight line through (z̃, a) explains {lp.r2_plain:.1%} of the variance of A "
+            f"with γ = 1, β = 0, and {lp.r2_chosen:.1%} with the sliders' γ and β. On "
+            f"|z̃| < {HALF} the sigmoid strays at most {lp.gap:.3f} from its tangent.")
+with why_right:
+    if show_linear:
+        ui.chart(linear_part_figure(lp), key="linear_part",
+                 name="The sigmoid's nearly straight part and this unit's inputs",
+                 summary=f"{lp.share_plain:.0%} of the unit's inputs lie in |z̃| < {HALF} with "
+                         f"γ = 1, β = 0; {lp.share_chosen:.0%} with γ = {gamma:g}, "
+                         f"β = {beta:g}.")
 
 left, right = st.columns([2, 3], gap="large")
 with left:

@@ -5,12 +5,16 @@ from pages import ui
 
 import streamlit as st
 
+from bn_core.batchnorm import DEFAULT_EPS
 from bn_core.lessons import test_time as tt
 from bn_viz import test_time as viz
 
 N_DRAWS = 200  # mini-batches per batch size in (a)
 N_PLACEMENTS = 100  # mini-batches the example of (c) is placed into
 N_ALONE = 6  # examples shown alone in (d)
+HIDDEN = [f"[{n} BN relu]" for n in tt.LAYER_DIMS[1:-1]]  # the lesson network's hidden layers
+EPS, BETA = ui.num(DEFAULT_EPS), ui.num(tt.RUNNING_BETA)  # the lesson network's ε and β
+TORCH_MOMENTUM = ui.num(1 - tt.RUNNING_BETA)  # PyTorch's momentum for that β
 
 
 @st.cache_data(show_spinner="Training the lesson network on the digits (once)…", max_entries=8)
@@ -55,11 +59,69 @@ def _alone(seed, layer, unit, first):
     return tt.batch_of_one(s.net, s.X_test[:, cols], s.y_test[cols], layer, unit)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _compared(seed):
+    return tt.compare_estimates(seed)
+
+
+SAME_QUESTION = ui.Prediction(
+    "Test accuracy with the running averages, or with μ and σ² of the whole training set: "
+    "which is better?",
+    ("The whole training set, clearly", "The running averages, clearly",
+     "About the same: within a point or so"),
+    "About the same: within a point or so",
+    "Both estimate the same μ and σ² of each unit. The running averages come free with "
+    "training; the whole set costs one more pass through the final network.")
+
+TORCH_CODE = f"""import torch.nn as nn
+
+# hidden layer l of the course: z = W a (no b), z~ = γ z_norm + β, a = ReLU(z~)
+layer = nn.Sequential(
+    nn.Linear(n_prev, n, bias=False),           # W[l]; β[l] does b[l]'s job
+    nn.BatchNorm1d(n, eps={EPS}, momentum={TORCH_MOMENTUM}),  # γ = .weight, β = .bias
+    nn.ReLU(),
+)
+# running = (1 − momentum) · running + momentum · batch value: momentum = 1 − β
+
+model.train()   # mini-batch μ, σ²; updates running_mean, running_var
+...             # the training loop
+model.eval()    # test time: running_mean, running_var
+with torch.no_grad():       # no_grad does NOT switch to eval mode
+    probs = model(X_test)   # X_test: (m, n_x), one example per ROW
+"""
+
+KERAS_CODE = f"""from keras import layers
+
+# the same layer in Keras
+layers.Dense(n, use_bias=False)                        # W[l], no b[l]
+layers.BatchNormalization(momentum={BETA}, epsilon={EPS})  # gamma, beta
+layers.Activation("relu")
+# moving = momentum · moving + (1 − momentum) · batch value: momentum = β
+# (Keras' defaults: momentum 0.99, epsilon 1e-3)
+
+model.fit(X_train, y_train)  # training=True inside: mini-batch μ, σ²
+model.predict(X_test)        # training=False: moving_mean, moving_variance
+"""
+
+FRAMEWORK_TABLE = """
+| the course | PyTorch | Keras |
+|---|---|---|
+| Z[l] = W[l] A[l−1], b[l] dropped | `nn.Linear(n_prev, n, bias=False)` | `Dense(n, use_bias=False)` |
+| γ[l], β[l] (start at 1 and 0) | `BatchNorm1d(n)`: `.weight`, `.bias` | `BatchNormalization()`: `gamma`, `beta` |
+| ε | `eps`, default 1e-5 | `epsilon`, default 1e-3 |
+| β of the running average | `momentum = 1 − β`, default 0.1 (β = 0.9) | `momentum = β`, default 0.99 |
+| μ_run, σ²_run (start at 0 and 1) | `running_mean`, `running_var` | `moving_mean`, `moving_variance` |
+| mini-batch statistics / test time | `model.train()` / `model.eval()` | `training=True` (in `fit`) / `training=False` (`predict`, `evaluate`) |
+| X: (n_x, m), examples in columns | input (m, n_x), examples in rows | input (m, n_x), examples in rows |
+"""
+
+
 ui.start_page("test_time", "Mini-batches and test time", "⏱️")
 st.markdown(
     "Batch norm normalizes each unit with the mean and variance **of the current mini-batch**. "
     "Those statistics jump from one mini-batch to the next, and at test time there may be no "
-    "mini-batch at all. Here a small network (64 → [32 BN relu] → [32 BN relu] → 10), trained "
+    "mini-batch at all. Here a small network "
+    f"({' → '.join(map(str, [tt.LAYER_DIMS[0], *HIDDEN, tt.LAYER_DIMS[-1]]))}), trained "
     "briefly on the 8×8 digits and then **frozen**, shows both sides."
 )
 ui.presets([
@@ -100,7 +162,8 @@ with left:
         f"**σ = {pop_sigma:.3f}** over all {N} training examples (dashed). Each mini-batch "
         f"sees only m = {m} of them, so its μ_B and σ_B scatter around those values."
     )
-    st.info("**Try this:** move *m* from 4 to 256 and watch the dots close in on the dashed "
+    st.info(f"**Try this:** move *m* from 4 to {tt.BATCH_SIZES[-1]} and watch the dots close "
+            "in on the dashed "
             "line; the ring on the right moves down the σ/√m line.")
 mus, sigmas = _jumps(seed, layer, unit, m)
 with right:
@@ -170,7 +233,8 @@ with left:
         "training) are fixed numbers, so its output depends on it alone: one value."
     )
     st.info("**Try this:** at m = 4 even the predicted probability swings (the network "
-            "trained on mini-batches of 64); at m = 256 the cloud shrinks toward the eval value.")
+            f"trained on mini-batches of {tt.TRAIN_BATCH}); at m = {tt.BATCH_SIZES[-1]} the "
+            "cloud shrinks toward the eval value.")
 result, label = _train_vs_eval(seed, layer, unit, m, example)
 with right:
     ui.chart(viz.train_vs_eval_figure(result, m, f"Test example {example + 1} (a {label})"))
@@ -217,5 +281,61 @@ with right:
                        ("z", "z − μ (m = 1)", "z_norm (m = 1)", "Z̃ (m = 1)", "Z̃ eval",
                         "P(true class), eval")},
     )
+
+# --- (e) -------------------------------------------------------------------------------------
+st.header("5 · Running averages or the whole training set")
+left, right = st.columns([2, 3])
+with left:
+    st.latex(r"\mu = \frac{1}{N}\sum_{i=1}^{N} z^{(i)}, \qquad "
+             r"\sigma^2 = \frac{1}{N}\sum_{i=1}^{N} \left(z^{(i)} - \mu\right)^2")
+    st.markdown(
+        f"The lecture gives **another option**: once training is over, run the whole training "
+        f"set ({N} examples) through the final network and take each unit's μ and σ² from "
+        "it, layer by layer. In practice people keep the running averages, which training "
+        "computes anyway. (The paper, Ioffe & Szegedy 2015, averages μ_B and the unbiased "
+        "σ²_B · m/(m − 1) of the trained network over many training mini-batches.) Here the "
+        f"network's own running averages (β = {BETA} over its "
+        f"{tt.TRAIN_STEPS} training steps of m = {tt.TRAIN_BATCH}) stand beside the "
+        "whole-set values.")
+    st.info("**Try this:** predict, then compare the dots with the diagonal and the two "
+            "test accuracies. Try another seed (an advanced control) too.")
+    show_compared = ui.predict(SAME_QUESTION, "predict_same")
+with right:
+    if show_compared:
+        compared = _compared(seed)
+        ui.chart(viz.estimates_figure(compared, layer), key="estimates",
+                 name="Running averages against the whole training set's μ and σ²",
+                 summary=f"Test accuracy {compared.running_accuracy:.1%} with the running "
+                         f"averages, {compared.whole_accuracy:.1%} with the whole set.")
+        k1, k2, k3, k4 = st.columns(4)
+        k1.metric("accuracy, running", f"{compared.running_accuracy:.1%}")
+        k2.metric("accuracy, whole set", f"{compared.whole_accuracy:.1%}")
+        k3.metric("loss, running", f"{compared.running_loss:.4f}")
+        k4.metric("loss, whole set", f"{compared.whole_loss:.4f}")
+        st.caption(
+            f"Test accuracy and loss on {n_test} test examples, in eval mode. The largest gap "
+            f"between the two μ of a unit in layer {layer} is "
+            f"{compared.largest_mu_gap[layer]:.2f} of that unit's σ: with β = {BETA} the "
+            "running average is made mostly of the last dozen or so mini-batches, noisy "
+            f"samples of {tt.TRAIN_BATCH} examples taken while the weights were still moving.")
+
+# --- (f) -------------------------------------------------------------------------------------
+st.header("6 · From the lesson to the frameworks")
+st.markdown(
+    "The same layer and the same test-time rule in PyTorch and Keras. Two traps: the "
+    "frameworks' **momentum** means opposite things, and neither is the course's β of Z̃ "
+    "(PyTorch calls that `bias`). PyTorch normalizes with the biased mini-batch variance "
+    "(÷ m) and puts the unbiased one (÷ (m − 1)) into `running_var`, as this app does.")
+st.markdown(FRAMEWORK_TABLE)
+st.code(TORCH_CODE, language="python")
+st.code(KERAS_CODE, language="python")
+st.warning(
+    "**The model.train() / model.eval() pitfall.** Forget `model.eval()` before testing "
+    "and PyTorch normalizes each test batch with its own μ and σ² (one example's output then "
+    "depends on the others: section 3), updates the running averages with test data, and "
+    "refuses a batch of one (\"Expected more than 1 value per channel when training\": "
+    "section 4). `torch.no_grad()` does not switch modes. Forget `model.train()` after an "
+    "evaluation inside the training loop, and training goes on normalizing with the running "
+    "averages, which are then never updated again.")
 
 ui.end_page()

@@ -17,6 +17,7 @@ from pages import ui
 
 import streamlit as st
 
+import bn_a11y
 import bn_live
 from bn_core import exchange, lab
 from bn_core.data import DATASETS, DIGITS_M, make_dataset
@@ -42,6 +43,7 @@ KEEP_KEY = "lab.live_keep"  # a full run that cannot have remounted the charts (
 # replica and Pause answers; a press while an epoch runs queues one more.
 EPOCH_TARGET, EPOCH_CHUNK = "lab.epoch_target", 50
 MAP_EVERY_S = 1.0  # the decision regions are redrawn about once a second while playing
+DESCRIBE_EVERY_S = 2.0  # a live chart's description is brought up to date this often
 # BNLAB_LIVE_CHARTS=0 draws the old way (whole st.plotly_chart figures every tick), kept so that
 # benchmarks/bench_browser.py can measure both in one run.
 LIVE_CHARTS = os.environ.get("BNLAB_LIVE_CHARTS", "1") != "0"
@@ -59,8 +61,8 @@ DATA_NAMES = {lab.OWN_DATA: "your own points (CSV)"}
 OWN_KEY, SETTINGS_FILE_KEY, LOADED_KEY = "lab.own_file", "lab.settings_file", "lab.loaded"
 CSV_HELP = ("A CSV with a header row and three columns: two numeric features and a label "
             "(a column named label, class, y or target, else the last one). At most "
-            f"{exchange.MAX_POINTS:,} points, 2 to {exchange.MAX_CLASSES} classes, each with 2 "
-            "or more points.")
+            f"{exchange.MAX_POINTS:,} points, {exchange.MIN_CLASSES} to {exchange.MAX_CLASSES} "
+            f"classes, each with {exchange.MIN_CLASS_POINTS} or more points.")
 
 NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "none"}
 OTHER_NORM = {"batch": "layer", "layer": "batch"}
@@ -364,19 +366,52 @@ def _named(normalization):
             f"{net_label(normalization)}")
 
 
-def _status(trainer):
-    """One line: step, epoch, and each network's latest loss and test accuracy, each network
-    named in its colour."""
-    parts = [f"**Step {trainer.step_count}**", f"epoch {trainer.epoch}"]
+def _run_states(trainer):
+    """[(normalization, state)] per network: its latest test loss and accuracy in words,
+    "stopped", or None before the first step."""
+    states = []
     for run in trainer.runs:
-        label = _named(run.net.config.normalization)
         rec = run.recorder
+        state = None
         if run.stopped:
-            parts.append(f"{label}: **stopped**")
+            state = "stopped"
         elif rec.test.n and trainer.step_count:
             loss, acc = rec.test.values[-1]
-            parts.append(f"{label}: test loss {loss:.3f}, test accuracy {acc:.0%}")
+            state = f"test loss {loss:.3f}, test accuracy {acc:.0%}"
+        states.append((run.net.config.normalization, state))
+    return states
+
+
+def _status(trainer):
+    """One line: step, epoch, and each network's latest loss and test accuracy, each network
+    named in its colour. A screen reader hears the same in words (_spoken_status)."""
+    parts = [f"**Step {trainer.step_count}**", f"epoch {trainer.epoch}"]
+    parts += [f"{_named(norm)}: " + ("**stopped**" if state == "stopped" else state)
+              for norm, state in _run_states(trainer) if state]
     st.markdown(" · ".join(parts))
+    bn_a11y.live_status(_spoken_status(trainer, _busy()), busy=_busy())
+
+
+def _spoken_status(trainer, busy):
+    """The status line as a screen reader should hear it: while training, the step and each
+    network's test numbers; when paused, the full state (the mini-batch loss too)."""
+    if not trainer.step_count:
+        return "Not trained yet. Press Play, Step or Epoch to train."
+    head = (f"Step {trainer.step_count}, epoch {trainer.epoch}." if busy else
+            f"Paused at step {trainer.step_count}, epoch {trainer.epoch}.")
+    parts = [head]
+    for run, (norm, state) in zip(trainer.runs, _run_states(trainer), strict=True):
+        said = f"{net_label(norm).capitalize()}: {state or 'no test yet'}"
+        if not busy and state != "stopped" and run.recorder.train.n:
+            said += f", last mini-batch loss {run.recorder.train.values[-1, 0]:.3f}"
+        parts.append(said + ".")
+    return " ".join(parts)
+
+
+def _test_summary(trainer):
+    """Each network's latest test numbers, in a sentence (the data chart's description)."""
+    said = [f"{net_label(norm)}: {state}" for norm, state in _run_states(trainer) if state]
+    return ("Latest test numbers: " + "; ".join(said)) if said else "Not trained yet"
 
 
 def _units_chooser(width):
@@ -431,14 +466,16 @@ def _live_panel(steps_per_update, images):
             _place("loss", live.loss_chart(recorders), trainer, whole)
             _place("accuracy", live.accuracy_chart(recorders), trainer, whole)
         else:
-            ui.chart(viz.loss_figure(recorders))
+            ui.chart(viz.loss_figure(recorders), name="Loss and accuracy against the training "
+                     "step, for each network")
     with right:
         if not LIVE_CHARTS:
             ui.chart(lab_data.data_figure(lab.data_panel(trainer), images))
-        elif whole or _seconds_since("data") >= MAP_EVERY_S:
+        elif whole or not _busy() or _seconds_since("data") >= MAP_EVERY_S:
             figure = lab_data.data_figure(lab.data_panel(trainer), images).to_plotly_json()
             _place("data", live.SnapshotChart("data", "The data and each network's decision "
-                                              "regions", figure), trainer, whole)
+                                              "regions", figure, summary=_test_summary(trainer)),
+                   trainer, whole)
         else:
             _place("data", None, trainer, whole)  # unchanged until the next redraw
 
@@ -499,7 +536,7 @@ def _place_view(view, recorders, layer, units, trainer, whole):
     version = recorders[0].samples_step  # the histograms change only with new samples
     chart = None
     held = _held("view")
-    if (view != "distributions" or whole or held.chart_id != "distributions"
+    if (view != "distributions" or whole or not _busy() or held.chart_id != "distributions"
             or (held.version != version and _seconds_since("view") >= MAP_EVERY_S)):
         chart = live.view_chart(view, recorders, layer, units)
     _place("view", chart, trainer, whole, version)
@@ -515,6 +552,7 @@ class _Held:
     step: int = live.NO_STEP
     version: object = None
     sent_at: float = 0.0
+    described_at: float = 0.0
 
 
 def _held(place):
@@ -532,22 +570,29 @@ def _send_whole():
 def _place(place, chart, trainer, whole, version=None):
     """Place a live chart: the whole figure when the browser does not hold this chart of this
     run yet, else what is new since the step it holds. chart None: nothing new to send (a
-    snapshot that has not changed)."""
+    snapshot that has not changed). The chart's description (what a screen reader reads for
+    it) goes along with a whole figure, when paused, and every DESCRIBE_EVERY_S while
+    playing: it is read when asked for, not announced, so it need not follow every step."""
     run = st.session_state.get(RUN_KEY, 0)
     held = _held(place)
     if chart is None:
         messages = [{"id": held.chart_id, "label": "", "hint": "", "last": held.step}]
     else:
         fresh = whole or (chart.id, run) != (held.chart_id, held.run)
+        now = time.monotonic()
+        described = fresh or not _busy() or now - held.described_at >= DESCRIBE_EVERY_S
         messages = [live.chart_message(chart, trainer.step_count,
-                                       live.NO_STEP if fresh else held.step)]
-        st.session_state[HELD_KEY][place] = _Held(chart.id, run, trainer.step_count, version,
-                                                  time.monotonic())
+                                       live.NO_STEP if fresh else held.step, described)]
+        st.session_state[HELD_KEY][place] = _Held(
+            chart.id, run, trainer.step_count, version, now,
+            now if described else held.described_at)
     bn_live.live_charts(f"lab.live.{place}", run, messages,
                         playing=_busy(),
                         interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
                         present=ui.presenting(), on_gap=_send_whole,
                         template=live.DARK_TEMPLATE if ui.dark() else None)
+    if chart is not None and not _busy():  # paused: the chart's numbers, as tables
+        ui.chart_numbers(*live.read(chart))
 
 
 def _pace(seconds):

@@ -27,6 +27,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 import bn_a11y
+from bn_viz import describe
 from bn_viz import theme as viz_theme
 
 try:  # a Streamlit internal: a fragment's error that Streamlit has already shown
@@ -43,6 +44,7 @@ STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own (any case): nev
 USER_TEXT_LIMIT = 60  # characters shown at most of a name or value from a link or a file
 MESSAGE_LIMIT = 240  # ... and of a refusal's message, which may quote them
 MOST_PROBLEMS_NAMED = 5
+CHART_LABEL_LIMIT = 60
 
 
 @dataclass
@@ -103,7 +105,7 @@ def _route_through_app():
 
 def end_page(partial=False):
     """Name, once, any URL parameter this page did not understand; make the page's scrolling
-    formula and code boxes reachable by keyboard.
+    formula and code boxes reachable by keyboard and its charts named (bn_a11y).
 
     partial: the page stops before drawing all its controls (it waits for an upload, say).
     The parameters it has not read yet stay in the link, unnamed, to apply once it can.
@@ -119,7 +121,7 @@ def end_page(partial=False):
         problems = [*problems[:MOST_PROBLEMS_NAMED - 1], f"{more} more"]
     if problems:
         st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️", duration="long")
-    bn_a11y.reachable_scroll_boxes()
+    bn_a11y.watch_page()
 
 
 # --- text from users --------------------------------------------------------------------------
@@ -430,6 +432,70 @@ def _nearest_of(options):
     return parse
 
 
+# --- predict, then look ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A question the student answers before the chart that settles it is shown.
+
+    options: the answers offered (constant text of the lesson, never from a user); answer: the
+    right one; why: a sentence or two on what the chart shows.
+    """
+
+    question: str
+    options: tuple
+    answer: str
+    why: str
+
+
+SKIP_SUFFIX = "_skip"
+
+
+def predict(prediction, name, skip_label="Just show me"):
+    """Ask `prediction.question` as a radio (no answer chosen at first), with a "just show
+    me" switch that skips it; both are bound to the URL under `name` and `name` + "_skip".
+
+    Once answered (or skipped) the answer is given as text, in a status message a screen
+    reader announces. Returns True when the chart that settles it may be shown.
+    """
+    p = prediction
+    if p.answer not in p.options:
+        raise ValueError(f"the answer {p.answer!r} is not among the options")
+    options = list(p.options)
+    _state().options[name] = options
+    with st.container(border=True):
+        st.markdown("**Predict, then look.** Answer first: the chart below appears once you "
+                    "have.")
+        chosen = _bind(name, None, _one_of_or_unanswered(options), _show_answer,
+                       lambda key: st.radio(p.question, options, key=key, index=None))
+        skip = toggle(skip_label, name + SKIP_SUFFIX, False,
+                      help="Skip the question and show the chart and the answer now.")
+        if chosen is None and not skip:
+            st.caption("The chart that settles it appears once you answer.")
+            return False
+        if chosen == p.answer:
+            st.success(f"**Right: {p.answer}.** {p.why}")
+        elif chosen is None:
+            st.info(f"**The answer: {p.answer}.** {p.why}")
+        else:
+            st.info(f"**Not quite.** You said “{chosen}”; the answer is: {p.answer}. {p.why}")
+    return True
+
+
+def _show_answer(value):
+    return "" if value is None else str(value)
+
+
+def _one_of_or_unanswered(options):
+    """An option, or "" (no answer yet)."""
+    inner = _one_of(options)
+
+    def parse(raw):
+        return None if raw == "" else inner(raw)
+    return parse
+
+
 # --- presets -------------------------------------------------------------------------------
 
 
@@ -499,16 +565,39 @@ def dark():
     return st.context.theme.type == "dark"
 
 
-def chart(fig, key=None):
-    """Show a Plotly figure full width, in the app's own accessible template (bn_viz.theme:
-    text 4.5:1, series 3:1; the dark one in the dark theme), not Streamlit's chart theme,
-    which greys the chart text to 3.7:1. In presentation mode the type is larger."""
+def chart(fig, key=None, name=None, summary=None):
+    """Show a Plotly figure full width, with its accessible name and description (read from the
+    figure by bn_viz.describe: `name` overrides the title, `summary` leads the description)
+    and its numbers as tables under a collapsed expander. It is drawn in the app's own
+    accessible template (bn_viz.theme: text 4.5:1, series 3:1; the dark one in the dark
+    theme), not Streamlit's chart theme, which greys the chart text to 3.7:1, with its titles
+    wrapped to fit a narrow screen. In presentation mode the type is larger."""
+    text, tables = describe.read(fig, name, summary)
+    fig.update_layout(meta={bn_a11y.CHART_TEXT_META: {"name": text.name,
+                                              "description": text.description}})
     if presenting():
         fig.update_layout(font={"size": 18}, height=(fig.layout.height or 320) + 80)
     viz_theme.fit_figure(fig)  # titles in lines that fit a narrow screen
     if dark():
         viz_theme.for_dark(fig)
     st.plotly_chart(fig, width="stretch", key=key, theme=None, config={"displaylogo": False})
+    chart_numbers(text, tables)
+
+
+def chart_numbers(text, tables):
+    """A chart's description and its tables (bn_viz.describe), collapsed under the chart."""
+    with st.expander(f"🔢 The numbers: {user_text(text.name, CHART_LABEL_LIMIT)}"):
+        st.caption(user_text(text.description, MESSAGE_LIMIT * 4))
+        for table in tables:
+            st.markdown(f"**{user_text(table.caption, MESSAGE_LIMIT)}**")
+            st.table(table.columns)
+
+
+
+def num(value):
+    """A number of the core as page text writes it: :g, with exponents as the course and the
+    frameworks write them (1e-5, not 1e-05)."""
+    return f"{value:g}".replace("e-0", "e-").replace("e+0", "e+")
 
 
 _PRESENT_CSS = """

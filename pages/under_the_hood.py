@@ -11,7 +11,8 @@ from bn_viz import under_the_hood as viz
 
 MARKS = {"pass": "✅ pass", "zero": "✅ zero (both ≈ 0)", "kink": "⚠️ ReLU kink",
          "fail": "❌ fail"}
-H_DEFAULT = 1e-5
+H_DEFAULT = uh.GRAD_H
+H_TEXT = ui.num(H_DEFAULT)  # 1e-5
 
 
 def _side_by_side(spec, **kwargs):
@@ -137,7 +138,8 @@ with left:
             "|dP| max for b1 and b2. Then try h = 1e-3 or 1e-7.")
 report = _check(activation, batch_norm, eliminate_bias, gseed, h)
 with right:
-    st.markdown(f"`{report.network}`, one mini-batch of {uh.GRAD_M} examples from *moons*.")
+    st.markdown(f"`{report.network}`, one mini-batch of {uh.GRAD_M} examples from "
+                f"*{uh.GRAD_DATASET}*.")
     st.dataframe(
         {"parameter": [r.name for r in report.rows],
          "shape": [" × ".join(map(str, r.shape)) for r in report.rows],
@@ -159,15 +161,15 @@ if zeros:
     st.success(
         f"Zero gradient: {', '.join(zeros)}. Their relative error is meaningless (two rounding "
         "noises compared, so the table leaves it blank); they pass on size instead: both "
-        "norms are below "
-        f"{uh.ZERO_TOL:g}. A bias b, or a shift β feeding a linear layer, adds the same number "
-        "to every example's z of a batch-norm layer; the mean subtraction z − μ takes it "
-        "straight back out, so the loss does not depend on it. In the backward pass "
+        f"norms are below {ui.num(uh.ZERO_TOL)}. A bias b, or a shift β feeding a linear "
+        "layer, adds the same number to every example's z of a batch-norm layer; the mean "
+        "subtraction z − μ takes it straight back out, so the loss does not depend on it. In "
+        "the backward pass "
         "db = Σᵢ dz⁽ⁱ⁾, and Σᵢ dz⁽ⁱ⁾ = 0 (part 1): what is left is rounding, about 1e-17."
     )
 if "kink" in statuses:
     st.warning(
-        f"A ReLU input sits at {report.min_relu_input:.1e}, within h = {report.h:g} of its "
+        f"A ReLU input sits at {report.min_relu_input:.1e}, within h = {ui.num(report.h)} of its "
         "kink at 0 (for example, every unit feeding it is off for one example). There the "
         "centred difference averages the two slopes while the analytic gradient takes the "
         "derivative at 0 to be 0, so they disagree: a property of the check, not a bug. "
@@ -175,12 +177,13 @@ if "kink" in statuses:
     )
 if "fail" in statuses:
     st.warning(
-        "Some relative errors exceed 1e-6. Centred differences err by about h² (truncation) "
-        "plus 1e-16/h (rounding); h = 1e-5 balances the two. "
-        + ("Set h back to 1e-5." if h != H_DEFAULT else "At h = 1e-5 this points to a bug.")
+        f"Some relative errors exceed {ui.num(uh.PASS_TOL)}. Centred differences err by about "
+        f"h² (truncation) plus 1e-16/h (rounding); h = {H_TEXT} balances the two. "
+        + (f"Set h back to {H_TEXT}." if h != H_DEFAULT
+           else f"At h = {H_TEXT} this points to a bug.")
     )
 if statuses <= {"pass", "zero"}:
-    st.caption(f"Every parameter passes: relative errors below {uh.PASS_TOL:g}, "
+    st.caption(f"Every parameter passes: relative errors below {ui.num(uh.PASS_TOL)}, "
                "the backward pass is right.")
 
 ui.end_page()

@@ -9,6 +9,9 @@ from bn_core.lessons import why_it_works as lesson
 from bn_core.optimizers import OPTIMIZERS
 from bn_viz import why_it_works as viz
 
+SHIFT_HIDDEN = "-".join(map(str, lesson.SHIFT_HIDDEN))  # the hidden widths, as text: 100-100-100
+SWEEP_HIDDEN = "-".join(map(str, lesson.SWEEP_HIDDEN))
+
 SLUG = "why_it_works"
 
 
@@ -114,8 +117,8 @@ st.latex(r"\tilde z^{[l]} = \gamma^{[l]} z^{[l]}_{\text{norm}} + \beta^{[l]}"
          r"\text{var}\big(\tilde z^{[l]}\big) \approx \big(\gamma^{[l]}\big)^2")
 st.caption(
     "Whatever W[1] … W[l−1] do, the mean and spread of layer l's input are set by its own β "
-    f"and γ. 64-100-100-100-10 sigmoid network, mini-batches of {lesson.SHIFT_BATCH}, on the 8×8 "
-    "digits (the paper: MNIST, 50,000 steps). \"Band moved\": how far each percentile's "
+    f"and γ. 64-{SHIFT_HIDDEN}-10 sigmoid network, mini-batches of {lesson.SHIFT_BATCH}, on the "
+    "8×8 digits (the paper: MNIST, 50,000 steps). \"Band moved\": how far each percentile's "
     "moving average (over a tenth of the run, to leave out the mini-batch jitter) "
     "travelled, largest minus smallest value, averaged over the three. With batch norm the "
     "band still moves, slowly, as γ and β learn."
@@ -123,10 +126,11 @@ st.caption(
 
 st.subheader("2 · Robust to the learning rate and the initial weights")
 st.markdown(
-    "Each point is a fresh 2-32-32-32-2 ReLU network trained for "
-    f"{lesson.SWEEP_STEPS} mini-batches on the moons set; the final loss is the mean "
-    "mini-batch loss over the last 10% of the steps. Batch norm divides each unit's z by "
-    "its mini-batch standard deviation, so scaling W[l] up or down barely changes "
+    f"Each point is a fresh 2-{SWEEP_HIDDEN}-2 ReLU network trained for "
+    f"{lesson.SWEEP_STEPS} mini-batches on the {lesson.SWEEP_DATASET} set; the final loss is "
+    f"the mean mini-batch loss over the last {lesson.FINAL_FRACTION:.0%} of the steps. Batch "
+    "norm divides each unit's z by its mini-batch standard deviation, so scaling W[l] up or "
+    "down barely changes "
     "Z_norm[l]: a too-small or too-large initialization is largely undone, and larger "
     "learning rates do not blow the hidden layers' inputs up as they do without it. "
     "Largely, not wholly:"

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.apptest import downloads  # noqa: F401  (a fixture: read a page's download buttons)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -1,4 +1,4 @@
-"""An independent, deliberately plain implementation of DESIGN.md's formulas, for the tests.
+"""An independent, deliberately plain implementation of docs/DESIGN.md's formulas, for the tests.
 
 It never imports bn_core. Where bn_core vectorizes, this file loops over examples or units, or
 takes a different route through the algebra: batch norm's backward goes through each unit's
@@ -200,7 +200,7 @@ def softmax_cross_entropy(ZL, y):
 
 
 def param_shapes(layer_dims, batch_norm, eliminate_bias, layer_norm=False):
-    """The parameter names and shapes DESIGN.md promises.
+    """The parameter names and shapes docs/DESIGN.md promises.
 
     Layer l = 1..L has W{l}; b{l} unless l is a normalized layer and eliminate_bias is on;
     gamma{l}, beta{l} only on normalized (batch- or layer-norm) layers, which are the hidden
@@ -221,7 +221,7 @@ def param_shapes(layer_dims, batch_norm, eliminate_bias, layer_norm=False):
 
 
 class RefNet:
-    """The network of DESIGN.md on a plain dict of parameters (copied in, never shared).
+    """The network of docs/DESIGN.md on a plain dict of parameters (copied in, never shared).
 
     running_mu, running_var: {l: (n_l, 1)}, starting at 0 and 1 (batch norm only).
     layer_norm=True (with batch_norm=False): layer norm on the hidden layers, the same in
@@ -311,7 +311,7 @@ class RefNet:
 
 
 class RefOptimizer:
-    """The four update rules, literally as DESIGN.md writes them; state per parameter name.
+    """The four update rules, literally as docs/DESIGN.md writes them; state per parameter name.
 
     step() returns nothing and replaces each params[key] by a new array (no in-place tricks).
     """

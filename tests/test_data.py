@@ -13,6 +13,8 @@ from bn_core.data import (
     minibatches,
     train_test_split,
 )
+from bn_core.network import MLP, NetConfig
+from bn_core.training import Split
 
 TWO_D = [name for name in DATASETS if name != "digits"]
 N_CLASSES = {"circles": 2, "xor": 2, "blobs": 3, "spiral": 2, "moons": 2, "digits": 10}
@@ -160,11 +162,24 @@ def test_split_rejects_bad_shapes_and_labels():
     with pytest.raises(ValueError, match="labels"):
         train_test_split(X, y[:-1])
     with pytest.raises(ValueError, match="integer"):
-        train_test_split(X, y.astype(float))
+        train_test_split(X, y + 0.5)
+    with pytest.raises(ValueError, match="integer"):
+        train_test_split(X, y.astype(bool))
+    with pytest.raises(ValueError, match=">= 0"):
+        train_test_split(X, y - 1)
     with pytest.raises(ValueError, match="2-D"):
         train_test_split(X[0], y)
     with pytest.raises(ValueError, match="single example"):
         train_test_split(X[:, :2], np.array([0, 1]))
+
+
+def test_split_takes_labels_by_the_network_rule():
+    """One rule for labels in the core (bn_core/checks.py): whole-number floats, as a CSV read
+    with NumPy gives them, are the same labels as the integers."""
+    X, y = make_dataset("xor", n=20)
+    for u, v in zip(train_test_split(X, y), train_test_split(X, y.astype(float)), strict=True):
+        assert_array_equal(u, v)
+        assert u.dtype == v.dtype
 
 
 # ---------------------------------------------------------------- input normalization
@@ -294,3 +309,40 @@ def test_batch_bigger_than_data_gives_whole_set():
 def test_iterator_rejects_bad_input(m, batch_size, match):
     with pytest.raises(ValueError, match=match):
         MiniBatchIterator(m, batch_size, seed=0)
+
+
+# ---------------------------------------------------------------- one rule for every input
+
+
+LABELS = {"ints": np.array([0, 1, 0, 1]), "uint8": np.array([0, 1, 0, 1], dtype=np.uint8),
+          "whole floats": np.array([0.0, 1.0, 0.0, 1.0]), "half": np.array([0, 1, 0, 1.5]),
+          "nan": np.array([0, 1, 0, np.nan]), "bools": np.array([False, True, False, True]),
+          "negative": np.array([0, 1, 0, -1]), "strings": np.array(["0", "1", "0", "1"])}
+
+
+@pytest.mark.parametrize("name", LABELS)
+def test_the_core_takes_labels_by_one_rule(name):
+    """The split, the Split and the network refuse the same labels, with the same words."""
+    X, y = np.arange(8.0).reshape(2, 4), LABELS[name]
+    calls = (lambda: train_test_split(X, y),
+             lambda: Split(X, y, X, y),
+             lambda: MLP(NetConfig((2, 3, 2))).loss_and_grads(X, y))
+    verdicts = []
+    for call in calls:
+        try:
+            call()
+            verdicts.append("ok")
+        except ValueError as err:
+            verdicts.append(str(err).split(",")[0])
+    assert len(set(verdicts)) == 1 or (name == "negative" and "ok" not in verdicts), verdicts
+    assert (verdicts[0] == "ok") == (name in ("ints", "uint8", "whole floats"))
+
+
+@pytest.mark.parametrize("value", [1.0, True, np.bool_(True), "3", None])
+def test_whole_number_settings_by_one_rule(value):
+    """Sizes and seeds: the data sets, the iterator and the network's seed say the same."""
+    calls = (lambda: make_dataset("moons", seed=value), lambda: minibatches(8, 4, seed=value),
+             lambda: NetConfig(seed=value))
+    for call in calls:
+        with pytest.raises(ValueError, match=r"^seed must be an integer, got "):
+            call()

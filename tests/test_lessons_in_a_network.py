@@ -213,3 +213,47 @@ def test_preset_without_batch_norm_has_no_statistics_and_no_gamma_beta():
     assert not any(n.startswith(("γ", "β", "dγ", "dβ", "μ", "σ")) for n in names)
     assert all(layer.counts["gamma"] == layer.counts["beta"] == 0
                for layer in lesson.architecture(PAGE_DIMS, False, True))
+
+
+# --- batch norm before or after g ----------------------------------------------------------
+
+
+def _skew(A):
+    C = A - A.mean(axis=1, keepdims=True)
+    return (C**3).mean(axis=1) / np.maximum((C**2).mean(axis=1), 1e-30) ** 1.5
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_before_g_normalizes_z_and_after_g_normalizes_a(activation):
+    X, W, b = lesson.placement_layer(1.0)
+    Z = W @ X + b
+    before, after = lesson.placements(activation, 1.0)
+    assert not before.after and after.after
+    # before: g gets Z normalized per unit; the next layer gets g of that
+    z_norm = (Z - Z.mean(axis=1, keepdims=True)) / np.sqrt(Z.var(axis=1, keepdims=True) + 1e-5)
+    assert_allclose(before.g_input, z_norm, atol=1e-12)
+    assert_allclose(before.next_input, lesson.activation_forward(z_norm, activation))
+    # after: g gets Z itself; the next layer gets g(Z) normalized per unit
+    A = lesson.activation_forward(Z, activation)
+    a_norm = (A - A.mean(axis=1, keepdims=True)) / np.sqrt(A.var(axis=1, keepdims=True) + 1e-5)
+    assert_allclose(after.g_input, Z)
+    assert_allclose(after.next_input, a_norm, atol=1e-12)
+    assert_allclose(after.unit_means, 0, atol=1e-12)
+    alive = A.var(axis=1) > 1e-3
+    assert_allclose(after.unit_stds[alive], 1, atol=1e-2)
+    # a shift and a scale: the shape (skewness) g gave each unit reaches the next layer as is
+    assert_allclose(_skew(after.next_input)[alive], _skew(A)[alive], rtol=1e-6, atol=1e-9)
+
+
+def test_relu_before_g_is_lopsided_after_g_centred_but_a_dead_unit_stays_silent():
+    before, after = lesson.placements("relu", 1.0)
+    assert before.unit_means.min() > 0.35 and before.flat_share == pytest.approx(0.5, abs=0.02)
+    assert before.silent_units == 0
+    assert after.silent_units == 1  # all its z <= 0: g(z) = 0 for every example
+
+
+def test_before_g_ignores_the_weight_scale_after_g_sigmoid_saturates():
+    small, large = lesson.placements("sigmoid", 1.0), lesson.placements("sigmoid", 10.0)
+    assert_allclose(small[0].next_input, large[0].next_input, atol=1e-4)  # up to ε
+    assert small[0].flat_share == large[0].flat_share == 0
+    assert small[1].flat_share < 0.05 and large[1].flat_share > 0.75

@@ -151,3 +151,50 @@ def test_preset_dividing_by_the_variance_does_not_give_variance_1():
     assert PRESETS["÷ σ² mistake"] == {"mistake": "1"}
     summary = L.unit_summary(L.run(), 0)
     assert abs(summary["wrong_var"] - 1) > 0.5 and summary["norm_var"] == pytest.approx(1, 1e-5)
+
+
+# --- why gamma and beta exist --------------------------------------------------------------
+
+
+def test_z_norm_sits_mostly_where_the_sigmoid_is_nearly_straight():
+    lp = L.linear_part(unit=0, m=64)
+    # independently: Z = W X + b, normalized by hand, counted by hand
+    Z = L.W_LESSON @ L.mini_batch(64) + 1.0
+    z = (Z[0] - Z[0].mean()) / np.sqrt(Z[0].var() + batchnorm.DEFAULT_EPS)
+    assert lp.share_plain == pytest.approx(np.mean(np.abs(z) < 1))
+    assert lp.share_plain == pytest.approx(42 / 64)  # the 66% the page prints
+    assert_allclose(lp.z_plain, z, atol=1e-12)
+    assert_allclose(lp.a_plain, sigmoid(z))
+    assert lp.r2_plain > 0.99  # a straight line explains > 99% of A's variance
+
+
+@pytest.mark.parametrize("m", [8, 64, 256])
+@pytest.mark.parametrize("unit", range(L.N_UNITS))
+def test_with_gamma_1_beta_0_every_unit_acts_almost_linearly(unit, m):
+    lp = L.linear_part(unit=unit, m=m)
+    assert lp.share_plain >= 0.45
+    assert lp.r2_plain > 0.98
+
+
+def test_the_sigmoid_strays_under_0_02_from_its_tangent_on_the_band():
+    assert L.sigmoid_tangent_gap() == pytest.approx(0.75 - sigmoid(np.array(1.0)), abs=1e-9)
+    assert L.sigmoid_tangent_gap() < 0.02
+    assert L.sigmoid_tangent_gap(2.0) > 0.1  # wider, the curve shows
+
+
+def test_gamma_and_beta_reach_the_curved_part():
+    lp = L.linear_part(gamma=3.0, beta=2.0, unit=0, m=64)
+    assert lp.share_chosen == pytest.approx(np.mean(np.abs(lp.z_chosen) < 1))
+    assert lp.share_chosen < 0.3
+    assert lp.r2_chosen < 0.9
+    assert lp.share_plain > 0.6  # the plain run does not move with the sliders
+    same = L.linear_part(gamma=1.0, beta=0.0)
+    assert_allclose(same.z_chosen, same.z_plain)
+    assert same.share_chosen == same.share_plain
+
+
+def test_linear_fit_r2_is_1_on_a_line_and_on_a_constant():
+    z = np.linspace(-1, 1, 9)
+    assert L.linear_fit_r2(z, 3 * z - 1) == pytest.approx(1.0)
+    assert L.linear_fit_r2(z, np.ones(9)) == 1.0
+    assert L.linear_fit_r2(z, z**2) == pytest.approx(0.0, abs=1e-12)

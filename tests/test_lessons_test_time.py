@@ -188,3 +188,46 @@ def test_preset_jumpy_average_follows_every_mini_batch(lesson_unit):
     trace = tt.running_average_trace(setup.net, setup.X_train, 1, 0, 8, 0.5, 200, 0)
     assert np.corrcoef(trace.running_mu[1:], trace.batch_mu)[0, 1] > 0.7
     assert trace.running_mu[20:].std() > 0.5 * trace.batch_mu.std()
+
+
+# --- running averages or the whole training set ----------------------------------------------
+
+
+def test_whole_set_stats_are_the_whole_set_as_one_batch(setup):
+    mu, var = tt.whole_set_stats(setup.net, setup.X_train)
+    assert sorted(mu) == sorted(setup.net.bn_layers) == [1, 2]
+    for l in (1, 2):
+        p_mu, p_var = tt.population_stats(setup.net, setup.X_train, l)
+        assert_allclose(mu[l], p_mu)
+        assert_allclose(var[l], p_var)
+    # layer 1 by hand: Z[1] = W[1] X over all N examples, the biased variance
+    Z = setup.net.params["W1"] @ setup.X_train
+    assert_allclose(mu[1], Z.mean(axis=1, keepdims=True), atol=1e-10)
+    assert_allclose(var[1], Z.var(axis=1, keepdims=True), rtol=1e-10)
+
+
+def test_evaluate_with_uses_the_given_statistics_and_puts_the_running_ones_back(setup):
+    from bn_core.training import evaluate
+
+    net = setup.net
+    saved = {l: net.running_mu[l].copy() for l in net.bn_layers}
+    own = tt.evaluate_with(net, net.running_mu, net.running_var, setup.X_test, setup.y_test)
+    assert own == evaluate(net, setup.X_test, setup.y_test)
+    zeros = {l: np.zeros_like(v) for l, v in net.running_mu.items()}
+    ones = {l: np.ones_like(v) for l, v in net.running_var.items()}
+    assert tt.evaluate_with(net, zeros, ones, setup.X_test, setup.y_test) != own
+    for l in net.bn_layers:
+        assert_array_equal(net.running_mu[l], saved[l])
+
+
+def test_running_averages_and_the_whole_set_give_about_the_same_test_accuracy():
+    c = tt.compare_estimates(0)
+    s = tt.lesson_setup(0)
+    from bn_core.training import evaluate
+    assert (c.running_loss, c.running_accuracy) == evaluate(s.net, s.X_test, s.y_test)
+    assert c.whole_accuracy > 0.9 and c.running_accuracy > 0.9
+    assert abs(c.running_accuracy - c.whole_accuracy) <= 0.02  # within a point or so
+    assert abs(c.running_loss - c.whole_loss) < 0.02
+    for l in (1, 2):  # close, not equal: the running average lags and is noisy
+        assert 0 < c.largest_mu_gap[l] < 0.5
+        assert not np.allclose(c.running_mu[l], c.whole_mu[l])

@@ -1,4 +1,4 @@
-"""bn_core.lessons.why_it_works: the digits split, the drift measure, the covariate-shift
+"""bn_core.lessons.why_it_works: the drift measure, the covariate-shift
 experiment (batch norm's band moves less) and the robustness sweeps."""
 
 import numpy as np
@@ -6,14 +6,6 @@ import pytest
 
 from bn_core.lessons import why_it_works as lesson
 from tests.presets import page_presets
-
-
-def test_digits_split_has_no_runaway_pixels():
-    split = lesson.digits_split()
-    assert split.X_train.shape == (64, 1347) and split.X_test.shape == (64, 450)
-    assert np.abs(split.X_train).max() < 15
-    assert np.abs(split.X_test).max() < 15  # a near-constant pixel no longer explodes
-    assert np.allclose(split.X_train.mean(axis=1), 0.0, atol=1e-12)
 
 
 def test_band_drift_ignores_jitter_and_measures_travel():

@@ -57,6 +57,8 @@ def other_value(widget, options):
     if kind == "multiselect":
         return value[:-1] if len(value) > 1 else options[:2]
     if kind in ("selectbox", "radio", "select_slider"):
+        if value not in options:  # a question not answered yet (pages.ui.predict)
+            return options[0]
         return options[(options.index(value) + 1) % len(options)] if len(options) > 1 else None
     if kind in ("slider", "number_input"):
         step = widget.step or 1
@@ -77,7 +79,8 @@ SCENARIOS = {
     "training_lab": [{}, {"opt": "adam", "init": "gaussian", "view": "minibatch", "bn": "1"},
                      {"opt": "momentum", "view": "gamma_beta"}],
 }
-CONTROLS = ("slider", "number", "choice", "steps", "multichoice", "toggle")  # of pages.ui
+CONTROLS = ("slider", "number", "choice", "steps", "multichoice", "toggle",
+            "predict")  # of pages.ui
 
 
 def control_names(page):
@@ -91,6 +94,8 @@ def control_names(page):
             name = node.args[1]
             assert isinstance(name, ast.Constant), f"{page.file}: a control named by code"
             names.add(name.value)
+            if node.func.attr == "predict":  # a question and its "just show me" switch
+                names.add(name.value + ui.SKIP_SUFFIX)
     return names
 
 

@@ -283,6 +283,28 @@ def test_running_averages_live_on_the_network_not_in_params():
     assert not any("running" in key or key.startswith(("mu", "var")) for key in net.params)
 
 
+def test_a_training_forward_can_leave_the_running_averages_alone():
+    """forward(X, train=True, update_running=False): mini-batch statistics, the same
+    probabilities and trace as a training forward, the running averages untouched."""
+    net, twin = make_net("tanh"), make_net("tanh")
+    X, y = make_batch()
+    net.loss_and_grads(X, y)  # running averages away from 0 / 1
+    twin.loss_and_grads(X, y)
+    saved = net.running_flat.copy()
+    X2 = np.random.default_rng(5).standard_normal((DIMS[0], M))
+    probs = net.forward(X2, train=True, update_running=False)
+    assert_array_equal(net.running_flat, saved)
+    assert_array_equal(probs, twin.forward(X2, train=True))
+    assert not np.array_equal(twin.running_flat, saved)  # the twin's did move
+    for ours, theirs in zip(net.trace, twin.trace, strict=True):
+        assert_array_equal(ours.Z_tilde, theirs.Z_tilde)
+    loss, grads = net.loss_and_grads(X2, y, update_running=False)
+    assert_array_equal(net.running_flat, saved)
+    twin_loss, twin_grads = twin.loss_and_grads(X2, y)
+    assert loss == twin_loss
+    assert_array_equal(grads.flat, twin_grads.flat)
+
+
 @pytest.mark.parametrize("batch_norm", [True, False])
 @pytest.mark.parametrize("m", [1, 5])
 def test_eval_forward_changes_nothing(batch_norm, m):
@@ -494,8 +516,10 @@ def test_bad_X_raises(X, fragment, call):
         (np.full(M, np.nan), "y must hold integer class labels"),
         (np.full(M, np.inf), "y must hold integer class labels"),
         (np.array(["a"] * M), "y must hold integer class labels"),
+        (np.ones(M, dtype=bool), "y must hold integer class labels"),
     ],
-    ids=["short", "long", "2-D", "too big", "negative", "0.5", "nan", "inf", "strings"],
+    ids=["short", "long", "2-D", "too big", "negative", "0.5", "nan", "inf", "strings",
+         "bools"],
 )
 def test_bad_labels_raise(y, fragment):
     net = make_net()
@@ -535,6 +559,8 @@ def test_integer_valued_float_labels_are_accepted():
         ({"eps": -1e-5}, "eps must be a finite number > 0"),
         ({"init_scale": 0.0}, "init_scale must be a finite number > 0"),
         ({"seed": 1.5}, "seed must be an integer"),
+        ({"seed": True}, "seed must be an integer"),
+        ({"seed": -1}, "seed must be >= 0"),
     ],
     ids=lambda v: ",".join(f"{k}={x!r}" for k, x in v.items()) if isinstance(v, dict) else "",
 )
@@ -582,3 +608,19 @@ def test_switches_must_be_booleans(name):
 def test_a_boolean_is_not_a_number():
     with pytest.raises(ValueError, match="eps must be a number"):
         bn.NetConfig(eps=True)
+
+
+@pytest.mark.parametrize("value", ["0.1", None, 1j, True])
+def test_numbers_are_refused_as_text_by_one_rule(value):
+    """A number spelled as text used to pass the config and the optimizer, then fail inside
+    NumPy at the first forward or step: bn_core/checks.py's is_number refuses it up front."""
+    for make, name in ((lambda: bn.NetConfig(eps=value), "eps"),
+                       (lambda: bn.NetConfig(running_beta=value), "running_beta"),
+                       (lambda: bn.optimizers.make("adam", lr=0.1, beta1=value), "beta1"),
+                       (lambda: bn.optimizers.make("adam", lr=value), "learning rate")):
+        with pytest.raises(ValueError, match=f"^{name} must be a number, got "):
+            make()
+    Z = np.arange(6.0).reshape(2, 3)
+    for norm in (bn.batchnorm, bn.layernorm):
+        with pytest.raises(ValueError, match="eps must be a positive finite number"):
+            norm.forward(Z, np.ones((2, 1)), np.zeros((2, 1)), eps=value)

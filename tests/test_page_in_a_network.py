@@ -1,13 +1,15 @@
 """The "fitting batch norm into a network" page through AppTest: the drawing follows the bias
 toggle, the stepper walks the loop, the optimizer changes the update, presets load."""
 
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from bn_core.lessons import in_a_network as lesson
+from tests import apptest
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
@@ -57,11 +59,7 @@ def button(at, label):
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert_clean(app)
-    return app
+    return apptest.open_page(PAGE, timeout=60)
 
 
 def test_opens_showing_the_network_and_the_first_line(at):
@@ -160,3 +158,62 @@ def test_the_optimizer_betas_are_not_batch_norms_beta():
         assert "not batch norm's β[l]" in captions or "β[l] is not Adam's β" in captions
         assert "P stands for each parameter on the update line" in captions
     assert "As the lecture says, batch norm's β[l] is not Adam's β" in captions
+
+
+# --- batch norm before or after g ----------------------------------------------------------
+
+SHAPE = "in_a_network.predict_shape"
+SHAPE_RIGHT = "No: it only shifts and scales them, so g's shape stays"
+
+
+def placement_chart(at):
+    found = [c for c in at.get("plotly_chart") if "placement" in (c.proto.id or "")]
+    return json.loads(found[0].proto.spec) if found else None
+
+
+def placement_numbers(at):
+    """{row label: (before g, after g)} of the comparison table."""
+    table = next(d.value for d in at.dataframe if "BN on Z, before g" in d.value.columns)
+    return {row[""]: (row["BN on Z, before g"], row["BN on A, after g"])
+            for row in table.to_dict("records")}
+
+
+def test_before_or_after_g_table_is_the_cores_and_the_chart_waits_for_an_answer(at):
+    assert at.radio(key=SHAPE).value is None
+    assert placement_chart(at) is None
+    assert len(charts(at)) == 2
+    before, after = lesson.placements("relu", 1.0)
+    numbers = placement_numbers(at)
+    assert numbers["g's inputs on a flat part"] == (f"{before.flat_share:.0%}",
+                                                    f"{after.flat_share:.0%}")
+    assert numbers["units that send one constant value"] == ("0", "1")
+    assert numbers["next layer: unit means"][1] == "0.00 … 0.00"
+
+
+def test_answering_reveals_the_two_placements_and_the_toggle_picks_the_filled_one(at):
+    at.radio(key=SHAPE).set_value(SHAPE_RIGHT).run()
+    assert_clean(at)
+    assert any("Right" in s.value for s in at.success)
+    names = [t.get("name") for t in placement_chart(at)["data"]]
+    assert "BN on Z, before g" in names and "BN on A, after g (the other choice)" in names
+    at.toggle(key="in_a_network.after_g").set_value(True).run()
+    assert_clean(at)
+    names = [t.get("name") for t in placement_chart(at)["data"]]
+    assert "BN on A, after g" in names and "BN on Z, before g (the other choice)" in names
+    assert at.query_params["after_g"] == "1"
+    # what the next layer receives, after g: every unit at mean 0 (pooled mean 0 too)
+    after = next(t for t in placement_chart(at)["data"]
+                 if t.get("name") == "BN on A, after g" and t.get("xaxis") == "x2")
+    assert decode(after["x"]).mean() == pytest.approx(0, abs=1e-6)
+
+
+def test_a_large_weight_scale_saturates_sigmoid_only_after_g():
+    at = run_page(PAGE, {"act": "sigmoid", "wscale": "10", "after_g": "1",
+                         "predict_shape_skip": "1"}, timeout=120)
+    assert_clean(at)
+    before, after = lesson.placements("sigmoid", 10.0)
+    assert placement_numbers(at)["g's inputs on a flat part"] == (
+        f"{before.flat_share:.0%}", f"{after.flat_share:.0%}") == ("0%", "79%")
+    assert after.flat_share > 0.75
+    assert any("The answer" in i.value for i in at.info)
+    assert placement_chart(at) is not None

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bn_core import exchange
+from tests.apptest import downloaded
 from tests.rendered import plain
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "training_lab.py")
@@ -26,19 +27,14 @@ def uploader(at, key):
     return next(u for u in at.get("file_uploader") if u.key == key)
 
 
-def download(at, label):
-    return next(d for d in at.get("download_button") if d.proto.label == label)
-
-
 def errors(at):
     return [plain(e.value) for e in at.error]
 
 
-def test_settings_json_holds_every_control_and_loads_back():
+def test_settings_json_holds_every_control_and_loads_back(downloads):
     at = open_lab({"lr": "0.1", "layers": "2", "bn": "0"})
-    assert download(at, "Settings (JSON)")
-    settings = json.loads(exchange.settings_json("training_lab",
-                                                 at.session_state["_ui.page"].values))
+    settings = json.loads(downloaded(at, "Settings (JSON)"))  # the file the page gives
+    assert settings["app"] == exchange.APP_NAME and settings["page"] == "training_lab"
     assert settings["settings"]["lr"] == "0.1" and settings["settings"]["layers"] == "2"
     assert settings["settings"]["act"] == "relu"  # defaults are in the file too
 
@@ -66,16 +62,17 @@ def test_bad_settings_files_are_refused_with_a_reason(content, message):
     assert any("bad.json can't be loaded" in e and message in e for e in errors(at)), errors(at)
 
 
-def test_history_csv_is_built_on_click_from_the_recorders():
+def test_history_csv_is_built_on_click_from_the_recorders(downloads):
     at = open_lab()
     at.button(key="lab.epoch").click().run()
     trainer = at.session_state["lab.trainer"]
-    text = exchange.history_csv([("batch_norm", trainer.runs[0].recorder),
-                                 ("plain", trainer.runs[1].recorder)])
+    text = downloaded(at, "Recorded history (CSV)").decode()  # built when clicked
     rows = list(csv.DictReader(io.StringIO(text)))
-    steps = {int(r["step"]) for r in rows if r["quantity"] == "loss"}
-    assert max(steps) == trainer.step_count > 0
-    assert download(at, "Recorded history (CSV)")
+    assert {r["network"] for r in rows} == {"batch_norm", "plain"}
+    losses = [r for r in rows if r["quantity"] == "loss" and r["network"] == "batch_norm"]
+    assert max(int(r["step"]) for r in losses) == trainer.step_count > 0
+    last = next(r for r in losses if int(r["step"]) == trainer.step_count)
+    assert float(last["value"]) == pytest.approx(trainer.runs[0].recorder.train.values[-1, 0])
 
 
 def points(n=40, labels="ab"):

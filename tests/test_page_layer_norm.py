@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests import apptest
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
@@ -35,11 +35,7 @@ def outputs(at):
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert_clean(app)
-    return app
+    return apptest.open_page(PAGE, timeout=120)
 
 
 def test_opens_with_every_part_but_the_sweep(at):

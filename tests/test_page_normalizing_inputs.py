@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests import apptest
 from tests.plotly_spec import decode
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -17,14 +17,7 @@ SLUG = "normalizing_inputs"
 
 
 def open_page(**params):
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.run()
-    at.switch_page(PAGE)
-    for name, value in params.items():
-        at.query_params[name] = str(value)
-    at.run()
-    assert len(at.exception) == 0, [e.value for e in at.exception]
-    return at
+    return apptest.open_page(PAGE, params, timeout=30)
 
 
 def figures(at):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests import apptest
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
@@ -46,11 +46,7 @@ def dropout_lines(at):
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert_clean(app)
-    return app
+    return apptest.open_page(PAGE, timeout=120)
 
 
 def test_opens_with_the_noise_and_the_gap(at):

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from bn_core.lessons import step_by_step as lesson
+from tests import apptest
 from tests.apptest import assert_clean
 from tests.plotly_spec import decode
 
@@ -19,14 +20,7 @@ SLUG = "step_by_step"
 
 
 def open_page(**params):
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.run()
-    at.switch_page(PAGE)
-    for name, value in params.items():
-        at.query_params[name] = str(value)
-    at.run()
-    assert_clean(at)
-    return at
+    return apptest.open_page(PAGE, params, timeout=30)
 
 
 
@@ -161,3 +155,67 @@ def test_presets_load(label):
     next(b for b in at.button if b.label == label).click().run()
     assert_clean(at)
     assert len(at.get("plotly_chart")) == 2
+
+
+# --- why gamma and beta exist: predict, then look ------------------------------------------
+
+LINEAR = f"{SLUG}.predict_linear"
+RIGHT = "Almost nothing curved: it acts nearly like a straight line"
+WRONG = "It flattens most of them: they saturate"
+
+
+def keyed_chart(at, key):
+    """The figure of the chart drawn with `key` (as a dict), or None."""
+    found = [c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id]
+    return json.loads(found[0].proto.spec) if found else None
+
+
+def texts(elements):
+    return " ".join(e.value for e in elements)
+
+
+def test_the_linear_part_question_comes_first_with_no_answer_chosen():
+    at = open_page()
+    radio = at.radio(key=LINEAR)
+    assert radio.value is None
+    assert radio.label.startswith("With γ = 1 and β = 0, what does a sigmoid do")
+    assert RIGHT in radio.options and WRONG in radio.options
+    assert len(at.get("plotly_chart")) == 2  # the chart that settles it is not drawn yet
+    assert keyed_chart(at, "linear_part") is None
+    assert "appears once you answer" in texts(at.caption)
+    assert not any("|z̃| < 1" in m.label for m in at.metric)
+    assert "predict_linear" not in at.query_params
+
+
+def test_a_wrong_answer_reveals_the_chart_and_the_share_measured_in_the_core():
+    at = open_page()
+    at.radio(key=LINEAR).set_value(WRONG).run()
+    assert_clean(at)
+    assert "Not quite" in texts(at.info) and RIGHT in texts(at.info)
+    fig = keyed_chart(at, "linear_part")
+    names = {t.get("name") for t in fig["data"]}
+    assert {"sigmoid(z̃)", "γ = 1, β = 0 (Z̃ = Z_norm)"} <= names
+    assert any(name.startswith("tangent 1/2 + z̃/4") for name in names)
+    share = lesson.linear_part(unit=0, m=64).share_plain
+    assert metric(at, "|z̃| < 1 with γ = 1, β = 0") == f"{share:.0%}" == "66%"
+    assert at.query_params["predict_linear"] == WRONG  # the answer is in the link
+
+
+def test_the_right_answer_is_confirmed():
+    at = open_page()
+    at.radio(key=LINEAR).set_value(RIGHT).run()
+    assert_clean(at)
+    assert "Right" in texts(at.success)
+    assert keyed_chart(at, "linear_part") is not None
+
+
+def test_just_show_me_skips_the_question_and_gamma_beta_leave_the_band():
+    at = open_page(predict_linear_skip=1, gamma=3.0, beta=2.0)
+    assert at.radio(key=LINEAR).value is None
+    assert "The answer" in texts(at.info)
+    chosen = lesson.linear_part(gamma=3.0, beta=2.0).share_chosen
+    label = "|z̃| < 1 with the sliders' γ = 3, β = 2"
+    assert metric(at, label) == f"{chosen:.0%}" == "27%"
+    fig = keyed_chart(at, "linear_part")
+    diamonds = next(t for t in fig["data"] if t.get("name") == "γ = 3, β = 2")
+    assert np.mean(np.abs(decode(diamonds["x"])) < 1) == pytest.approx(chosen)

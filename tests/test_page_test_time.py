@@ -1,12 +1,13 @@
 """Page "Mini-batches and test time" through streamlit's AppTest: charts react to the controls,
 presets load, the batch-of-one refusal is a warning, never an exception."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from bn_core.lessons import test_time as tt
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
@@ -45,16 +46,6 @@ def open_page(query=None):
 @pytest.fixture
 def at():
     return open_page()
-
-
-def test_page_opens_through_the_router():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception, [e.message for e in app.exception]
-    assert len(app.get("plotly_chart")) == 5
-
-
 
 
 def test_page_opens_showing_every_experiment(at):
@@ -166,3 +157,65 @@ def test_presentation_mode_hides_advanced_controls():
     assert_clean(app)
     assert not app.selectbox and not app.number_input  # layer and seed are advanced
     assert len(app.get("plotly_chart")) == 5
+
+
+# --- running averages or the whole training set; the frameworks ------------------------------
+
+SAME = "test_time.predict_same"
+SAME_RIGHT = "About the same: within a point or so"
+
+
+def estimates_chart(at):
+    found = [c for c in at.get("plotly_chart") if "estimates" in (c.proto.id or "")]
+    return json.loads(found[0].proto.spec) if found else None
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_two_estimates_wait_for_a_prediction(at):
+    radio = at.radio(key=SAME)
+    assert radio.value is None and "which is better" in radio.label
+    assert estimates_chart(at) is None
+    assert not any("accuracy" in m.label for m in at.metric)
+    assert "another option" in " ".join(m.value for m in at.markdown)
+
+
+def test_answering_shows_both_estimates_and_their_test_numbers_from_the_core(at):
+    at.radio(key=SAME).set_value("The whole training set, clearly").run()
+    assert_clean(at)
+    assert any("Not quite" in i.body for i in at.info)
+    c = tt.compare_estimates(0)
+    assert metric(at, "accuracy, running") == f"{c.running_accuracy:.1%}"
+    assert metric(at, "accuracy, whole set") == f"{c.whole_accuracy:.1%}"
+    assert metric(at, "loss, running") == f"{c.running_loss:.4f}"
+    assert metric(at, "loss, whole set") == f"{c.whole_loss:.4f}"
+    fig = estimates_chart(at)
+    units = [t for t in fig["data"] if t.get("name") == "one unit"]
+    np.testing.assert_allclose(decode(units[0]["x"]), c.whole_mu[1].ravel(), rtol=1e-6)
+    np.testing.assert_allclose(decode(units[0]["y"]), c.running_mu[1].ravel(), rtol=1e-6)
+    np.testing.assert_allclose(decode(units[1]["x"]), c.whole_var[1].ravel(), rtol=1e-6)
+
+
+def test_just_show_me_and_layer_2():
+    at = open_page({"predict_same_skip": "1", "layer": "2"})
+    assert_clean(at)
+    assert any("The answer: About the same" in i.body for i in at.info)
+    c = tt.compare_estimates(0)
+    units = [t for t in estimates_chart(at)["data"] if t.get("name") == "one unit"]
+    np.testing.assert_allclose(decode(units[0]["x"]), c.whole_mu[2].ravel(), rtol=1e-6)
+
+
+def test_the_frameworks_panel_states_the_conventions_exactly(at):
+    text = " ".join(m.value for m in at.markdown)
+    for fact in ("`momentum = 1 − β`, default 0.1 (β = 0.9)", "`momentum = β`, default 0.99",
+                 "`eps`, default 1e-5", "`epsilon`, default 1e-3",
+                 "`nn.Linear(n_prev, n, bias=False)`", "`model.train()` / `model.eval()`"):
+        assert fact in text, fact
+    code = " ".join(c.value for c in at.code)
+    assert "nn.BatchNorm1d(n, eps=1e-5, momentum=0.1)" in code
+    assert "running = (1 − momentum) · running + momentum · batch value: momentum = 1 − β" in code
+    assert "moving = momentum · moving + (1 − momentum) · batch value: momentum = β" in code
+    assert "BatchNormalization(momentum=0.9, epsilon=1e-5)" in code
+    assert any("model.eval()" in w.body and "no_grad" in w.body for w in at.warning)

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
@@ -52,16 +51,6 @@ def open_page(query=None):
 @pytest.fixture
 def at():
     return open_page()
-
-
-def test_page_opens_through_the_router():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception, [e.message for e in app.exception]
-    assert len(app.get("plotly_chart")) == 2
-
-
 
 
 def test_page_opens_with_every_stage_and_a_passing_check(at):

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bn_core.lessons.why_it_works import band_drift
+from tests import apptest
 from tests.apptest import assert_clean, run_page
 from tests.plotly_spec import decode, specs
 
@@ -48,11 +49,7 @@ def sweep(at, index):
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(PAGE).run()
-    assert_clean(app)
-    return app
+    return apptest.open_page(PAGE, timeout=120)
 
 
 def test_opens_with_four_figures_and_the_formula(at):

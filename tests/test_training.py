@@ -8,6 +8,7 @@ import pytest
 import bn_core as bn
 from bn_core import training
 from bn_core.data import MiniBatchIterator
+from bn_core.lessons import layer_norm, regularization, why_it_works
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +140,24 @@ def test_an_epoch_in_chunks_is_the_same_epoch(split):
     assert chunks[:-1] == [3] * (len(chunks) - 1) and 1 <= chunks[-1] <= 3
     assert chunked.step_count == whole.step_count == whole.batches.steps_per_epoch
     np.testing.assert_array_equal(chunked.net.params.flat, whole.net.params.flat)
+
+
+# --- the lessons' digits ---------------------------------------------------------------------
+
+
+def test_digits_split_has_no_runaway_pixels():
+    split = training.digits_split()
+    assert split.X_train.shape == (64, 1347) and split.X_test.shape == (64, 450)
+    assert np.abs(split.X_train).max() < 15
+    assert np.abs(split.X_test).max() < 15  # a near-constant pixel no longer explodes
+    assert np.allclose(split.X_train.mean(axis=1), 0.0, atol=1e-12)
+
+
+def test_the_digits_split_is_made_once():
+    """The lessons and the Training Lab split and normalize the digits by one function."""
+    for lesson in (why_it_works, regularization, layer_norm):
+        assert lesson.digits_split is training.digits_split
+    ours = training.digits_split(seed=2, test_fraction=0.5, n=300)
+    lab = training.make_split("digits", n=300, test_fraction=0.5, seed=2)
+    for field in ("X_train", "y_train", "X_test", "y_test"):
+        np.testing.assert_array_equal(getattr(ours, field), getattr(lab, field))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bn_core import batchnorm, data, optimizers
+from bn_core.layers import activation_forward
+from bn_core.lessons.step_by_step import saturated
 from bn_core.network import MLP, NetConfig
 
 PARAM_KINDS = ("W", "b", "gamma", "beta")
@@ -66,19 +68,94 @@ def n_params(layers):
     return sum(layer.total for layer in layers)
 
 
+BIAS_STD = 2.0  # the spread of the b that bias_cancellation adds
+
+
 def bias_cancellation(n=3, m=8, seed=0):
     """How much adding a bias b changes batch norm's output: max |Z_tilde(W a + b) -
-    Z_tilde(W a)| over a random mini-batch, Z: (n, m), b ~ N(0, 2^2) of shape (n, 1).
+    Z_tilde(W a)| over a random mini-batch, Z: (n, m), b ~ N(0, BIAS_STD^2) of shape (n, 1).
 
     The mean subtraction removes b exactly (up to rounding): mu moves by b, Z - mu does not.
     """
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((n, m))
-    b = 2.0 * rng.standard_normal((n, 1))
+    b = BIAS_STD * rng.standard_normal((n, 1))
     gamma, beta = np.ones((n, 1)), np.zeros((n, 1))
     with_b, _ = batchnorm.forward(Z + b, gamma, beta)
     without_b, _ = batchnorm.forward(Z, gamma, beta)
     return float(np.abs(with_b - without_b).max())
+
+
+# --- batch norm before or after g -----------------------------------------------------------
+
+PLACEMENT_UNITS = 32
+PLACEMENT_EXAMPLES = 256
+WEIGHT_SCALES = (0.3, 1.0, 3.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One hidden layer on a mini-batch, batch norm before g (on Z, the course's and the
+    paper's choice) or after it (on A), with gamma = 1, beta = 0:
+
+        before:  A = g(BN(Z))          after:  A = BN(g(Z))          Z = W X + b
+
+    g_input: (n, m) what g receives (Z_tilde before, Z after); next_input: (n, m) what the
+    next layer receives, A. flat_share: the share of g's inputs on its flat parts (ReLU:
+    z <= 0; sigmoid, tanh: slope under 10% of its peak). unit_means, unit_stds: (n,) each
+    unit's mean and standard deviation of next_input over the mini-batch. silent_units: how
+    many units send the next layer (almost) the same value for every example (std < 1e-3):
+    all their inputs sat on one flat part of g.
+    """
+
+    after: bool
+    activation: str
+    g_input: np.ndarray
+    next_input: np.ndarray
+    flat_share: float
+    unit_means: np.ndarray
+    unit_stds: np.ndarray
+
+    @property
+    def silent_units(self):
+        return int((self.unit_stds < SILENT_STD).sum())
+
+
+SILENT_STD = 1e-3
+
+
+def placement_layer(weight_scale=1.0, seed=0):
+    """The layer both placements share: X (2, m) the normalized moons set, W (n, 2) and
+    b (n, 1) drawn N(0, 1) times weight_scale (b only matters when batch norm comes after g)."""
+    X, _ = data.make_dataset(WALK_DATASET, n=PLACEMENT_EXAMPLES, seed=seed)
+    X = data.fit_normalizer(X).apply(X)
+    rng = np.random.default_rng(seed)
+    W = weight_scale * rng.standard_normal((PLACEMENT_UNITS, X.shape[0]))
+    b = weight_scale * rng.standard_normal((PLACEMENT_UNITS, 1))
+    return X, W, b
+
+
+def placement(after, activation="relu", weight_scale=1.0, seed=0):
+    """Batch norm on Z (after=False) or on A = g(Z) (after=True) for the lesson's layer,
+    using bn_core.batchnorm.forward for the normalization. Returns a Placement."""
+    X, W, b = placement_layer(weight_scale, seed)
+    Z = W @ X + b
+    gamma, beta = np.ones((PLACEMENT_UNITS, 1)), np.zeros((PLACEMENT_UNITS, 1))
+    if after:
+        g_input = Z
+        A, _ = batchnorm.forward(activation_forward(Z, activation), gamma, beta)
+    else:
+        g_input, _ = batchnorm.forward(Z, gamma, beta)
+        A = activation_forward(g_input, activation)
+    return Placement(bool(after), activation, g_input, A,
+                     float(saturated(g_input, activation).mean()), A.mean(axis=1),
+                     A.std(axis=1))
+
+
+def placements(activation="relu", weight_scale=1.0, seed=0):
+    """(before, after): the two Placements of the same layer and mini-batch."""
+    return (placement(False, activation, weight_scale, seed),
+            placement(True, activation, weight_scale, seed))
 
 
 # --- the training loop, one line at a time ---------------------------------------------------

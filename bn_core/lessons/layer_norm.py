@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bn_core import batchnorm, layernorm
-from bn_core.lessons.why_it_works import digits_split
 from bn_core.network import MLP, NetConfig
-from bn_core.training import Trainer, evaluate
+from bn_core.training import Trainer, digits_split, evaluate
 
 NORMS = ("batch", "layer", "none")
 SWEEP_BATCH_SIZES = (2, 4, 8, 16, 32, 64)
@@ -143,7 +142,7 @@ def side_by_side(steps=150, batch_size=8, example=0, lr=0.003, seed=0):
             largest[i] = max(np.abs(grads[f"b{l}"]).max() for l in trainer.net.norm_layers)
             trainer.optimizers[0].step(trainer.net.params, grads)
         db[norm] = largest
-        train_probs[norm] = trainer.net.forward(X_batch, train=True)[:, 0]
+        train_probs[norm] = trainer.net.forward(X_batch, update_running=False)[:, 0]
         eval_probs[norm] = trainer.net.forward(X_batch[:, :1], train=False)[:, 0]
     return SideBySide(db, train_probs, eval_probs, int(split.y_test[idx[0]]), batch_size)
 

@@ -16,9 +16,8 @@ import numpy as np
 
 from bn_core import batchnorm
 from bn_core.data import MiniBatchIterator
-from bn_core.lessons.why_it_works import digits_split
 from bn_core.network import MLP, NetConfig
-from bn_core.training import Split, Trainer, evaluate
+from bn_core.training import Split, Trainer, digits_split, evaluate
 
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 NOISE_DIMS = (64, 64, 32, 10)  # the watched unit sits in hidden layer 2

@@ -172,3 +172,72 @@ def units_table(s):
     """Per unit: mu, var, gamma, beta and the saturated fraction: name -> (N_UNITS,) array."""
     return {"μ": s.mu[:, 0], "σ²": s.var[:, 0], "γ": s.gamma[:, 0], "β": s.beta[:, 0],
             "saturated share": s.flat.mean(axis=1)}
+
+
+# ---------------------------------------------------------------- why gamma and beta exist
+
+LINEAR_HALF_WIDTH = 1.0  # |z| < 1: where the sigmoid is nearly its tangent 1/2 + z/4
+
+
+def sigmoid_tangent_gap(half_width=LINEAR_HALF_WIDTH, n=2001):
+    """How far the sigmoid strays from its tangent at 0 on |z| <= half_width:
+
+        max |sigmoid(z) - (1/2 + z/4)|     (0.019 for half_width = 1)
+
+    Returns a float.
+    """
+    z = np.linspace(-half_width, half_width, n)
+    return float(np.abs(activation_forward(z, "sigmoid") - (0.5 + z / 4)).max())
+
+
+@dataclass(frozen=True)
+class LinearPart:
+    """One unit through a sigmoid, with gamma = 1, beta = 0 and with the page's gamma, beta.
+
+    z_plain, z_chosen: (m,) the unit's Z_tilde (z_plain is Z_norm); a_plain, a_chosen: (m,)
+    sigmoid of each. share_plain, share_chosen: the share of examples with |z_tilde| < 1, the
+    sigmoid's nearly linear part. r2_plain, r2_chosen: the share of A's variance a straight
+    line through (z_tilde, a) explains (1 for a unit that acts linearly). gap: sigmoid's
+    largest distance from its tangent on |z| < 1.
+    """
+
+    z_plain: np.ndarray
+    a_plain: np.ndarray
+    z_chosen: np.ndarray
+    a_chosen: np.ndarray
+    share_plain: float
+    share_chosen: float
+    r2_plain: float
+    r2_chosen: float
+    gamma: float
+    beta: float
+    gap: float
+
+
+def linear_share(z, half_width=LINEAR_HALF_WIDTH):
+    """The share of the values z (any shape) with |z| < half_width, as a float."""
+    return float((np.abs(z) < half_width).mean())
+
+
+def linear_fit_r2(z, a):
+    """The share of the variance of a (m,) that the best straight line in z (m,) explains:
+    corr(z, a)^2 (1 when a is linear in z; 1 by convention when a is constant)."""
+    if np.ptp(a) == 0 or np.ptp(z) == 0:
+        return 1.0
+    return float(np.corrcoef(z, a)[0, 1] ** 2)
+
+
+def linear_part(b=1.0, gamma=1.0, beta=0.0, eps=batchnorm.DEFAULT_EPS, unit=0, m=64, seed=0):
+    """Why gamma and beta exist, with a sigmoid g: Z_norm has mean 0 and variance 1, so with
+    gamma = 1, beta = 0 most of it sits in |z| < 1, where sigmoid(z) is nearly 1/2 + z/4 and
+    the unit is almost linear; gamma and beta can move it onto the curved parts.
+
+    Returns a LinearPart for `unit` (both runs use the lesson's mini-batch of m examples).
+    """
+    plain = run(b, 1.0, 0.0, eps, "sigmoid", unit, m, seed)
+    chosen = run(b, gamma, beta, eps, "sigmoid", unit, m, seed)
+    zp, ap = plain.Z_tilde[unit].copy(), plain.A[unit].copy()
+    zc, ac = chosen.Z_tilde[unit].copy(), chosen.A[unit].copy()
+    return LinearPart(zp, ap, zc, ac, linear_share(zp), linear_share(zc),
+                      linear_fit_r2(zp, ap), linear_fit_r2(zc, ac), float(gamma), float(beta),
+                      sigmoid_tangent_gap())

@@ -14,11 +14,13 @@ import numpy as np
 
 from bn_core import data, optimizers
 from bn_core.network import MLP, NetConfig
+from bn_core.training import evaluate
 
 LAYER_DIMS = (64, 32, 32, 10)
 TRAIN_STEPS = 300
 TRAIN_BATCH = 64
 TRAIN_LR = 0.01
+RUNNING_BETA = 0.9  # the lesson network's beta for its running averages (NetConfig's default)
 TEST_FRACTION = 0.25
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 
@@ -44,7 +46,8 @@ def _trained(seed):
     X, y = data.make_dataset("digits", n=data.DIGITS_M, seed=seed)
     split = data.train_test_split(X, y, TEST_FRACTION, seed=seed)
     X_train, y_train = split[0], split[1]
-    net = MLP(NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed))
+    net = MLP(NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed,
+                        running_beta=RUNNING_BETA))
     opt = optimizers.make("adam", lr=TRAIN_LR)
     batches = data.minibatches(X_train.shape[1], TRAIN_BATCH, seed=seed)
     for _ in range(TRAIN_STEPS):
@@ -54,7 +57,7 @@ def _trained(seed):
     return split, net.params.copy_arrays(), dict(net.running_mu), dict(net.running_var)
 
 
-def lesson_setup(seed=0, running_beta=0.9):
+def lesson_setup(seed=0, running_beta=RUNNING_BETA):
     """The lesson network (trained weights, a fresh copy each call) and its data split.
 
     running_beta: the network's beta for the running averages.
@@ -62,13 +65,20 @@ def lesson_setup(seed=0, running_beta=0.9):
     split, params, running_mu, running_var = _trained(seed)
     config = NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed,
                        running_beta=running_beta)
+    net = _network_with(config, params, running_mu, running_var)
+    return LessonSetup(net, *(a.copy() for a in split))
+
+
+def _network_with(config, params, running_mu, running_var):
+    """A new MLP(config) holding copies of the given parameters {key: array} and running
+    averages {l: (n_l, 1)}."""
     net = MLP(config)
     for key, value in params.items():
         net.params[key] = value
     for l in net.bn_layers:
         net.running_mu[l][...] = running_mu[l]
         net.running_var[l][...] = running_var[l]
-    return LessonSetup(net, *(a.copy() for a in split))
+    return net
 
 
 def population_stats(net, X, layer):
@@ -193,18 +203,6 @@ class TrainVsEval:
     eval_prob: float
 
 
-def _train_forward_frozen(net, X):
-    """A training-mode forward that puts the running averages back afterwards.
-
-    X: (n_x, m), m >= 2. Returns probs (n_L, m) and the per-layer traces.
-    """
-    saved = {l: (net.running_mu[l].copy(), net.running_var[l].copy()) for l in net.bn_layers}
-    probs = net.forward(X, train=True)
-    for l, (mu, var) in saved.items():
-        net.running_mu[l][...], net.running_var[l][...] = mu, var
-    return probs, net.trace
-
-
 def train_vs_eval(net, x, label, X_pool, layer, unit, batch_size, n_batches, seed=0):
     """Place the example x into n_batches random mini-batches of size batch_size (its
     batch_size - 1 companions drawn from X_pool) and read its output in training mode, then
@@ -218,8 +216,8 @@ def train_vs_eval(net, x, label, X_pool, layer, unit, batch_size, n_batches, see
     z_tilde, prob = np.empty(n_batches), np.empty(n_batches)
     for k in range(n_batches):
         companions = rng.choice(X_pool.shape[1], batch_size - 1, replace=False)
-        probs, traces = _train_forward_frozen(net, np.hstack([x, X_pool[:, companions]]))
-        z_tilde[k], prob[k] = traces[layer - 1].Z_tilde[unit, 0], probs[label, 0]
+        probs = net.forward(np.hstack([x, X_pool[:, companions]]), update_running=False)
+        z_tilde[k], prob[k] = net.trace[layer - 1].Z_tilde[unit, 0], probs[label, 0]
     eval_prob = net.forward(x, train=False)[label, 0]
     eval_z = net.layer_trace(x, train=False)[layer - 1].Z_tilde[unit, 0]
     return TrainVsEval(z_tilde, prob, float(eval_z), float(eval_prob))
@@ -261,3 +259,65 @@ def batch_of_one(net, X, y, layer, unit):
     eval_prob = net.forward(X, train=False)[y, np.arange(X.shape[1])]
     return BatchOfOne(Z.copy(), Z - mu, z_norm, gamma * z_norm + beta,
                       eval_traces[layer - 1].Z_tilde[unit].copy(), eval_prob, float(beta))
+
+
+# ---------------------------------------------------------------- the two test-time estimates
+
+
+def whole_set_stats(net, X):
+    """The lecture's other option for test time: run the whole training set X (n_x, N)
+    through the final network as one batch and keep each layer's
+
+        mu[l] = 1/N sum_i Z[l](i)       var[l] = 1/N sum_i (Z[l](i) - mu[l])^2
+
+    (layer l's Z computed from the layers before it, normalized the same way).
+    Returns mu, var: {l: (n_l, 1)} for the batch-norm layers. Leaves the network unchanged.
+    """
+    traces = net.layer_trace(X, train=True)
+    return ({l: traces[l - 1].mu.copy() for l in net.bn_layers},
+            {l: traces[l - 1].var.copy() for l in net.bn_layers})
+
+
+def evaluate_with(net, mu, var, X, y):
+    """Eval-mode loss and accuracy on (X, y) with the given statistics in place of the
+    running averages, on a copy of the network: `net` is not changed.
+
+    mu, var: {l: (n_l, 1)}; X: (n_x, k); y: (k,). Returns (loss, accuracy) as floats.
+    """
+    return evaluate(_network_with(net.config, net.params, mu, var), X, y)
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsCompared:
+    """Running averages (as training left them) against whole-training-set statistics.
+
+    running_mu, running_var, whole_mu, whole_var: {l: (n_l, 1)}; *_loss, *_accuracy: the
+    test set's eval-mode loss and accuracy with each; largest_mu_gap: {l: float}, the largest
+    |running_mu - whole_mu| / sqrt(whole_var) over layer l's units.
+    """
+
+    running_mu: dict
+    running_var: dict
+    whole_mu: dict
+    whole_var: dict
+    running_loss: float
+    running_accuracy: float
+    whole_loss: float
+    whole_accuracy: float
+    largest_mu_gap: dict
+
+
+def compare_estimates(seed=0):
+    """Both test-time estimates for the lesson network, and its test loss and accuracy with
+    each. Returns a StatsCompared."""
+    s = lesson_setup(seed)
+    net = s.net
+    running_mu = {l: net.running_mu[l].copy() for l in net.bn_layers}
+    running_var = {l: net.running_var[l].copy() for l in net.bn_layers}
+    whole_mu, whole_var = whole_set_stats(net, s.X_train)
+    run_loss, run_acc = evaluate_with(net, running_mu, running_var, s.X_test, s.y_test)
+    all_loss, all_acc = evaluate_with(net, whole_mu, whole_var, s.X_test, s.y_test)
+    gap = {l: float((np.abs(running_mu[l] - whole_mu[l]) / np.sqrt(whole_var[l])).max())
+           for l in net.bn_layers}
+    return StatsCompared(running_mu, running_var, whole_mu, whole_var, run_loss, run_acc,
+                          all_loss, all_acc, gap)

@@ -16,6 +16,8 @@ from bn_core.network import MLP, NetConfig
 
 GRAD_DIMS = (2, 4, 3, 2)
 GRAD_M = 8
+GRAD_DATASET = "moons"
+GRAD_H = 1e-5  # the centred difference's step: truncation h^2 and rounding 1e-16 / h balance
 PASS_TOL = 1e-6  # relative error below which a parameter passes
 ZERO_TOL = 1e-8  # both gradient norms below this: the gradient is zero (rounding noise only)
 
@@ -157,17 +159,17 @@ class GradReport:
     min_relu_input: float
 
 
-def gradient_check(activation="relu", batch_norm=True, eliminate_bias=True, seed=0, h=1e-5,
+def gradient_check(activation="relu", batch_norm=True, eliminate_bias=True, seed=0, h=GRAD_H,
                    layer_dims=GRAD_DIMS, m=GRAD_M):
     """Centred-difference check of every parameter of a small network on one mini-batch of m
-    examples from the "moons" set:
+    examples from the GRAD_DATASET ("moons") set:
 
         d_num = (J(theta + h) - J(theta - h)) / (2h)
         relative error = ||d_num - d|| / (||d_num|| + ||d||)
 
     Returns a GradReport.
     """
-    X, y = data.make_dataset("moons", n=m, seed=seed)
+    X, y = data.make_dataset(GRAD_DATASET, n=m, seed=seed)
     net = MLP(NetConfig(layer_dims, activation, batch_norm=batch_norm,
                         eliminate_bias=eliminate_bias, seed=seed))
     checks = gradcheck.check_network(net, X, y, h)

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core import data
 from bn_core.network import MLP, NetConfig
-from bn_core.training import Split, Trainer, make_split
+from bn_core.training import Trainer, digits_split, make_split
 
 SHIFT_HIDDEN = (100, 100, 100)
 SHIFT_BATCH = 60
-DIGITS_VAR_FLOOR = 0.01  # see digits_split
 SWEEP_HIDDEN = (32, 32, 32)
 SWEEP_DATASET = "moons"
 SWEEP_BATCH = 32
@@ -28,19 +26,6 @@ LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 SWEEP_STEPS = 150
 INIT_SCALES = (0.001, 0.01, 0.1, 1.0, 10.0)
 FINAL_FRACTION = 0.1  # "final loss": the mean mini-batch loss over the last 10% of the steps
-
-
-def digits_split(seed=0, test_fraction=0.25, n=data.DIGITS_M):
-    """The bundled digits, split, each pixel normalized with the training mean and variance.
-
-    The variance gets a floor of DIGITS_VAR_FLOOR (pixels are in [0, 1]): a border pixel that is
-    almost always 0 in training would otherwise be divided by a tiny sigma and reach values in
-    the hundreds on the test set. Returns a Split: X_train (64, m_train), X_test (64, m_test).
-    """
-    X, y = data.make_dataset("digits", n=n, seed=seed)
-    X_tr, y_tr, X_te, y_te = data.train_test_split(X, y, test_fraction=test_fraction, seed=seed)
-    normalizer = data.fit_normalizer(X_tr, eps=DIGITS_VAR_FLOOR)
-    return Split(normalizer.apply(X_tr), y_tr, normalizer.apply(X_te), y_te)
 
 
 # --- covariate shift ---------------------------------------------------------------------------

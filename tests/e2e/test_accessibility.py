@@ -6,9 +6,12 @@ text of an inactive control (a disabled widget's faded label) need not meet the 
 ratio (WCAG 2.1, 1.4.3), but axe cannot always tell that a Streamlit widget is disabled.
 """
 
+import re
+
 from pages.catalog import HOME, LESSONS
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.helpers import wait_for_app
 
@@ -65,11 +68,35 @@ def serious_violations(page, results):
 
 @pytest.mark.parametrize("info", PAGES, ids=[p.url_path or "home" for p in PAGES])
 def test_no_serious_axe_violation(page, app_url, info):
+    assert_axe_finds_nothing_serious(page, f"{app_url}/{info.url_path}")
+
+
+# Each "predict, then look" question answered (or skipped) from its link: the checked radio,
+# the answer as status text and the chart it reveals are checked too.
+ANSWERED = {
+    "step_by_step": "predict_linear=It+flattens+most+of+them%3A+they+saturate",
+    "in_a_network": "predict_shape=No%3A+it+only+shifts+and+scales+them%2C+so+g%27s+shape+stays",
+    "test_time": "predict_same_skip=1",
+}
+
+
+@pytest.mark.parametrize("slug", ANSWERED)
+def test_no_serious_axe_violation_with_the_prediction_answered(page, app_url, slug):
+    assert_axe_finds_nothing_serious(page, f"{app_url}/{slug}?{ANSWERED[slug]}",
+                                     expect_text=("Not quite", "Right", "The answer"))
+
+
+def assert_axe_finds_nothing_serious(page, url, expect_text=()):
+    """Open `url`, wait for it (and for one of `expect_text`, when given), run axe."""
     from axe_playwright_python.sync_playwright import Axe
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{app_url}/{info.url_path}")
+    page.goto(url)
     wait_for_app(page, timeout_ms=PAGE_TIMEOUT_MS)
+    if expect_text:
+        status = page.get_by_role("status").filter(
+            has_text=re.compile("|".join(map(re.escape, expect_text))))
+        expect(status.first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     page.evaluate(_FONTS_SETTLED_JS)
     page.wait_for_function(_SCROLL_BOXES_READY_JS, arg=QUIET_MS, timeout=PAGE_TIMEOUT_MS,
                            polling=50)

@@ -1,13 +1,15 @@
 """Every page in a real browser: it opens from its own link, shows no exception, and every
 chart on it is drawn with data. Screenshots go to artifacts/screenshots/page-<name>.png."""
 
+import re
+
 from pages.catalog import HOME, LESSONS
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_exception, screenshot, wait_for_app
+from tests.e2e.helpers import assert_no_exception, rerun, screenshot, wait_for_app
 
 PAGES = [HOME, *LESSONS]
 CHART_TIMEOUT_MS = 45_000
@@ -77,3 +79,23 @@ def test_presentation_mode_hides_advanced_controls_and_enlarges_text(page, app_u
     screenshot(page, "present-step_by_step")
     assert presenting[0] < normal[0], (normal, presenting)  # advanced controls hidden
     assert presenting[1] > normal[1], (normal, presenting)  # larger text for the projector
+
+
+def test_a_prediction_is_answered_by_keyboard_and_its_answer_announced(page, app_url):
+    """Predict, then look (pages.ui.predict): a labelled radio group with nothing chosen, a
+    choice made with the keyboard alone, the answer given as status text, the chart shown."""
+    page.goto(f"{app_url}/step_by_step")
+    wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)
+    question = page.get_by_role("radiogroup", name=re.compile("what does a sigmoid do"))
+    expect(question).to_be_visible(timeout=WIDGET_TIMEOUT_MS)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(2, timeout=CHART_TIMEOUT_MS)  # the third waits for an answer
+    answer = question.get_by_role("radio", name="It flattens most of them: they saturate")
+    expect(answer).not_to_be_checked()
+    with rerun(page, timeout_ms=CHART_TIMEOUT_MS):
+        answer.focus()
+        page.keyboard.press("Space")
+    expect(answer).to_be_checked()
+    expect(page.get_by_role("status").filter(has_text="Not quite")).to_be_visible()
+    expect(charts).to_have_count(3, timeout=CHART_TIMEOUT_MS)
+    assert_no_exception(page)
