@@ -76,16 +76,20 @@ def session_token():
     return st.session_state.setdefault(SESSION_KEY, secrets.token_hex(8))
 
 
-def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=None):
+def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=None,
+                template=None):
     """Place the live charts (one component holding them, one under the other in `charts`
     order, or as the page's CSS lays them out).
 
     key: stable per place on the page; run: changes when training starts over (the charts
     are rebuilt); charts: bn_viz.live.chart_message dicts; playing: whether ticks follow (the
     browser paces its playback on interval_s); present: sized for a projector; on_gap: called
-    when the browser finds it missed a tick and asks for the whole figures again.
+    when the browser finds it missed a tick and asks for the whole figures again; template:
+    a Plotly template (JSON) that replaces the figures' own (the dark theme's), or None.
     """
     message = {"run": str(run), "session": session_token(), "playing": bool(playing),
                "interval_ms": 1000 * interval_s, "present": bool(present),
                "plotly_url": PLOTLY_URL, "charts": charts}
+    if template is not None:
+        message["template"] = template
     return _live_chart(key=key, data=encode(message), on_gap_change=on_gap or (lambda: None))

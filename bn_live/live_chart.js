@@ -13,14 +13,17 @@
 // the axes' ranges, when many have piled up, and on Pause. While playing, the axes keep room
 // ahead of the lines so that this is rare; Pause gives them back to autorange.
 //
+// When the browser asks for reduced motion (prefers-reduced-motion: reduce), nothing glides:
+// each tick's points are drawn at once, in the next frame, with no line head between steps.
+//
 // A replica that dies takes its sessions with it. The browser reconnects (through the load
 // balancer, to another replica), which starts a new session from the page's link: the same
 // settings, training back at step 0. Each message names its server session; when that name
 // changes under the same page, the charts say plainly that training restarted.
 //
 // window.bnlabLive keeps counts for tests and benchmarks: per chart, ticks received, frames
-// painted, whole figures drawn, redraws of played points, gaps found, ms spent in Plotly and
-// the last step shown.
+// painted, frames that painted a line head between two steps (glides), whole figures drawn,
+// redraws of played points, gaps found, ms spent in Plotly and the last step shown.
 
 // plotly.js 4 shows a "Share chart" button that uploads the chart to Plotly's cloud: off, so
 // that a student's data never leaves the app's own server.
@@ -34,6 +37,7 @@ const everyChart = new Set();
 // While playing, where the step axes end, shared by the page's charts of one run: when one
 // chart's axis grows, the others follow, so charts one above the other stay aligned.
 const stepAxes = { run: null, end: 0 };
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 // While playing, the step axis reaches past the last step by ROOM_SHARE of the steps shown (at
 // least ROOM_STEPS, then up to a round number), and an axis of values by VALUE_ROOM of its span on each side. Played
@@ -68,8 +72,9 @@ function decode(spec) {
 }
 
 function chartStats(id) {
-  return (stats.charts[id] = stats.charts[id] || { ticks: 0, frames: 0, figures: 0,
-                                                   redraws: 0, gaps: 0, ms: 0, step: null });
+  return (stats.charts[id] = stats.charts[id] || { ticks: 0, frames: 0, glides: 0,
+                                                   figures: 0, redraws: 0, gaps: 0, ms: 0,
+                                                   step: null });
 }
 
 function timed(chart, call) {
@@ -101,7 +106,8 @@ function makeChart(root, id) {
   return chart;
 }
 
-function styled(layout, present) {
+function styled(layout, present, template) {
+  if (template) layout = { ...layout, template }; // the dark theme's
   if (!present) return layout;
   const font = { ...(layout.font || {}), size: 18 };
   return { ...layout, font, height: (layout.height || 320) + 80 };
@@ -110,7 +116,7 @@ function styled(layout, present) {
 function drawFigure(chart, figure, present, series) {
   chart.queue = [];
   chart.series = series;
-  chart.layout = styled(figure.layout, present);
+  chart.layout = styled(figure.layout, present, chart.template);
   // A series chart's lines grow later: they must be arrays, not {dtype, bdata}.
   const data = series
     ? figure.data.map((t) => ({ ...t, x: Array.from(decode(t.x)), y: Array.from(decode(t.y)) }))
@@ -145,7 +151,8 @@ function enqueue(chart, extend, after, intervalMs) {
     chart.pace = chart.pace === null ? gap : 0.7 * chart.pace + 0.3 * gap;
   }
   chart.lastArrival = now;
-  const duration = chart.pace === null ? intervalMs : Math.min(chart.pace, intervalMs * 1.5);
+  let duration = chart.pace === null ? intervalMs : Math.min(chart.pace, intervalMs * 1.5);
+  if (reducedMotion.matches) duration = 0; // drawn at once
   const item = { x: extend.x.map(decode), y: extend.y.map(decode), from: after,
                  to: extend.last, duration, start: null, drawn: extend.x.map(() => 0) };
   if (chart.queue.length >= 2) playQueued(chart, 1); // never lag more than about a tick
@@ -238,7 +245,7 @@ function advance(chart, now) {
   while (chart.queue.length) {
     const item = chart.queue[0];
     if (item.start === null) item.start = now;
-    const t = Math.min(1, (now - item.start) / item.duration);
+    const t = item.duration > 0 ? Math.min(1, (now - item.start) / item.duration) : 1;
     play(chart, item, item.from + t * (item.to - item.from));
     moved = true;
     if (t < 1) break;
@@ -267,6 +274,7 @@ function pendingPoints(chart, i) {
   if (head && from && head.x > from.x && head.at > from.x) {
     const f = Math.min(1, (head.at - from.x) / (head.x - from.x));
     points.push({ x: from.x + f * (head.x - from.x), y: from.y + f * (head.y - from.y) });
+    chart.gliding = true;
   }
   return points;
 }
@@ -303,6 +311,7 @@ function paint(chart) {
   const ctx = canvas.getContext("2d");
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, layout.width, layout.height);
+  chart.gliding = false;
   let previous = null; // the line before, for a fill to it ("tonexty")
   gd.data.forEach((_, i) => {
     const axes = axesOf(chart, i);
@@ -335,6 +344,7 @@ function paint(chart) {
     previous = points;
   });
   chartStats(chart.id).frames += 1;
+  if (chart.gliding) chartStats(chart.id).glides += 1;
   stats.drawnAt = performance.now();
 }
 
@@ -566,6 +576,7 @@ function receive(component, state, message) {
     chart.playing = message.playing;
     if (m.figure || m.extend) chart.hint.textContent = m.hint || "";
     chart.present = message.present;
+    chart.template = message.template || null;
     chart.run = message.run;
     if (m.figure && message.playing && !m.series && chart.drawn) {
       chart.pending = m.figure; // a snapshot while playing: drawn in its turn

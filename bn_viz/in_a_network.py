@@ -13,7 +13,17 @@ from plotly.subplots import make_subplots
 
 from bn_core.lessons.step_by_step import saturation_zone
 from bn_viz.step_by_step import FLAT_FILL
-from bn_viz.theme import BN_COLOR, STAGE_COLORS, f32, finish
+from bn_viz.theme import (
+    BN_COLOR,
+    DIAGRAM_FILLS,
+    DIAGRAM_LINE,
+    DIAGRAM_TEXT,
+    INK,
+    MUTED_TEXT,
+    STAGE_COLORS,
+    f32,
+    finish,
+)
 
 # --- the network, one row per layer ----------------------------------------------------------
 
@@ -21,7 +31,7 @@ _NODE_X = (0.0, 2.6, 5.2, 7.8)  # a[l-1], z[l], z~[l], a[l]
 _NODE_W, _NODE_H = 1.1, 0.62
 _ROW_DY = 1.75
 _SUMMARY_X = 9.0
-_NODE_FILL = {"a": "#fdecea", "z": "#eeeeee", "zt": "#e6f4e6", "out": "#e8eef8"}
+_NODE_FILL = DIAGRAM_FILLS
 _ACT_NAME = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "linear"}
 
 
@@ -78,10 +88,10 @@ def _draw_layer(fig, layer, y, activation):
     linear = f"W[{l}] {prev.split()[-1]}{bias}"
     counts = f"{layer.n}×{layer.n_prev} = {layer.counts['W']}" + (
         "" if layer.bias_eliminated else f"  +  {layer.counts['b']}")
-    _edge(fig, _NODE_X[0], _NODE_X[1], y, linear, counts, "#444")
+    _edge(fig, _NODE_X[0], _NODE_X[1], y, linear, counts, INK)
     if layer.output:
         _node(fig, _NODE_X[2], y, "<b>ŷ</b><br>probabilities", _NODE_FILL["out"])
-        _edge(fig, _NODE_X[1], _NODE_X[2], y, "softmax", "no parameters", "#444")
+        _edge(fig, _NODE_X[1], _NODE_X[2], y, "softmax", "no parameters", INK)
     elif layer.batch_norm:
         _node(fig, _NODE_X[2], y, f"<b>z̃[{l}]</b><br>{layer.n} × m", _NODE_FILL["zt"])
         _node(fig, _NODE_X[3], y, f"<b>a[{l}]</b><br>{layer.n} × m", _NODE_FILL["a"])
@@ -98,22 +108,23 @@ def _draw_layer(fig, layer, y, activation):
 
 def _node(fig, x, y, text, fill):
     fig.add_shape(type="rect", x0=x - _NODE_W / 2, x1=x + _NODE_W / 2, y0=y - _NODE_H / 2,
-                  y1=y + _NODE_H / 2, fillcolor=fill, line={"color": "#888", "width": 1},
+                  y1=y + _NODE_H / 2, fillcolor=fill, line={"color": DIAGRAM_LINE, "width": 1},
                   layer="below")
-    fig.add_annotation(x=x, y=y, text=text, showarrow=False)
+    # dark text on the pale box, in either theme
+    fig.add_annotation(x=x, y=y, text=text, showarrow=False, font={"color": DIAGRAM_TEXT})
 
 
 def _edge(fig, x_from, x_to, y, label, counts, color):
-    """An arrow between two nodes, the operation above it and the parameter counts below."""
+    """An arrow between two nodes in `color`, the operation above it and the parameter counts
+    below (in the chart's text colours: text never takes a series colour)."""
     start, end = x_from + _NODE_W / 2, x_to - _NODE_W / 2
     fig.add_annotation(x=end, y=y, ax=start, ay=y, xref="x", yref="y", axref="x", ayref="y",
                        text="", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.6,
                        arrowcolor=color)
     middle = (start + end) / 2
-    fig.add_annotation(x=middle, y=y + 0.2, text=label, showarrow=False,
-                       font={"color": color}, yanchor="bottom")
+    fig.add_annotation(x=middle, y=y + 0.2, text=label, showarrow=False, yanchor="bottom")
     fig.add_annotation(x=middle, y=y - 0.2, text=counts, showarrow=False,
-                       font={"color": "#666"}, yanchor="top")
+                       font={"color": MUTED_TEXT}, yanchor="top")
 
 
 def _draw_return(fig, y):
@@ -121,14 +132,14 @@ def _draw_return(fig, y):
     top, bottom = y - _NODE_H / 2, y - _ROW_DY + _NODE_H / 2
     middle = (top + bottom) / 2
     fig.add_shape(type="path", path=f"M {_NODE_X[3]},{top} V {middle} H {_NODE_X[0]} V "
-                  f"{bottom + 0.08}", line={"color": "#bbb", "width": 1.2, "dash": "dot"})
+                  f"{bottom + 0.08}", line={"color": DIAGRAM_LINE, "width": 1.2, "dash": "dot"})
 
 
 def _summary(fig, layer, y):
     """Layer l's parameter counts on the right of its row."""
     c = layer.counts
     parts = [f"W {c['W']}"]
-    parts.append("<span style='color:#999'>b dropped</span>" if layer.bias_eliminated
+    parts.append("<i>b dropped</i>" if layer.bias_eliminated
                  else f"b {c['b']}")
     if layer.batch_norm:
         parts += [f"γ {c['gamma']}", f"β {c['beta']}"]
@@ -200,7 +211,7 @@ def _matrix(fig, k, array, x_domain, y_domain, label):
     rows, cols = array.shape
     fig.add_annotation(x=x_domain[0], y=y_domain[1], xref="paper", yref="paper",
                        xanchor="left", yanchor="bottom", showarrow=False,
-                       text=f"<b>{label}</b> <span style='color:#888'>{rows}×{cols}</span>")
+                       text=f"<b>{label}</b> {rows}×{cols}")
 
 
 # --- batch norm before or after g ------------------------------------------------------------
@@ -230,7 +241,7 @@ def placement_figure(chosen, other):
             marker = ({"color": color, "line": {"color": "white", "width": 0.5}} if filled
                       else {"color": "rgba(0,0,0,0)", "line": {"color": color, "width": 1.5}})
             fig.add_trace(go.Histogram(
-                x=f32(v), xbins=bins, marker=marker, opacity=0.8 if filled else 1.0,
+                x=f32(v), xbins=bins, marker=marker,
                 name=name + ("" if filled else " (the other choice)"), legendgroup=name,
                 showlegend=col == 1, histnorm="probability",
                 hovertemplate="%{x}: %{y:.1%} of the values<extra>" + name + "</extra>"),

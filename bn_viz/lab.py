@@ -20,11 +20,21 @@ from bn_viz.lab_layout import (
     histogram,
     rgba,
     scatter,
-    shade,
     thin,
     x_of,
 )
-from bn_viz.theme import RUNNING_COLOR, TEST_DASH, empty_figure, f32, net_color, net_label
+from bn_viz.theme import (
+    GREY,
+    LAYER_DASHES,
+    MUTED_TEXT,
+    RUNNING_COLOR,
+    TEST_DASH,
+    empty_figure,
+    f32,
+    net_color,
+    net_label,
+    net_marker,
+)
 
 MAX_SAMPLES = 400  # values per histogram
 MANY_LINES_POINTS = 200  # points per line when a chart has many lines
@@ -73,11 +83,13 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
         x = x_of(train.steps[idx])
         traces += [
             scatter(**x, **top, y=f32(train.values[idx, 0]), mode="lines",
-                    name="each mini-batch", line={"color": color, "width": 1}, opacity=0.3,
+                    name="each mini-batch", line={"color": color, "width": 0.8},
                     legendgroup=label, showlegend=False, hoverinfo="skip"),
-            scatter(**x, **top, y=f32(smooth[idx, 0]), mode="lines", name=label,
-                    line={"color": color, "width": 2.5}, legendgroup=label),
-            scatter(**x, **bottom, y=f32(smooth[idx, 1]), mode="lines",
+            scatter(**x, **top, y=f32(smooth[idx, 0]), mode="lines+markers", name=label,
+                    marker=net_marker(rec.normalization),
+                    line={"color": color, "width": 3}, legendgroup=label),
+            scatter(**x, **bottom, y=f32(smooth[idx, 1]), mode="lines+markers",
+                    marker=net_marker(rec.normalization),
                     name=f"train, {label}", line={"color": color, "width": 2.5},
                     legendgroup=label, showlegend=False),
         ]
@@ -95,7 +107,7 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
                         line=dashed),
             ]
     traces.append(scatter(x=[None], y=[None], **top, mode="lines", name="test set, eval mode",
-                          line={"color": "#777", "width": 2, "dash": TEST_DASH}))
+                          line={"color": GREY, "width": 2, "dash": TEST_DASH}))
     grid.yaxis(1, 1).update(type="log", tickformat=".2g", title={"text": "loss (log scale)"})
     grid.yaxis(2, 1).update(range=[0, 1.02], tickformat=".0%", title={"text": "accuracy"})
     grid.xaxis(2, 1).update(title={"text": "step"})
@@ -125,7 +137,7 @@ def histograms_figure(recorders, max_samples=MAX_SAMPLES, stages=("Z", "Z_tilde"
                 traces.append(histogram(
                     x=f32(values), **grid.axes(l, c), name=label, legendgroup=label,
                     nbinsx=30, bingroup=f"{l},{c}", histnorm="probability",
-                    marker={"color": color}, opacity=0.6,
+                    marker={"color": rgba(color, 0.4), "line": {"color": color, "width": 1}},
                     showlegend=l == 1 and c == 1,
                     hovertemplate="%{x}: %{y:.0%}<extra></extra>"))
     for axis in grid.every_yaxis():
@@ -266,8 +278,7 @@ def minibatch_figure(recorders, layer, units):
                 into.append(scatter(
                     **x, **grid.axes(row, c), y=f32(values[:, u]), mode="lines",
                     line={"color": line_color, "width": width}, name=group,
-                    legendgroup=group, showlegend=bool(name) and c == 1,
-                    opacity=0.75 if into is batch_traces else 1.0))
+                    legendgroup=group, showlegend=bool(name) and c == 1))
     for rec, color, label in _legend_ids(per_example):
         idx = thin(rec.examples.n, MANY_LINES_POINTS)
         x = x_of(rec.examples.steps[idx])
@@ -320,8 +331,7 @@ def gamma_beta_figure(recorders, layer, highlight=()):
                 traces.append(scatter(
                     **x, **grid.axes(1, c), y=f32(values[:, u]), mode="lines",
                     name=f"unit {u + 1}", legendgroup=label,
-                    line={"color": color if bold else shade(color, 0.35),
-                          "width": 2.5 if bold else 1}, showlegend=False))
+                    line={"color": color, "width": 2.5 if bold else 1}, showlegend=False))
     many = len(normed) > 1
     if many:  # legend entries only: which colour is which network
         traces += [scatter(x=[None], y=[None], mode="lines", name=label, legendgroup=label,
@@ -339,7 +349,7 @@ def gamma_beta_figure(recorders, layer, highlight=()):
 def gradients_figure(recorders, smoothing=SMOOTHING):
     """Per layer with weights: the gradient norm ||dW[l]|| and the update-to-data ratio
     ||W[l] after - W[l] before|| / ||W[l]||, each smoothed by an exponentially weighted
-    average, log scale. Deeper layers are darker."""
+    average, log scale. Each layer has its own dash."""
     if _no_data(recorders):
         return empty_figure("Train a few steps: each layer's gradient norm<br>and update size "
                             "appear here.")
@@ -357,20 +367,21 @@ def gradients_figure(recorders, smoothing=SMOOTHING):
                     **x, **grid.axes(1, c), y=f32(values[:, l - 1]), mode="lines",
                     name=f"layer {l}" + (" (output)" if l == L else ""),
                     legendgroup=label, legendgrouptitle={"text": label}, showlegend=c == 1,
-                    line={"color": shade(color, 0.3 + 0.7 * l / L), "width": 1.5}))
+                    line={"color": color, "width": 1.5,
+                          "dash": LAYER_DASHES[(l - 1) % len(LAYER_DASHES)]}))
     for axis in grid.every_yaxis():
         axis.update(type="log", exponentformat="power", dtick="D2")
     for axis in grid.every_xaxis():
         axis["title"] = {"text": "step"}
     ratio_line = {"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1,
                   "y0": HEALTHY_RATIO, "y1": HEALTHY_RATIO,
-                  "line": {"color": "#888", "dash": "dot", "width": 1}}
+                  "line": {"color": GREY, "dash": "dot", "width": 1}}
     note = {"text": "10⁻³: a common rule of thumb", "xref": "x2 domain", "yref": "y2",
             "x": 1, "y": -3, "xanchor": "right", "yanchor": "top", "showarrow": False,
-            "font": {"size": 11, "color": "#666"}}
+            "font": {"size": 11, "color": MUTED_TEXT}}
     layout = {**grid.layout, "shapes": [ratio_line],
               "annotations": [*grid.layout["annotations"], note]}
-    return figure(traces, layout, "Per layer (darker = deeper), smoothed: how big the "
+    return figure(traces, layout, "Per layer (each its own dash), smoothed: how big the "
                   "gradients and the updates are", height=380,
                   legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top",
                           "groupclick": "toggleitem"})

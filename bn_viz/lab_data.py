@@ -1,9 +1,9 @@
 """Figures of the Training Lab that look at the data: the decision boundary over the 2-D sets,
 and a grid of digits with the labels each network predicts.
 
-Classes are drawn in CLASS_PALETTE, which leaves out the blue, cyan and orange that mean "with
-batch norm", "with layer norm" and "without normalization" everywhere else. Panels are titled,
-and their titles coloured, by network.
+Classes are drawn in CLASS_PALETTE (theme.CLASS_COLORS) and each with its own marker symbol
+(theme.CLASS_SYMBOLS): training points filled, test points outlined. Panels are titled by
+network, a swatch of its colour before its name.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from bn_viz.lab_layout import Grid, axis_names, figure, heatmap, scatter, shade
-from bn_viz.theme import empty_figure, f32, net_color, net_label
+from bn_viz.theme import CLASS_COLORS, CLASS_SYMBOLS, VERMILLION, empty_figure, f32, net_title
 
-CLASS_PALETTE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#7b4173",
-                 "#393b79", "#637939", "#d62728")  # green and purple first: told apart by
-# red-green colour-blind eyes too
-WRONG_COLOR = "#d62728"
-RIGHT_COLOR = "#333333"
+CLASS_PALETTE = CLASS_COLORS  # orange and purple first: told apart by red-green colour-blind
+# eyes too (and by their symbols)
+WRONG_COLOR = VERMILLION  # the frame around a digit predicted wrong (its label says so too)
 
 
 def _class_colorscale(k):
@@ -43,15 +41,14 @@ def _decision_z(dmap, k):
 
 def boundary_figure(maps, split, height=360):
     """Each network's eval-mode decision regions over the 2-D inputs, with the training points
-    (filled) and the test points (crosses) in their classes' colours.
+    (filled) and the test points (outlined) in their classes' colours and symbols.
 
     maps: [(normalization, DecisionMap or None), ...], main network first (normalization:
     "batch", "layer" or None, or a bool for batch norm on or off); None is a network whose
     weights blew up. split: a bn_core.training.Split with 2 input features.
     """
     k = split.n_classes
-    titles = [f"<span style='color:{net_color(bn)}'><b>{net_label(bn)}</b></span>"
-              for bn, _ in maps]
+    titles = [net_title(bn) for bn, _ in maps]
     grid = Grid(1, len(maps), titles=titles, hspace=0.04)
     traces, notes = [], []
     for c, (_, dmap) in enumerate(maps, start=1):
@@ -67,17 +64,18 @@ def boundary_figure(maps, split, height=360):
                                   showscale=False, zsmooth="best", hoverinfo="skip"))
         for cls in range(k):
             color = CLASS_PALETTE[cls % len(CLASS_PALETTE)]
+            symbol = CLASS_SYMBOLS[cls % len(CLASS_SYMBOLS)]
             train, test = split.y_train == cls, split.y_test == cls
             traces += [
                 scatter(x=f32(split.X_train[0, train]), y=f32(split.X_train[1, train]),
                         **axes, mode="markers", name=f"train, class {cls}",
-                        marker={"size": 6, "color": color,
-                                   "line": {"color": "white", "width": 0.8}},
+                        marker={"size": 7, "color": color, "symbol": symbol,
+                                "line": {"color": "white", "width": 0.8}},
                         hoverinfo="skip"),
                 scatter(x=f32(split.X_test[0, test]), y=f32(split.X_test[1, test]),
                         **axes, mode="markers", name=f"test, class {cls}",
-                        marker={"size": 7, "symbol": "x-thin", "color": color,
-                                   "line": {"color": color, "width": 2}}, hoverinfo="skip"),
+                        marker={"size": 8, "symbol": f"{symbol}-open", "color": color,
+                                "line": {"color": color, "width": 2}}, hoverinfo="skip"),
             ]
     for c in range(1, len(maps) + 1):
         x, _ = axis_names(c)
@@ -85,7 +83,7 @@ def boundary_figure(maps, split, height=360):
                                 zeroline=False)
         grid.yaxis(1, c).update(showticklabels=False, constrain="domain", showgrid=False,
                                 zeroline=False, scaleanchor=x)
-    key = {"text": "● train   × test", "x": 0.5, "y": 0, "xref": "paper", "yref": "paper",
+    key = {"text": "● train (filled)   ○ test (outlined)", "x": 0.5, "y": 0, "xref": "paper", "yref": "paper",
            "xanchor": "center", "yanchor": "top", "yshift": -4, "showarrow": False}
     layout = {**grid.layout, "annotations": [*grid.layout["annotations"], *notes, key],
               "showlegend": False}
@@ -117,7 +115,8 @@ def mosaic(images, n_cols=8, side=SIDE):
 
 
 def digits_figure(images, y_true, predictions, n_cols=8, height=360):
-    """Test digits with the label each network predicts in eval mode; wrong ones in red.
+    """Test digits with the label each network predicts in eval mode; wrong ones framed in
+    WRONG_COLOR, their true label beside the guess.
 
     images: (n, 64) pixels in [0, 1]; y_true: (n,); predictions: [(normalization, preds (n,)),
     ...], main network first (normalization as in boundary_figure).
@@ -129,8 +128,7 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
     titles = []
     for bn, preds in predictions:
         right = int(np.sum(preds == y_true))
-        titles.append(f"<span style='color:{net_color(bn)}'><b>{net_label(bn)}</b></span>: "
-                      f"{right} of {n} right")
+        titles.append(f"{net_title(bn)}: {right} of {n} right")
     grid = Grid(len(predictions), 1, titles=titles, vspace=0.1)
     traces, notes, shapes = [], [], []
     for r, (_, preds) in enumerate(predictions, start=1):
@@ -145,7 +143,7 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
             notes.append({"x": x0 + SIDE / 2 - 0.5, "y": y0 - 0.6, "xref": axes["xaxis"],
                           "yref": axes["yaxis"], "showarrow": False, "yanchor": "bottom",
                           "text": f"<b>{guess}</b>" + (f" (is {y_true[i]})" if wrong else ""),
-                          "font": {"size": 11, "color": WRONG_COLOR if wrong else RIGHT_COLOR}})
+                          "font": {"size": 11}})
             if wrong:
                 shapes.append({"type": "rect", "x0": x0 - 0.5, "x1": x0 + SIDE - 0.5,
                                "y0": y0 - 0.5, "y1": y0 + SIDE - 0.5, "xref": axes["xaxis"],
@@ -155,7 +153,7 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
                                 scaleanchor=axes["xaxis"])
     layout = {**grid.layout, "annotations": [*grid.layout["annotations"], *notes],
               "shapes": shapes}
-    return figure(traces, layout, "Test digits and the label each network predicts (red: wrong)",
+    return figure(traces, layout, "Test digits and the label each network predicts (framed: wrong)",
                   height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
+
+from bn_viz.theme import TEMPLATE
 
 MAX_POINTS = 400  # points per line on screen: plenty for a chart a few hundred pixels wide
 # For figures with subplot titles: the legend goes under the plots, out of the titles' way.
@@ -98,6 +101,8 @@ def figure(traces, layout, title=None, height=320, legend=None, margin=None):
             **layout}
     if title:
         full["title"] = {"text": title}
+    if pio.templates.default != TEMPLATE:  # Streamlit, imported later, made its own the default
+        full["template"] = TEMPLATE
     return go.Figure(data=traces, layout=full)
 
 

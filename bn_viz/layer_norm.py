@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, f32, finish
+from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, f32, finish, net_marker, swatch
 
 NORM_COLORS = {"batch": BN_COLOR, "layer": LN_COLOR, "none": PLAIN_COLOR}
 NORM_LABELS = {"batch": "batch norm", "layer": "layer norm", "none": "no normalization"}
@@ -43,20 +43,18 @@ def matrix_figure(both):
                   line={"color": LN_COLOR, "width": 3, "dash": "dot"})
     for j in range(n):
         fig.add_annotation(x=1.01, xref="paper", y=j, xanchor="left", showarrow=False,
-                           text=f"μ={both.bn_mu[j, 0]:.2f}  σ²={both.bn_var[j, 0]:.2f}",
-                           font={"color": BN_COLOR})
+                           text=f"μ={both.bn_mu[j, 0]:.2f}  σ²={both.bn_var[j, 0]:.2f}")
     for i in range(m):
         fig.add_annotation(x=i, y=-0.02, yref="paper", yanchor="top", showarrow=False,
-                           text=f"μ={both.ln_mu[0, i]:.2f}<br>σ²={both.ln_var[0, i]:.2f}",
-                           font={"color": LN_COLOR})
+                           text=f"μ={both.ln_mu[0, i]:.2f}<br>σ²={both.ln_var[0, i]:.2f}")
     fig.add_annotation(x=1.01, y=1.01, xref="paper", yref="paper", xanchor="left",
                        yanchor="bottom", showarrow=False, align="left",
-                       text="<b>batch norm</b>: along each row →<br>one unit, all examples",
-                       font={"color": BN_COLOR})
+                       text=f"{swatch(BN_COLOR)} <b>batch norm</b>: along each row →<br>"
+                       "one unit, all examples")
     fig.add_annotation(x=0, y=-0.2, xref="paper", yref="paper", xanchor="left", yanchor="top",
                        showarrow=False, align="left",
-                       text="<b>layer norm</b>: down each column ↓  one example, all units",
-                       font={"color": LN_COLOR})
+                       text=f"{swatch(LN_COLOR)} <b>layer norm</b>: down each column ↓  one "
+                       "example, all units")
     finish(fig, "Z[l]: rows are units, columns are the examples of the mini-batch", height=400)
     return fig.update_layout(margin={"l": 60, "r": 190, "t": 90, "b": 80})
 
@@ -80,7 +78,7 @@ def one_at_a_time_figure(result, window=20):
     smooth = np.convolve(result.losses, np.ones(window) / window, mode="valid")
     fig = go.Figure([
         go.Scatter(x=steps, y=f32(result.losses), mode="lines", name="loss of that one example",
-                   line={"color": LN_COLOR, "width": 1}, opacity=0.35),
+                   line={"color": LN_COLOR, "width": 0.8}),
         go.Scatter(x=steps[window - 1:], y=f32(smooth), mode="lines",
                    name=f"average of the last {window}", line={"color": LN_COLOR, "width": 3}),
     ])
@@ -102,7 +100,7 @@ def test_time_figure(side):
                              name=f"training mode, in a mini-batch of {side.batch_size}",
                              showlegend=c == 1, legendgroup="train"), 1, c)
         fig.add_trace(go.Bar(x=classes, y=f32(side.eval_probs[norm]), name="eval mode, alone",
-                             marker={"color": "white", "line": {"color": color, "width": 2}},
+                             marker={"color": "rgba(0,0,0,0)", "line": {"color": color, "width": 2}},
                              showlegend=c == 1, legendgroup="eval"), 1, c)
     fig.update_xaxes(title=f"class (true: {side.label})")
     fig.update_yaxes(title="probability", range=[0, 1], col=1)
@@ -117,8 +115,10 @@ def db_figure(side):
     floor = 1e-18  # batch norm's |db| is 0 up to rounding; a log axis needs a positive floor
     for norm in ("batch", "layer"):
         values = np.maximum(side.db[norm], floor)
-        fig.add_trace(go.Scatter(x=np.arange(1, values.size + 1), y=f32(values), mode="lines",
-                                 name=NORM_LABELS[norm], line={"color": NORM_COLORS[norm]}))
+        fig.add_trace(go.Scatter(x=np.arange(1, values.size + 1), y=f32(values),
+                                 mode="lines+markers",
+                                 name=NORM_LABELS[norm], line={"color": NORM_COLORS[norm]},
+                                 marker=net_marker(norm)))
     fig.update_yaxes(type="log", title="largest |db[l]| (hidden layers)", exponentformat="e")
     fig.update_xaxes(title="training step")
     return finish(fig, "The gradient of b, b kept on the normalized layers", height=300)
@@ -131,6 +131,7 @@ def sweep_figure(table, batch_sizes):
     for norm, accs in table.items():
         fig.add_trace(go.Scatter(x=list(batch_sizes), y=f32(accs), mode="lines+markers",
                                  name=NORM_LABELS[norm], line={"color": NORM_COLORS[norm]},
+                                 marker={"symbol": net_marker(norm)["symbol"], "size": 8},
                                  hovertemplate="m = %{x}: %{y:.1%}<extra></extra>"))
     fig.update_xaxes(type="log", tickvals=list(batch_sizes), ticktext=[str(m) for m in
                                                                       batch_sizes],

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import plotly.io as pio
 
 from bn_core.lab import ema
 from bn_viz import describe
@@ -36,12 +35,24 @@ from bn_viz.lab import (
     minibatch_title,
     normalized,
 )
-from bn_viz.lab_layout import BOTTOM_LEGEND, BOTTOM_MARGIN, Grid, rgba, shade
-from bn_viz.theme import RUNNING_COLOR, TEST_DASH, net_color, net_label
+from bn_viz.lab_layout import BOTTOM_LEGEND, BOTTOM_MARGIN, Grid, rgba
+from bn_viz.theme import (
+    GREY,
+    LAYER_DASHES,
+    MUTED_TEXT,
+    RUNNING_COLOR,
+    TEST_DASH,
+    fit_titles,
+    net_color,
+    net_label,
+    net_marker,
+    template_json,
+)
 
 HIST_BINS = 30
 # The theme's template, spelled out: Plotly.js knows no template by name.
-TEMPLATE = pio.templates[pio.templates.default].to_plotly_json()
+TEMPLATE = template_json()
+DARK_TEMPLATE = template_json(dark=True)  # what a page in the dark theme draws them in
 NO_STEP = -1  # `after` for a chart built from scratch: every recorded point is new
 
 
@@ -124,6 +135,11 @@ def _ids(recorders):
             for rec in recorders]
 
 
+def _marked(rec):
+    """A network's main lines: lines with a few markers of its symbol (its second channel)."""
+    return {"mode": "lines+markers", "marker": net_marker(rec.normalization)}
+
+
 # --- 1. loss and accuracy --------------------------------------------------------------------
 
 
@@ -137,11 +153,11 @@ def loss_chart(recorders, smoothing=SMOOTHING, height=230):
         smooth = ema(train.values[:, 0], smoothing)
         traces += [
             LiveTrace({"type": "scatter", "mode": "lines", "name": "each mini-batch",
-                       "line": {"color": color, "width": 1}, "opacity": 0.3,
+                       "line": {"color": color, "width": 0.8},
                        "legendgroup": label, "showlegend": False, "hoverinfo": "skip"},
                       train.steps, train.values[:, 0]),
-            LiveTrace({"type": "scatter", "mode": "lines", "name": label,
-                       "line": {"color": color, "width": 2.5}, "legendgroup": label},
+            LiveTrace({"type": "scatter", **_marked(rec), "name": label,
+                       "line": {"color": color, "width": 3}, "legendgroup": label},
                       train.steps, smooth),
             LiveTrace({"type": "scatter", "mode": "lines", "name": f"test, {label}",
                        "legendgroup": label, "showlegend": False,
@@ -149,7 +165,7 @@ def loss_chart(recorders, smoothing=SMOOTHING, height=230):
                       test.steps, test.values[:, 0]),
         ]
     traces.append(LiveTrace({"type": "scatter", "mode": "lines", "name": "test set, eval mode",
-                             "line": {"color": "#777", "width": 2, "dash": TEST_DASH}},
+                             "line": {"color": GREY, "width": 2, "dash": TEST_DASH}},
                             np.array([np.nan]), np.array([np.nan])))  # a legend entry only
     layout = {"yaxis": {"type": "log", "tickformat": ".2g", "title": {"text": "loss (log)"}},
               "xaxis": {"showticklabels": False}}
@@ -166,7 +182,7 @@ def accuracy_chart(recorders, smoothing=SMOOTHING, height=170):
     for rec, color, label in _ids(recorders):
         train, test = rec.train, rec.test
         traces += [
-            LiveTrace({"type": "scatter", "mode": "lines", "name": f"train, {label}",
+            LiveTrace({"type": "scatter", **_marked(rec), "name": f"train, {label}",
                        "line": {"color": color, "width": 2.5}, "legendgroup": label,
                        "showlegend": False},
                       train.steps, ema(train.values[:, 1], smoothing)),
@@ -223,8 +239,10 @@ def histograms_chart(recorders, stages=("Z", "Z_tilde", "A")):
             for c, stage in enumerate(stages, start=1):
                 centers, shares = panels[(l, stage)]
                 data.append({"type": "bar", "x": centers, "y": shares[i], **grid.axes(l, c),
-                             "name": label, "legendgroup": label, "marker": {"color": color},
-                             "opacity": 0.6, "showlegend": l == 1 and c == 1,
+                             "name": label, "legendgroup": label,
+                             "marker": {"color": rgba(color, 0.4),  # outlined: 3:1
+                                        "line": {"color": color, "width": 1}},
+                             "showlegend": l == 1 and c == 1,
                              "hovertemplate": "%{x:.3g}: %{y:.0%}<extra></extra>"})
     for axis in grid.every_yaxis():
         axis["showticklabels"] = False
@@ -305,8 +323,7 @@ def minibatch_chart(recorders, layer, units):
                 into.append(LiveTrace(
                     {"type": "scatter", **grid.axes(row, c), "mode": "lines",
                      "line": {"color": line_color, "width": width}, "name": group,
-                     "legendgroup": group, "showlegend": bool(legend) and c == 1,
-                     "opacity": 0.75 if into is batch else 1.0},
+                     "legendgroup": group, "showlegend": bool(legend) and c == 1},
                     steps, values[:, u]))
     for rec, color, label in _ids(per_example):
         for row, name in enumerate(("mu", "sigma"), start=1):
@@ -369,8 +386,8 @@ def gamma_beta_chart(recorders, layer, highlight=()):
                 traces.append(LiveTrace(
                     {"type": "scatter", **grid.axes(1, c), "mode": "lines",
                      "name": f"unit {u + 1}", "legendgroup": label,
-                     "line": {"color": color if bold else shade(color, 0.35),
-                              "width": 2.5 if bold else 1}, "showlegend": False},
+                     "line": {"color": color, "width": 2.5 if bold else 1},
+                     "showlegend": False},
                     steps, values[:, u]))
     many = len(normed) > 1
     if many:  # legend entries only: which colour is which network
@@ -393,7 +410,7 @@ def gamma_beta_chart(recorders, layer, highlight=()):
 
 def gradients_chart(recorders, smoothing=SMOOTHING):
     """Per layer: the gradient norm ||dW[l]|| and the update-to-data ratio, each smoothed,
-    log scale; deeper layers darker."""
+    log scale; each layer its own dash."""
     grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"),
                 hspace=0.12)
     traces = []
@@ -408,7 +425,8 @@ def gradients_chart(recorders, smoothing=SMOOTHING):
                      "name": f"layer {l}" + (" (output)" if l == L else ""),
                      "legendgroup": label, "legendgrouptitle": {"text": label},
                      "showlegend": c == 1,
-                     "line": {"color": shade(color, 0.3 + 0.7 * l / L), "width": 1.5}},
+                     "line": {"color": color, "width": 1.5,
+                              "dash": LAYER_DASHES[(l - 1) % len(LAYER_DASHES)]}},
                     steps, values[:, l - 1]))
     for axis in grid.every_yaxis():
         axis.update(type="log", exponentformat="power", dtick="D2")
@@ -416,16 +434,17 @@ def gradients_chart(recorders, smoothing=SMOOTHING):
         axis["title"] = {"text": "step"}
     ratio_line = {"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1,
                   "y0": HEALTHY_RATIO, "y1": HEALTHY_RATIO,
-                  "line": {"color": "#888", "dash": "dot", "width": 1}}
+                  "line": {"color": GREY, "dash": "dot", "width": 1}}
     note = {"text": "10⁻³: a common rule of thumb", "xref": "x2 domain", "yref": "y2",
             "x": 1, "y": -3, "xanchor": "right", "yanchor": "top", "showarrow": False,
-            "font": {"size": 11, "color": "#666"}}
+            "font": {"size": 11, "color": MUTED_TEXT}}
     layout = {**grid.layout, "shapes": [ratio_line],
               "annotations": [*grid.layout["annotations"], note]}
     return SeriesChart("gradients", "Gradient norm and update-to-data ratio of each layer over "
                        "training", _figure_layout(
-                           layout, "Per layer (darker = deeper), smoothed: how big the "
-                           "gradients and the updates are", height=380,
+                           layout, "Per layer (each its own dash), smoothed: how big "
+                           "the gradients and the updates are",
+                           height=380,
                            legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top",
                                    "groupclick": "toggleitem"}), traces,
                        hint=_hint(recorders, "layers", "Train a few steps: each layer's "
@@ -484,7 +503,9 @@ def chart_message(chart, upto, after=NO_STEP, described=False):
         message["after"] = int(after)
         message["extend"] = series_since(chart, after, upto)
     else:
-        message["figure"] = series_figure(chart) if series else chart.figure
+        figure = series_figure(chart) if series else chart.figure
+        # titles wrapped for a narrow screen (a copy: the chart's own layout stays as built)
+        message["figure"] = {**figure, "layout": fit_titles(dict(figure["layout"]))}
     if described:
         message["description"] = chart_text(chart).description
     return message

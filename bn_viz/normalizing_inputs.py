@@ -11,12 +11,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bn_viz.step_by_step import MISTAKE_COLOR
-from bn_viz.theme import BN_COLOR, PLAIN_COLOR, f32, finish
+from bn_viz.theme import (
+    BN_COLOR,
+    CONTOUR_COLORS,
+    CONTOUR_LINE,
+    INK,
+    MISTAKE_COLOR,
+    PLAIN_COLOR,
+    f32,
+    finish,
+)
 
 MAX_PATH_POINTS = 400  # a longer path is thinned (its first steps all kept) before drawing
 FIRST_KEPT = 150
-CONTOUR_COLORS = [[0.0, "#f7fbff"], [1.0, "#c6dbef"]]
 
 
 def _thin(path):
@@ -51,7 +58,7 @@ def _bowl_traces(bowl, run, color, grid):
     w1, w2, Z = grid
     start = np.log10(max(run.excess[0], 1e-300))
     contours = go.Contour(x=f32(w1), y=f32(w2), z=f32(Z), showscale=False, hoverinfo="skip",
-                          colorscale=CONTOUR_COLORS, line={"color": "#6b8fb5", "width": 1},
+                          colorscale=CONTOUR_COLORS, line={"color": CONTOUR_LINE, "width": 1},
                           contours={"start": start - 4, "end": start + 1, "size": 0.5},
                           name="loss contours")
     path = _thin(run.path)
@@ -60,9 +67,9 @@ def _bowl_traces(bowl, run, color, grid):
                       hovertemplate="w1=%{x:.3g}<br>w2=%{y:.3g}<extra></extra>")
     w0 = go.Scatter(x=f32(run.path[0, :1]), y=f32(run.path[1, :1]), mode="markers",
                     name="start w=(0,0)", marker={"symbol": "circle-open", "size": 12,
-                                                  "color": "black", "line": {"width": 2}})
+                                                  "color": INK, "line": {"width": 2}})
     ws = go.Scatter(x=f32(bowl.w_star[0]), y=f32(bowl.w_star[1]), mode="markers",
-                    name="minimum w*", marker={"symbol": "star", "size": 14, "color": "black"})
+                    name="minimum w*", marker={"symbol": "star", "size": 14, "color": INK})
     return [contours, line, w0, ws]
 
 
@@ -95,12 +102,13 @@ def loss_curves_figure(cmp):
     """J - J* against the step, log scale, for both descents; the dotted line is the
     convergence threshold TOL * (J(w0) - J*) of each (they differ only in J(w0))."""
     fig = go.Figure()
-    for run, name, color in ((cmp.raw_run, "raw features", PLAIN_COLOR),
-                             (cmp.norm_run, "normalized", BN_COLOR)):
+    for run, name, color, symbol in ((cmp.raw_run, "raw features", PLAIN_COLOR, "square"),
+                                     (cmp.norm_run, "normalized", BN_COLOR, "circle")):
         path = _thin(run.excess[None, :])[0]
         steps = _thin(np.arange(run.excess.size)[None, :])[0]
         fig.add_trace(go.Scatter(x=steps, y=f32(np.maximum(path, 1e-30)), mode="lines+markers",
-                                 name=f"{name}: {steps_text(run)}", marker={"size": 4},
+                                 name=f"{name}: {steps_text(run)}",
+                                 marker={"size": 6, "symbol": symbol, "maxdisplayed": 30},
                                  line={"color": color, "width": 2}))
         fig.add_hline(y=run.excess[0] * run.tol, line={"color": color, "dash": "dot", "width": 1})
     fig.update_xaxes(title_text="step")
@@ -118,7 +126,7 @@ def _legend_below(fig):
 
 def _cloud(X, name, color, hollow=False):
     """Scatter of the columns of X (2, m)."""
-    marker = {"size": 6, "color": "white" if hollow else color,
+    marker = {"size": 6, "color": "rgba(0,0,0,0)" if hollow else color,
               "line": {"color": color, "width": 1.5 if hollow else 0.5}}
     return go.Scatter(x=f32(X[0]), y=f32(X[1]), mode="markers", name=name, marker=marker,
                       hovertemplate="x1=%{x:.3g}<br>x2=%{y:.3g}<extra></extra>")
@@ -139,7 +147,7 @@ def _sigma_box(fig, mu, var, color, col):
     fig.add_shape(type="rect", x0=mu[0] - sd[0], x1=mu[0] + sd[0], y0=mu[1] - sd[1],
                   y1=mu[1] + sd[1], line={"color": color, "dash": "dash"}, row=1, col=col)
     fig.add_trace(go.Scatter(x=f32(mu[:1]), y=f32(mu[1:]), mode="markers", name="μ (train)",
-                             marker={"symbol": "x", "size": 12, "color": "black"},
+                             marker={"symbol": "x", "size": 12, "color": INK},
                              showlegend=col == 1), row=1, col=col)
 
 

@@ -11,9 +11,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bn_viz.theme import BN_COLOR, TEST_DASH, f32, finish, net_color, net_label
-
-DROPOUT_COLOR = "#9467bd"  # the simulated dropout noise, in both noise figures
+from bn_viz.lab_layout import rgba
+from bn_viz.theme import (
+    BN_COLOR,
+    DROPOUT_COLOR,
+    GREY,
+    INK,
+    TEST_DASH,
+    f32,
+    finish,
+    net_color,
+    net_label,
+    net_marker,
+)
 
 
 def noise_histogram(bn_values, noise_free, batch_size, dropout_values, keep_prob):
@@ -26,11 +36,13 @@ def noise_histogram(bn_values, noise_free, batch_size, dropout_values, keep_prob
     bins = {"start": lo, "end": hi, "size": (hi - lo) / 60}
     fig.add_trace(go.Histogram(x=f32(dropout_values), xbins=bins, name=f"dropout, p = "
                                f"{keep_prob:g} (std {dropout_values.std():.2f})",
-                               marker_color=DROPOUT_COLOR, opacity=0.45))
+                               marker={"color": rgba(DROPOUT_COLOR, 0.3),
+                                       "line": {"color": DROPOUT_COLOR, "width": 1}}))
     fig.add_trace(go.Histogram(x=f32(bn_values), xbins=bins, name=f"batch norm, m = "
                                f"{batch_size} (std {bn_values.std():.2f})",
-                               marker_color=BN_COLOR, opacity=0.75))
-    fig.add_vline(x=noise_free, line={"color": "#222", "dash": "dash"},
+                               marker={"color": rgba(BN_COLOR, 0.55),
+                                       "line": {"color": BN_COLOR, "width": 1}}))
+    fig.add_vline(x=noise_free, line={"color": INK, "dash": "dash"},
                   annotation_text="whole-set value", annotation_position="top right")
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title_text="the example's normalized input z_norm")
@@ -48,7 +60,7 @@ def noise_vs_batch_size(batch_sizes, stds, c, chosen, dropout):
     fig = go.Figure()
     fine = np.geomspace(m.min(), m.max(), 50)
     fig.add_trace(go.Scatter(x=f32(fine), y=f32(c / np.sqrt(fine)), mode="lines",
-                             name=f"{c:.2f} / √m", line={"color": "#888", "dash": "dash"}))
+                             name=f"{c:.2f} / √m", line={"color": GREY, "dash": "dash"}))
     fig.add_trace(go.Scatter(x=m, y=f32(stds), mode="lines+markers", name="batch norm",
                              line={"color": BN_COLOR, "width": 2.5}, marker={"size": 8}))
     if chosen in list(batch_sizes):
@@ -64,13 +76,12 @@ def noise_vs_batch_size(batch_sizes, stds, c, chosen, dropout):
                                  hovertemplate=f"dropout p = {p:g}: std {std:.2f}<extra></extra>"))
         fig.add_annotation(x=np.log10(m.max()), y=np.log10(std), text=f"dropout p = {p:g}",
                            showarrow=False, xanchor="right", yanchor="bottom",
-                           font={"color": DROPOUT_COLOR, "size": 12})
+                           font={"size": 12})
     fig.update_xaxes(type="log", title_text="mini-batch size m", tickvals=list(batch_sizes))
     fig.update_yaxes(type="log", title_text="std of z_norm across mini-batches",
                      tickvals=[0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
     finish(fig, title="Noise against mini-batch size", height=380)
-    fig.update_layout(legend={"orientation": "v", "x": 0.02, "y": 0.04, "yanchor": "bottom",
-                              "bgcolor": "rgba(255,255,255,0.8)"})
+    fig.update_layout(legend={"orientation": "v", "x": 0.02, "y": 0.04, "yanchor": "bottom"})
     return fig
 
 
@@ -83,11 +94,12 @@ def gap_curves(with_bn, without_bn):
         style = {"color": net_color(bn), "width": 2.3}
         for col, (train, test) in enumerate(((run.train_acc, run.test_acc),
                                              (run.train_loss, run.test_loss)), start=1):
-            fig.add_trace(go.Scatter(x=run.steps, y=f32(train), mode="lines", line=style,
+            fig.add_trace(go.Scatter(x=run.steps, y=f32(train), mode="lines+markers",
+                                     line=style, marker=net_marker(bn),
                                      name=f"{net_label(bn)}, train", legendgroup=str(bn),
                                      showlegend=col == 1), row=1, col=col)
-            fig.add_trace(go.Scatter(x=run.steps, y=f32(test), mode="lines",
-                                     line={**style, "dash": TEST_DASH},
+            fig.add_trace(go.Scatter(x=run.steps, y=f32(test), mode="lines+markers",
+                                     line={**style, "dash": TEST_DASH}, marker=net_marker(bn),
                                      name=f"{net_label(bn)}, test", legendgroup=str(bn),
                                      showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title_text="training step")

@@ -13,12 +13,22 @@ from plotly.subplots import make_subplots
 
 from bn_core.layers import activation_forward
 from bn_core.lessons.step_by_step import saturation_zone
-from bn_viz.theme import STAGE_COLORS, f32, finish
+from bn_viz.lab_layout import rgba
+from bn_viz.theme import (
+    ALIVE_COLOR,
+    ALIVE_SYMBOL,
+    DEAD_COLOR,
+    DEAD_SYMBOL,
+    INK,
+    MISTAKE_COLOR,
+    STAGE_COLORS,
+    f32,
+    finish,
+)
 
-MISTAKE_COLOR = "#e377c2"
 BINS = 40
 MIN_HALF_RANGE = 4.0
-FLAT_FILL = "rgba(214, 39, 40, 0.10)"
+FLAT_FILL = rgba(DEAD_COLOR, 0.10)  # the flat zones: a background shade
 
 
 def shared_range(*rows):
@@ -29,7 +39,7 @@ def shared_range(*rows):
     return lo - pad, hi + pad
 
 
-def _hist(values, name, color, xbins, opacity=0.85, outline=False):
+def _hist(values, name, color, xbins, opacity=1.0, outline=False):
     style = ({"color": "rgba(0,0,0,0)", "line": {"color": color, "width": 2}} if outline
              else {"color": color, "line": {"color": "white", "width": 0.5}})
     return go.Histogram(x=f32(values), name=name, xbins=xbins, marker=style, opacity=opacity,
@@ -38,8 +48,7 @@ def _hist(values, name, color, xbins, opacity=0.85, outline=False):
 
 def _vline(fig, x, row, text, color, dash="dash"):
     fig.add_vline(x=x, line={"color": color, "dash": dash, "width": 1.5}, row=row, col=1,
-                  annotation_text=text, annotation_position="top right",
-                  annotation_font={"color": color})
+                  annotation_text=text, annotation_position="top right")
 
 
 def stages_figure(s, unit, show_mistake=False):
@@ -79,7 +88,8 @@ def stages_figure(s, unit, show_mistake=False):
 
 
 def activation_figure(s, unit, n_curve=400):
-    """Left: Z_tilde of `unit` on the activation curve, saturated (or dead) points in red and
+    """Left: Z_tilde of `unit` on the activation curve, saturated (or dead) points as crosses (DEAD_COLOR), live ones
+    as dots (ALIVE_COLOR), and
     the flat zones shaded. Right: the histogram of A = g(Z_tilde)."""
     zt, a, flat = s.Z_tilde[unit], s.A[unit], s.flat[unit]
     lo, hi = shared_range(zt)
@@ -89,11 +99,11 @@ def activation_figure(s, unit, n_curve=400):
                                         "A, the layer's output"))
     fig.add_trace(go.Scatter(x=f32(curve_z), y=f32(activation_forward(curve_z, s.activation)),
                              mode="lines", name=s.activation, hoverinfo="skip",
-                             line={"color": "#444", "width": 2}), row=1, col=1)
-    for mask, name, color in ((~flat, "slope alive", STAGE_COLORS["Z_tilde"]),
-                              (flat, "saturated / dead", STAGE_COLORS["A"])):
+                             line={"color": INK, "width": 2}), row=1, col=1)
+    for mask, name, color, symbol in ((~flat, "slope alive", ALIVE_COLOR, ALIVE_SYMBOL),
+                                      (flat, "saturated / dead", DEAD_COLOR, DEAD_SYMBOL)):
         fig.add_trace(go.Scatter(x=f32(zt[mask]), y=f32(a[mask]), mode="markers", name=name,
-                                 marker={"color": color, "size": 7, "opacity": 0.8},
+                                 marker={"color": color, "size": 8, "symbol": symbol},
                                  hovertemplate="z̃=%{x:.3g}<br>a=%{y:.3g}<extra></extra>"),
                       row=1, col=1)
     z_lo, z_hi = saturation_zone(s.activation)
@@ -144,11 +154,11 @@ def linear_part_figure(lp, n_curve=400):
                   annotation_text="|z̃| < 1", annotation_position="top left")
     fig.add_trace(go.Scatter(x=f32(curve_z), y=f32(activation_forward(curve_z, "sigmoid")),
                              mode="lines", name="sigmoid(z̃)", hoverinfo="skip",
-                             line={"color": "#444", "width": 2}))
+                             line={"color": INK, "width": 2}))
     fig.add_trace(go.Scatter(x=f32(curve_z), y=f32(0.5 + curve_z / 4), mode="lines",
                              name="tangent 1/2 + z̃/4 (close on the shaded |z̃| < 1)",
                              hoverinfo="skip",
-                             line={"color": "#444", "width": 1, "dash": "dot"}))
+                             line={"color": INK, "width": 1, "dash": "dot"}))
     for z, a, name, color, symbol, size in (  # open rings: both show where they coincide
             (lp.z_plain, lp.a_plain, "γ = 1, β = 0 (Z̃ = Z_norm)", STAGE_COLORS["Z_norm"],
              "circle-open", 11),

@@ -11,9 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bn_viz.theme import BN_COLOR, RUNNING_COLOR, f32, finish
+from bn_viz.theme import BN_COLOR, POPULATION_COLOR, RUNNING_COLOR, f32, finish
 
-POPULATION_COLOR = "#d62728"
 POPULATION_DASH = "dash"
 LOG_TICKS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
 
@@ -45,7 +44,7 @@ def minibatch_stats_figure(mus, sigmas, pop_mu, pop_sigma, batch_size, unit_labe
     for row, values in ((1, mus), (2, sigmas)):
         fig.add_trace(go.Scatter(x=t, y=f32(values), mode="markers", showlegend=row == 1,
                                  name="one mini-batch's μ_B, σ_B",
-                                 marker={"color": BN_COLOR, "size": 5, "opacity": 0.7}),
+                                 marker={"color": BN_COLOR, "size": 5}),
                       row=row, col=1)
     _population_line(fig, pop_mu, 1, name="population μ, σ (whole training set)")
     _population_line(fig, pop_sigma, 2, showlegend=False)
@@ -97,7 +96,7 @@ def running_average_figure(trace, pop_mu, pop_var, beta):
     for row, batch, running, name in rows:
         fig.add_trace(go.Scatter(x=steps, y=f32(batch), mode="markers", name=name or "",
                                  showlegend=name is not None,
-                                 marker={"color": BN_COLOR, "size": 4, "opacity": 0.45}),
+                                 marker={"color": BN_COLOR, "size": 3}),
                       row=row, col=1)
         fig.add_trace(go.Scatter(x=t0, y=f32(running), mode="lines",
                                  name=f"running average (β = {beta:g})", showlegend=row == 1,
@@ -125,7 +124,7 @@ def train_vs_eval_figure(result, batch_size, example_label):
         fig.add_trace(go.Scatter(x=f32(train), y=f32(1 + jitter), mode="markers",
                                  name=f"training mode: {n} different mini-batches (m = "
                                  f"{batch_size})", showlegend=col == 1,
-                                 marker={"color": BN_COLOR, "size": 7, "opacity": 0.6}),
+                                 marker={"color": BN_COLOR, "size": 6}),
                       row=1, col=col)
         fig.add_trace(go.Scatter(x=[value], y=[0], mode="markers", showlegend=col == 1,
                                  name="eval mode: running averages (one value)",

@@ -9,7 +9,18 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from bn_viz.theme import BN_COLOR, PLAIN_COLOR, STAGE_COLORS, empty_figure, f32, finish
+from bn_viz.theme import (
+    FAIL_COLOR,
+    FAIL_PATTERN,
+    INK,
+    PASS_COLOR,
+    PLAIN_COLOR,
+    STAGE_COLORS,
+    VERMILLION,
+    empty_figure,
+    f32,
+    finish,
+)
 
 # name -> its equation(s), for each array of bn_core.batchnorm.backward_steps, in its order.
 # The code beside them is that function's own source (bn_core.lessons.under_the_hood).
@@ -87,8 +98,8 @@ def paths_figure(paths, dZ, unit=0):
         fig.add_trace(go.Bar(x=x, y=f32(values[unit]), name=name,
                              marker={"color": PATH_COLORS[name]}))
     fig.add_trace(go.Scatter(x=x, y=f32(dZ[unit]), mode="markers", name="dZ (their sum)",
-                             marker={"color": "#000", "size": 12, "symbol": "diamond"}))
-    fig.update_yaxes(title_text="contribution to dZ", zeroline=True, zerolinecolor="#888")
+                             marker={"color": INK, "size": 12, "symbol": "diamond"}))
+    fig.update_yaxes(title_text="contribution to dZ", zeroline=True)
     return finish(fig, "Three paths from Z to the loss; the dZ diamonds sum to zero",
                   height=360, barmode="relative")
 
@@ -101,10 +112,12 @@ def relative_error_figure(report, pass_tol):
     if not rows:
         return empty_figure("Every gradient is zero: nothing to compare")
     errors = np.maximum([r.relative_error for r in rows], 1e-16)
-    colors = [BN_COLOR if r.status == "pass" else PLAIN_COLOR for r in rows]
-    fig = go.Figure(go.Bar(x=[r.name for r in rows], y=f32(errors), marker={"color": colors},
+    passed = [r.status == "pass" for r in rows]
+    marker = {"color": [PASS_COLOR if p else FAIL_COLOR for p in passed],  # and a hatch: not
+              "pattern": {"shape": ["" if p else FAIL_PATTERN for p in passed]}}  # colour alone
+    fig = go.Figure(go.Bar(x=[r.name for r in rows], y=f32(errors), marker=marker,
                            name="relative error", showlegend=False))
-    fig.add_hline(y=pass_tol, line={"dash": "dash", "color": "#d62728"},
+    fig.add_hline(y=pass_tol, line={"dash": "dash", "color": VERMILLION},
                   annotation_text=f"pass below {pass_tol:g}", annotation_position="top left")
     fig.update_yaxes(type="log", title_text="relative error", exponentformat="power",
                      range=[-14, 0.5])

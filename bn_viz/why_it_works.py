@@ -11,9 +11,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bn_viz.theme import f32, finish, net_color, net_label
+from bn_viz.lab_layout import rgba
+from bn_viz.theme import f32, finish, net_color, net_label, net_marker, net_symbol
 
-_BAND_FILL = {True: "rgba(31, 119, 180, 0.22)", False: "rgba(255, 127, 14, 0.22)"}
+_BAND_FILL = {bn: rgba(net_color(bn), 0.22) for bn in (True, False)}  # a background band
 
 
 def percentile_bands(with_bn, without_bn, layer):
@@ -56,7 +57,8 @@ def accuracy_curves(with_bn, without_bn):
     """Test accuracy over training steps, with and without batch norm."""
     fig = go.Figure()
     for run, bn in ((with_bn, True), (without_bn, False)):
-        fig.add_trace(go.Scatter(x=run.eval_steps, y=f32(run.test_accuracy), mode="lines",
+        fig.add_trace(go.Scatter(x=run.eval_steps, y=f32(run.test_accuracy),
+                                 mode="lines+markers", marker=net_marker(bn),
                                  name=net_label(bn), line={"color": net_color(bn), "width": 2.5}))
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text="test accuracy", range=[0, 1.02])
@@ -80,7 +82,7 @@ def sweep_figure(table, x_title, title):
         y = np.asarray(table[key], dtype=np.float64)
         fig.add_trace(go.Scatter(x=table["x"], y=f32(y), mode="lines+markers",
                                  name=net_label(bn), line={"color": net_color(bn), "width": 2.5},
-                                 marker={"size": 8}))
+                                 marker={"size": 8, "symbol": net_symbol(bn)}))
         gone = ~np.isfinite(y)
         if gone.any():
             fig.add_trace(go.Scatter(

@@ -365,9 +365,10 @@ def _reset():
 
 
 def _named(normalization):
-    """A network's name in markdown, in its colour: "with layer norm" in LN_COLOR, say."""
-    return (f":color[{net_label(normalization)}]"
-            f'{{foreground="{net_color(normalization)}"}}')
+    """A network's name in markdown after a swatch of its colour (the words stay in the text
+    colour, 4.5:1; the swatch is a mark, 3:1): "■ with layer norm", the square in LN_COLOR."""
+    return (f':color[■]{{foreground="{net_color(normalization)}"}} '
+            f"{net_label(normalization)}")
 
 
 def _run_states(trainer):
@@ -593,7 +594,8 @@ def _place(place, chart, trainer, whole, version=None):
     bn_live.live_charts(f"lab.live.{place}", run, messages,
                         playing=_busy(),
                         interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
-                        present=ui.presenting(), on_gap=_send_whole)
+                        present=ui.presenting(), on_gap=_send_whole,
+                        template=live.DARK_TEMPLATE if ui.dark() else None)
     if chart is not None and not _busy():  # paused: the chart's numbers, as tables
         ui.chart_numbers(*live.read(chart))
 
@@ -705,8 +707,9 @@ def _wait_for_own_data():
 
 ui.start_page(SLUG, "Training Lab", "🏋️")
 st.markdown(
-    "Train a network live, **with batch norm** (blue) or **with layer norm** (cyan), beside the "
-    "same network **without normalization** (orange) or with the other one: same initial "
+    "Train a network live, **with batch norm** (blue, ●) or **with layer norm** (green, ◆), "
+    "beside the same network **without normalization** (orange, ■) or with the other one: same "
+    "initial "
     "weights, same mini-batches. Learning rate and optimizer apply at once; changing the data "
     "or the network starts over."
 )

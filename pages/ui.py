@@ -28,6 +28,7 @@ from streamlit.logger import get_logger
 
 import bn_a11y
 from bn_viz import describe
+from bn_viz import theme as viz_theme
 
 try:  # a Streamlit internal: a fragment's error that Streamlit has already shown
     from streamlit.errors import FragmentHandledException as _ShownByStreamlit
@@ -69,9 +70,18 @@ def start_page(slug, title, icon=None):
     """Begin a page: title, presentation styles, and a fresh record of its URL parameters."""
     _route_through_app()
     st.session_state[_STATE_KEY] = _PageState(slug)
+    st.html(_a11y_css())  # a stylesheet only: it takes no room on the page
     if presenting():
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)  # a constant stylesheet, no user text
     st.title(f"{icon} {title}" if icon else title)
+
+
+@functools.cache
+def _a11y_css():
+    """pages/a11y.css, its focus colour from the theme: visible focus on every control,
+    reflow at 320 px, reduced motion. A constant stylesheet, no user text."""
+    css = (Path(__file__).resolve().parent / "a11y.css").read_text(encoding="utf-8")
+    return f"<style>{css.replace('FOCUS_COLOR', viz_theme.FOCUS_COLOR)}</style>"
 
 
 def _route_through_app():
@@ -558,20 +568,27 @@ def columns(spec, per_row=1, **kwargs):
 
 
 
+def dark():
+    """Whether the page is in Streamlit's dark theme (as far as the browser has said)."""
+    return st.context.theme.type == "dark"
+
+
 def chart(fig, key=None, name=None, summary=None):
     """Show a Plotly figure full width, with its accessible name and description (read from the
     figure by bn_viz.describe: `name` overrides the title, `summary` leads the description)
-    and its numbers as tables under a collapsed expander. In presentation mode the type is
-    larger; the figure keeps its own theme then, since Streamlit's would put its font sizes
-    back."""
+    and its numbers as tables under a collapsed expander. It is drawn in the app's own
+    accessible template (bn_viz.theme: text 4.5:1, series 3:1; the dark one in the dark
+    theme), not Streamlit's chart theme, which greys the chart text to 3.7:1, with its titles
+    wrapped to fit a narrow screen. In presentation mode the type is larger."""
     text, tables = describe.read(fig, name, summary)
     fig.update_layout(meta={bn_a11y.CHART_TEXT_META: {"name": text.name,
                                               "description": text.description}})
-    theme = "streamlit"
     if presenting():
         fig.update_layout(font={"size": 18}, height=(fig.layout.height or 320) + 80)
-        theme = None
-    st.plotly_chart(fig, width="stretch", key=key, theme=theme, config={"displaylogo": False})
+    viz_theme.fit_figure(fig)  # titles in lines that fit a narrow screen
+    if dark():
+        viz_theme.for_dark(fig)
+    st.plotly_chart(fig, width="stretch", key=key, theme=None, config={"displaylogo": False})
     chart_numbers(text, tables)
 
 

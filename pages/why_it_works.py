@@ -72,7 +72,7 @@ ui.presets([
 st.info(
     "**Try this:** compare how far the shaded band travels in the two panels, then switch the "
     "watched layer. In the sweeps below, find the learning rates where the orange network "
-    "diverges while the blue one still trains."
+    "(■) diverges while the blue one (●) still trains."
 )
 
 st.subheader("1 · Covariate shift inside the network")

@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from tests.plotly_spec import decode
+from tests.plotly_spec import decode, unwrap_titles
 
 _HELD = weakref.WeakKeyDictionary()  # AppTest -> {(place, chart id): figure}
 
@@ -33,7 +33,7 @@ def figures(at):
         for chart in message["charts"]:
             key = (place, chart["id"])
             if "figure" in chart:
-                held[key] = copy.deepcopy(chart["figure"])
+                held[key] = unwrap_titles(copy.deepcopy(chart["figure"]))
             elif "extend" in chart:
                 assert key in held, f"{chart['id']}: new points for a chart never sent whole"
                 for trace, x, y in zip(held[key]["data"], chart["extend"]["x"],

@@ -5,10 +5,24 @@ import json
 
 import numpy as np
 
+from bn_viz.theme import unwrap
+
 
 def specs(at):
-    """The figures an AppTest run drew, as dicts, in page order."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    """The figures an AppTest run drew, as dicts, in page order; their titles as the figures
+    built them (pages.ui.chart wraps them for narrow screens: bn_viz.theme.fit_figure)."""
+    return [unwrap_titles(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def unwrap_titles(fig):
+    """A figure (dict) with its title and annotations as built, before bn_viz.theme wrapped
+    them for narrow screens (in place; returns it)."""
+    layout = fig.get("layout", {})
+    if isinstance(layout.get("title"), dict) and "text" in layout["title"]:
+        layout["title"]["text"] = unwrap(layout["title"]["text"])
+    for note in layout.get("annotations", []):
+        note["text"] = unwrap(note.get("text"))
+    return fig
 
 
 def decode(value):

@@ -13,6 +13,7 @@ import pytest
 from bn_core import exchange
 from bn_viz import lab as viz
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR
+from tests.plotly_spec import specs, unwrap_titles
 from tests.rendered import plain
 from tests.test_page_training_lab import (
     DATA,
@@ -82,8 +83,8 @@ def test_switching_to_layer_norm_restarts_training_and_says_why():
     assert "Training reset: batch norm on → off, layer norm off → on" in texts(at.info)
     assert at.query_params["bn"] == "layer"
     click(at, "lab.step")
-    assert f':color[with layer norm]{{foreground="{LN_COLOR}"}}: test loss' in status(at)
-    assert f':color[without normalization]{{foreground="{PLAIN_COLOR}"}}: test' in status(at)
+    assert f':color[■]{{foreground="{LN_COLOR}"}} with layer norm: test loss' in status(at)
+    assert f':color[■]{{foreground="{PLAIN_COLOR}"}} without normalization: test' in status(at)
     assert trace_colors(charts(at)[LOSS]) >= {LN_COLOR, PLAIN_COLOR}
     assert BN_COLOR not in trace_colors(charts(at)[LOSS])
     assert [m.label for m in parameter_metrics(at)] == ["Learned numbers, with layer norm",
@@ -106,8 +107,8 @@ def test_the_twin_can_have_the_other_normalization():
     assert PLAIN_COLOR not in trace_colors(figs[LOSS])
     regions = " ".join(a["text"] for a in figs[DATA]["layout"]["annotations"])
     assert "with batch norm" in regions and "with layer norm" in regions
-    assert f':color[with batch norm]{{foreground="{BN_COLOR}"}}: test' in status(at)
-    assert f':color[with layer norm]{{foreground="{LN_COLOR}"}}: test' in status(at)
+    assert f':color[■]{{foreground="{BN_COLOR}"}} with batch norm: test' in status(at)
+    assert f':color[■]{{foreground="{LN_COLOR}"}} with layer norm: test' in status(at)
     set_control(at, "selectbox", "twin", "off")
     assert norms(at) == ["batch"]
     assert "comparison twin with layer norm → off" in texts(at.info)
@@ -329,13 +330,13 @@ def test_the_classic_charts_show_layer_norm_too(monkeypatch):
     monkeypatch.setenv("BNLAB_LIVE_CHARTS", "0")
     at = open_lab({"twin": "layer", "view": "minibatch"})
     click(at, "lab.epoch")
-    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
+    figs = [unwrap_titles(json.loads(c.proto.spec)) for c in at.get("plotly_chart")
             if "lab.gb." not in c.proto.id]  # the γ, β panel's own charts left out
     assert len(figs) == 3  # loss, data, view
     loss, data, minibatch = figs
     assert {"with batch norm", "with layer norm"} <= {t.get("name") for t in loss["data"]}
     regions = " ".join(a["text"] for a in data["layout"]["annotations"])
-    assert f"color:{LN_COLOR}'><b>with layer norm" in regions
+    assert f"color:{LN_COLOR}'>■</span> <b>with layer norm" in regions
     assert "no running averages" in minibatch["layout"]["title"]["text"]
     assert viz.EXAMPLES_COLUMN in [a["text"] for a in minibatch["layout"]["annotations"]]
     assert LN_COLOR in {(t.get("line") or {}).get("color") for t in minibatch["data"]}

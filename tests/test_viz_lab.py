@@ -143,7 +143,8 @@ def test_without_the_twin_there_is_one_colour(recorders):
 def test_histograms_for_every_layer_and_stage_of_both_networks(recorders):
     fig = viz.histograms_figure(recorders)
     assert len(fig.data) == 2 * 2 * 3  # networks x hidden layers x (Z, Z_tilde, A)
-    assert {t.marker.color for t in fig.data} == {BN_COLOR, PLAIN_COLOR}
+    # bars outlined in the network's colour (3:1), filled with a tint of it
+    assert {t.marker.line.color for t in fig.data} == {BN_COLOR, PLAIN_COLOR}
     assert all(t.type == "histogram" and t.x.dtype == np.float32 for t in fig.data)
     assert all(len(t.x) <= viz.MAX_SAMPLES for t in fig.data)
     # the BN network's Z_tilde of layer 1 is normalized over the mini-batch (gamma ~1, beta ~0)
@@ -226,8 +227,10 @@ def test_digits_figure_marks_wrong_predictions_in_red():
     preds[[2, 5]] = 0
     fig = lab_data.digits_figure(images, y, [(True, preds), (False, y)])
     assert [t.type for t in fig.data] == ["heatmap", "heatmap"]
-    wrong = [a for a in fig.layout.annotations if a.font.color == lab_data.WRONG_COLOR]
+    # a wrong guess says so in words and is framed: not told by colour alone
+    wrong = [a for a in fig.layout.annotations if "(is " in (a.text or "")]
     assert len(wrong) == 2 and len(fig.layout.shapes) == 2
+    assert {s.line.color for s in fig.layout.shapes} == {lab_data.WRONG_COLOR}
     titles = [a.text for a in fig.layout.annotations if "right" in (a.text or "")]
     assert "8 of 10 right" in titles[0] and "10 of 10 right" in titles[1]
 
@@ -278,8 +281,9 @@ def test_decision_regions_are_titled_and_coloured_by_normalization(pair):
     assert [norm for norm, _ in panel.maps] == ["batch", "layer"]
     fig = lab_data.data_figure(panel)
     titles = [a.text for a in fig.layout.annotations if "with" in (a.text or "")]
-    assert f"color:{BN_COLOR}'><b>with batch norm" in titles[0]
-    assert f"color:{LN_COLOR}'><b>with layer norm" in titles[1]
+    # a swatch of the network's colour, its name in the text colour
+    assert f"color:{BN_COLOR}'>■</span> <b>with batch norm" in titles[0]
+    assert f"color:{LN_COLOR}'>■</span> <b>with layer norm" in titles[1]
     assert not colors(fig) & {BN_COLOR, LN_COLOR, PLAIN_COLOR}  # nor cyan for a class
     assert LN_COLOR not in lab_data.CLASS_PALETTE
 

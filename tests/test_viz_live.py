@@ -14,7 +14,6 @@ import bn_live
 from bn_core import lab, training
 from bn_viz import lab as viz
 from bn_viz import live
-from bn_viz.lab_layout import shade
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, RUNNING_COLOR
 
 SETTINGS = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16,
@@ -129,7 +128,8 @@ def _classic_against_live(view, kind, recorders, chart):
     new = (chart.figure if kind is live.SnapshotChart else live.series_figure(chart))
     assert [t.get("name") for t in new["data"]] == [t.get("name") for t in old["data"]]
     assert new["layout"]["title"]["text"] == old["layout"]["title"]["text"]
-    colours = [{(t.get("line") or t.get("marker") or {}).get("color") for t in fig["data"]}
+    colours = [{(t.get("line") or t.get("marker", {}).get("line")
+                 or t.get("marker") or {}).get("color") for t in fig["data"]}
                for fig in (old, new)]
     return tuple(colours)
 
@@ -288,7 +288,7 @@ def test_every_chart_names_and_colours_networks_by_their_normalization():
         colors = {t.style["line"]["color"] for t in live.view_chart(view, recorders).traces}
         assert LN_COLOR in colors and PLAIN_COLOR not in colors
     bars = live.histograms_chart(recorders).figure["data"]
-    assert {t["marker"]["color"] for t in bars} == {BN_COLOR, LN_COLOR}
+    assert {t["marker"]["line"]["color"] for t in bars} == {BN_COLOR, LN_COLOR}
     assert {t["name"] for t in bars} == {"with batch norm", "with layer norm"}
 
 
@@ -301,11 +301,13 @@ def test_gamma_and_beta_of_both_normalizations_with_a_legend():
     legend = [t.style["name"] for t in chart.traces if t.style.get("showlegend", True)]
     assert legend == ["with batch norm", "with layer norm"]
     ln_gamma = [t for t in chart.traces if t.style["line"]["color"] == LN_COLOR
-                and t.style.get("xaxis") == "x"]
+                and t.style.get("xaxis") == "x" and t.style["line"]["width"] == 2.5]
     _, gammas = recorders[1].unit_series("gamma", 1)
     np.testing.assert_allclose(ln_gamma[0].values, gammas[:, 2])
     one = live.gamma_beta_chart(recorders[1], 1)  # one recorder, as before
-    assert {t.style["line"]["color"] for t in one.traces} == {shade(LN_COLOR, 0.35)}
+    # in full colour (3:1), the chosen units told by width
+    assert {t.style["line"]["color"] for t in one.traces} == {LN_COLOR}
+    assert {t.style["line"]["width"] for t in one.traces} == {1}
     plain = live.gamma_beta_chart(_recorders(_trainer(5, dataclasses.replace(
         SETTINGS, batch_norm=False))), 1)
     assert not plain.traces and "batch norm or layer norm" in plain.hint
