@@ -13,7 +13,7 @@ import pytest
 from bn_core import exchange
 from bn_viz import lab as viz
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR
-from tests.plotly_spec import specs, unwrap_titles
+from tests.plotly_spec import unwrap_titles
 from tests.rendered import plain
 from tests.test_page_training_lab import (
     DATA,
