@@ -22,11 +22,18 @@ from bn_viz.lab_layout import (
     thin,
     x_of,
 )
-from bn_viz.theme import TEST_DASH, f32, net_color
+from bn_viz.theme import (
+    DARK_ORANGE,
+    GREY,
+    REDDISH_PURPLE,
+    TEST_DASH,
+    f32,
+    net_color,
+)
 
-LEARNED_COLOR = "#7f7f7f"
-EDITED_COLOR = "#d62728"
-SATURATED_FILL = rgba("#ff7f0e", 0.15)
+LEARNED_COLOR = GREY
+EDITED_COLOR = REDDISH_PURPLE
+SATURATED_FILL = rgba(DARK_ORANGE, 0.15)
 BINS = 40
 
 
@@ -67,7 +74,7 @@ def loss_with_edit_figure(recorder, step, learned, edited, height=370):
 
 def unit_figure(learned, edited, activation, layer, unit, height=370):
     """Histograms of one unit's Z̃ (the input to g) and A = g(Z̃) on the training set in eval
-    mode: the learned γ, β in grey, the edited ones in red. For sigmoid and tanh the
+    mode: the learned γ, β in grey, the edited ones in purple. For sigmoid and tanh the
     saturated tails (g' under a tenth of its peak) are shaded on the Z̃ panel.
 
     learned, edited: EditOutcome; layer 1-based, unit 0-based."""
@@ -78,8 +85,9 @@ def unit_figure(learned, edited, activation, layer, unit, height=370):
         for c, values in enumerate((result.Z_tilde, result.A), start=1):
             traces.append(histogram(
                 x=f32(values), **grid.axes(1, c), name=name, legendgroup=name,
-                showlegend=c == 1, nbinsx=BINS, histnorm="probability", opacity=0.55,
-                marker={"color": color}, hovertemplate="%{x}: %{y:.0%}<extra></extra>"))
+                showlegend=c == 1, nbinsx=BINS, histnorm="probability",
+                marker={"color": rgba(color, 0.4), "line": {"color": color, "width": 1}},
+                hovertemplate="%{x}: %{y:.0%}<extra></extra>"))
     shapes = []
     if activation in ("sigmoid", "tanh"):
         lo, hi = saturation_zone(activation)

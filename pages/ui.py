@@ -70,18 +70,20 @@ def start_page(slug, title, icon=None):
     """Begin a page: title, presentation styles, and a fresh record of its URL parameters."""
     _route_through_app()
     st.session_state[_STATE_KEY] = _PageState(slug)
-    st.html(_a11y_css())  # a stylesheet only: it takes no room on the page
+    st.html(_A11Y_CSS)  # a constant stylesheet only: it takes no room on the page
     if presenting():
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)  # a constant stylesheet, no user text
     st.title(f"{icon} {title}" if icon else title)
 
 
-@functools.cache
-def _a11y_css():
+def _a11y_stylesheet():
     """pages/a11y.css, its focus colour from the theme: visible focus on every control,
     reflow at 320 px, reduced motion. A constant stylesheet, no user text."""
     css = (Path(__file__).resolve().parent / "a11y.css").read_text(encoding="utf-8")
     return f"<style>{css.replace('FOCUS_COLOR', viz_theme.FOCUS_COLOR)}</style>"
+
+
+_A11Y_CSS = _a11y_stylesheet()
 
 
 def _route_through_app():

@@ -126,7 +126,10 @@ def test_paused_the_lab_describes_every_chart_and_shows_its_numbers():
     assert {"loss", "accuracy", "data"} <= set(described)
     assert len(described) == 4  # and the view's chart
     assert "Latest test numbers" in described["data"]
-    assert len(numbers_expanders(at)) == 4
+    # the four live charts' numbers (and those of the γ, β panel's charts, shown when paused)
+    labels = [e.label for e in numbers_expanders(at)]
+    assert len(labels) == 4 + len(at.get("plotly_chart"))
+    assert labels[0].endswith("Loss against the training step\\, for each network")
     assert all(e.table for e in numbers_expanders(at)[:2])  # loss and accuracy: tables
 
 

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_UPLOAD_MB = 1  # the largest file the app accepts is 500 KB (bn_core/exchange.py)
 # Where the app's own code lives (tests, benchmarks and .venv are not served).
 SOURCES = ["app.py", "pages", "bn_live", "bn_a11y", "bn_viz", "bn_core"]
-# The one unsafe_allow_html call allowed: a constant stylesheet for presentation mode.
-ALLOWED_UNSAFE_HTML = {("pages/ui.py", "_PRESENT_CSS")}
+# The unsafe_allow_html / st.html calls allowed: constant stylesheets, read once at import (the
+# one for presentation mode; the accessibility one: focus rings, reflow, reduced motion).
+ALLOWED_UNSAFE_HTML = {("pages/ui.py", "_PRESENT_CSS"), ("pages/ui.py", "_A11Y_CSS")}
 
 
 # --- .streamlit/config.toml ------------------------------------------------------------------
