@@ -163,7 +163,10 @@ _REFLOW_JS = """() => {
         .filter(r => r.left < 0 || r.right > width + 0.5).length;
     const charts = [...document.querySelectorAll('.js-plotly-plot')]
         .map(p => p.getBoundingClientRect()).filter(r => r.width > 0);
-    const columns = new Set(charts.map(r => Math.round(r.left))).size;
+    // charts side by side share a band of the page's height; stacked ones do not (a chart in
+    // a bordered box sits further right, yet alone in its row)
+    const columns = Math.max(0, ...charts.map(a => charts.filter(
+        b => Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 10).length));
     const cutTitles = [...document.querySelectorAll('.js-plotly-plot')].filter(p => {
         const t = p.querySelector('.gtitle');
         if (!t) return false;
