@@ -58,6 +58,8 @@ from bn_core import exchange
 from bn_core.data import make_dataset
 from tests.cluster import SERVED_BY, LocalCluster, haproxy_path
 
+DEFERRED = "deferred:"  # a download button whose file is made when clicked
+
 LESSONS = ("normalizing_inputs", "step_by_step", "test_time", "why_it_works")
 LAB = "training_lab"
 LINK = "data=own&opt=adam&lr=0.01"  # the Lab opened with a link: your own points, Adam
@@ -133,8 +135,10 @@ class Student(Session):
             kind = el.WhichOneof("type")
             if kind == "file_uploader":
                 return (kind, el.file_uploader.id, el.file_uploader.label, "")
-            if kind == "download_button":
-                return (kind, el.download_button.url, el.download_button.label, "")
+            if kind == "download_button":  # a file, or one made when clicked (deferred)
+                button = el.download_button
+                where = button.url or f"{DEFERRED}{button.deferred_file_id}"
+                return (kind, where, button.label, "")
         return super().summarize_delta(delta)
 
     def on_delta(self, summary):
@@ -159,6 +163,12 @@ class Student(Session):
                 reply = self.url_replies.get(msg.file_urls_response.response_id)
                 if reply is not None and not reply.done():
                     reply.set_result(list(msg.file_urls_response.file_urls))
+                return
+            elif kind == "backend_operation_response":
+                answer = msg.backend_operation_response
+                reply = self.url_replies.get(answer.request_id)
+                if reply is not None and not reply.done():
+                    reply.set_result(answer.deferred_file.url or answer.error_msg)
                 return
         await super().on_message(data)
 
@@ -198,6 +208,21 @@ class Student(Session):
     def xsrf(self):
         return next((c.value for c in self.jar if c.name == bench_load.XSRF_COOKIE), "")
 
+    async def deferred_url(self, file_id):
+        """What the browser does for a download made when clicked: ask the server (over the
+        websocket) to make the file, and get its /media URL back."""
+        request_id = uuid.uuid4().hex
+        self.url_replies[request_id] = asyncio.get_running_loop().create_future()
+        msg = BackMsg()
+        msg.backend_operation_request.request_id = request_id
+        msg.backend_operation_request.session_id = self.session_id
+        msg.backend_operation_request.deferred_file.file_id = file_id
+        await self.send(msg.SerializeToString())
+        url = await asyncio.wait_for(self.url_replies[request_id], 30)
+        if not url.startswith("/"):
+            raise RuntimeError(f"the deferred download failed: {url}")
+        return url
+
     async def upload(self, label, name, data, content_type):
         """What the browser's file uploader does: ask for an upload URL, PUT the file there,
         then rerun with the uploader's new state."""
@@ -234,6 +259,8 @@ class Student(Session):
             url = self.downloads.get(DOWNLOAD_LABEL)
             if url is None:
                 raise RuntimeError(f"no {DOWNLOAD_LABEL!r} download (saw {sorted(self.downloads)})")
+            if url.startswith(DEFERRED):
+                url = await self.deferred_url(url.removeprefix(DEFERRED))
             _, body = await asyncio.to_thread(self.http, "GET", url)
             got = json.loads(body)["settings"]
             if any(got.get(k) != v for k, v in SETTINGS.items()):
