@@ -106,12 +106,8 @@ def _values(trace, letter):
 def _array(values):
     """Numbers as a float array; text categories (bar labels) stay as an object array."""
     if isinstance(values, dict) and "bdata" in values:  # Plotly's typed-array form
-        dtype = {"f4": np.float32, "f8": np.float64, "i4": np.int32, "u1": np.uint8,
-                 "i1": np.int8, "i2": np.int16, "u2": np.uint16, "u4": np.uint32}[values["dtype"]]
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=dtype).astype(float)
+        values = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
     array = np.asarray(values)
-    if array.dtype.kind in "biuf":
-        return array.astype(float)
     try:
         return array.astype(float)
     except (TypeError, ValueError):
