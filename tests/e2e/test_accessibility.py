@@ -19,12 +19,15 @@ PAGES = [HOME, *LESSONS]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGE_TIMEOUT_MS = 45_000
 
-# True once the page's fonts have loaded (a formula's width changes when KaTeX's fonts arrive)
-# and, for `quietMs` in a row (charts drawn late can still move the layout), every formula and
-# code box that scrolls has been made reachable by keyboard (the page's scroll-box watcher
-# does it a frame after a box is drawn or changes size).
+# True once the page's fonts have loaded (a formula's width changes when KaTeX's fonts arrive),
+# its charts are drawn, and, for `quietMs` in a row (charts drawn late can still move the
+# layout), every formula and code box that scrolls has been made reachable by keyboard (the
+# page's watcher does it a frame after a box is drawn or changes size).
 _SCROLL_BOXES_READY_JS = """(quietMs) => {
     const ready = document.fonts.status === 'loaded'
+        // every chart drawn: a chart drawn late can narrow a column and make a box scroll
+        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+            .every(c => c.querySelector('svg.main-svg'))
         && [...document.querySelectorAll('.katex-display, pre')]
             .filter(e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight)
             .every(e => e.getAttribute('tabindex') === '0');
