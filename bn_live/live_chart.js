@@ -165,6 +165,13 @@ function axisKey(letter, id) {
   return `${letter}axis${id.slice(1)}`; // "x2" -> "xaxis2"
 }
 
+// The room either side of an axis's values (lo..hi, in axis units: log10 on a log axis) when
+// they are all (nearly) equal, else null.
+function flatRoom(lo, hi, log) {
+  if (hi - lo > 1e-6 * Math.max(1, Math.abs(lo), Math.abs(hi))) return null;
+  return log ? 0.1 : 0.5;
+}
+
 // Values that are all (nearly) equal, such as two networks' first test loss from the same
 // weights, make Plotly's autorange a span of a few float32 ulps, and every tick label the same
 // number. Such a value axis gets a range of its own around them: `layout` with new objects for
@@ -187,8 +194,8 @@ function unflattened(layout, data) {
   }
   let out = layout;
   for (const [key, { lo, hi, log }] of Object.entries(spans)) {
-    if (hi - lo > 1e-6 * Math.max(1, Math.abs(lo), Math.abs(hi))) continue;
-    const room = log ? 0.1 : 0.5;
+    const room = flatRoom(lo, hi, log);
+    if (room === null) continue;
     out = { ...out, [key]: { ...(layout[key] || {}), range: [lo - room, hi + room],
                              autorange: false } };
   }
@@ -392,10 +399,7 @@ function roomyRanges(chart) {
       if (stepAxes.run === chart.run) end = Math.max(end, stepAxes.end);
       ranges[key] = [lo, end];
     } else {
-      // values that are all (nearly) equal, such as two networks' first test loss from the
-      // same weights: a span of a few float32 ulps would make every tick the same number
-      const flat = hi - lo <= 1e-6 * Math.max(1, Math.abs(lo), Math.abs(hi));
-      const room = flat ? (spans[key].log ? 0.1 : 0.5) : VALUE_ROOM * (hi - lo);
+      const room = flatRoom(lo, hi, spans[key].log) ?? VALUE_ROOM * (hi - lo);
       ranges[key] = [lo - room, hi + room];
     }
   }

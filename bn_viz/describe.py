@@ -191,12 +191,8 @@ def _series(fig, x_title=None):
 # --- the accessible name and description -------------------------------------------------------
 
 
-def chart_name(fig):
-    """The figure's title in words, else its subplot titles, else "y against x"."""
-    return _name(_as_dict(fig)[1])
-
-
 def _name(layout):
+    """The figure's title in words, else its subplot titles, else "y against x"."""
     title = _title_text(layout.get("title"))
     if title:
         return title
@@ -284,7 +280,7 @@ def describe_series(s):
 
 
 def chart_text(fig, name=None, summary=None, x_title=None):
-    """ChartText of a figure: `name` (else chart_name) and a description: `summary` first (a
+    """ChartText of a figure: `name` (else the title, subplot titles or axes) and a description: `summary` first (a
     sentence the page knows best, e.g. the loss after the last step), then each series, panel
     by panel, at most MOST_SERIES_NAMED of them. x_title: what an untitled x axis counts
     (the live charts' "step")."""

@@ -489,13 +489,13 @@ def read(chart):
                          summary=getattr(chart, "summary", ""), x_title=_x_title(chart))
 
 
-def chart_message(chart, upto, after=NO_STEP, described=False):
+def chart_message(chart, upto, after=NO_STEP, description=None):
     """What the browser needs for one chart, which then holds every point up to step `upto`
     (the trainer's step count): the whole figure when `after` is NO_STEP (a chart built from
     scratch), else only the points after step `after`. Snapshots are always whole.
 
     Returns {"id", "label", "hint", "last": upto} and either "figure" or "after" and "extend"
-    (see series_since); with `described`, also "description" (chart_text's)."""
+    (see series_since); and "description" when one is given (read's, for the screen reader)."""
     series = isinstance(chart, SeriesChart)
     message = {"id": chart.id, "label": chart.label, "hint": chart.hint, "last": int(upto),
                "series": series}
@@ -506,6 +506,6 @@ def chart_message(chart, upto, after=NO_STEP, described=False):
         figure = series_figure(chart) if series else chart.figure
         # titles wrapped for a narrow screen (a copy: the chart's own layout stays as built)
         message["figure"] = {**figure, "layout": fit_titles(dict(figure["layout"]))}
-    if described:
-        message["description"] = chart_text(chart).description
+    if description:
+        message["description"] = description
     return message

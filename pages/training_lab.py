@@ -394,7 +394,8 @@ def _status(trainer):
     parts += [f"{_named(norm)}: " + ("**stopped**" if state == "stopped" else state)
               for norm, state in _run_states(trainer) if state]
     st.markdown(" · ".join(parts))
-    bn_a11y.live_status(_spoken_status(trainer, _busy()), busy=_busy())
+    busy = _busy()
+    bn_a11y.live_status(_spoken_status(trainer, busy), busy=busy)
 
 
 def _spoken_status(trainer, busy):
@@ -580,24 +581,28 @@ def _place(place, chart, trainer, whole, version=None):
     playing: it is read when asked for, not announced, so it need not follow every step."""
     run = st.session_state.get(RUN_KEY, 0)
     held = _held(place)
+    busy = _busy()
+    text = tables = None
     if chart is None:
         messages = [{"id": held.chart_id, "label": "", "hint": "", "last": held.step}]
     else:
         fresh = whole or (chart.id, run) != (held.chart_id, held.run)
         now = time.monotonic()
-        described = fresh or not _busy() or now - held.described_at >= DESCRIBE_EVERY_S
+        if fresh or not busy or now - held.described_at >= DESCRIBE_EVERY_S:
+            text, tables = live.read(chart)
         messages = [live.chart_message(chart, trainer.step_count,
-                                       live.NO_STEP if fresh else held.step, described)]
+                                       live.NO_STEP if fresh else held.step,
+                                       text and text.description)]
         st.session_state[HELD_KEY][place] = _Held(
             chart.id, run, trainer.step_count, version, now,
-            now if described else held.described_at)
+            now if text else held.described_at)
     bn_live.live_charts(f"lab.live.{place}", run, messages,
-                        playing=_busy(),
+                        playing=busy,
                         interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
                         present=ui.presenting(), on_gap=_send_whole,
                         template=live.DARK_TEMPLATE if ui.dark() else None)
-    if chart is not None and not _busy():  # paused: the chart's numbers, as tables
-        ui.chart_numbers(*live.read(chart))
+    if chart is not None and not busy:  # paused: the chart's numbers, as tables
+        ui.chart_numbers(text, tables)
 
 
 def _pace(seconds):
