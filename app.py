@@ -1,8 +1,7 @@
 """BatchNorm Lab: the router. Run with `streamlit run app.py`."""
 
-import pages.preload  # first: one thread imports what every page needs
-from pages import ui
-from pages.catalog import HOME, LESSONS
+from bn_app import ui  # first: see bn_app's docstring
+from bn_app.catalog import HOME, LESSONS
 
 import streamlit as st
 

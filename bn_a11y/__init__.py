@@ -1,6 +1,6 @@
 """Accessibility that Streamlit does not provide, as two tiny inline components.
 
-`watch_page()` mounts page.js once per run (pages call it through pages.ui.end_page): it makes
+`watch_page()` mounts page.js once per run (pages call it through bn_app.ui.end_page): it makes
 sideways-scrolling formula and code boxes reachable by keyboard, gives every chart that
 carries a name and a description in `layout.meta[CHART_TEXT_META]` a figure role named by
 them, and takes the chart toolbars' buttons but "Download" out of the Tab order.

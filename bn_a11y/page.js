@@ -7,7 +7,7 @@
 //    every box that really scrolls gets tabindex=0, role=region and a name, and loses them when
 //    it no longer scrolls (a wider window).
 // 2. Charts with a name and a description. A figure that carries them in layout.meta (the
-//    pages put them there: pages.ui.chart, from bn_viz.describe) becomes a figure element
+//    pages put them there: bn_app.ui.chart, from bn_viz.describe) becomes a figure element
 //    named by them; its SVG, a maze of tick labels to a screen reader, is hidden from it.
 // 3. Chart toolbars out of the Tab order: each toolbar had 8 buttons, 8 Tab stops per chart.
 //    Only "Download plot as a PNG" stays reachable; the toolbar shows while it has focus.

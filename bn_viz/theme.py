@@ -73,7 +73,7 @@ CONTOUR_COLORS = [[0.0, "#f7fbff"], [1.0, "#c6dbef"]]  # a loss surface's levels
 CONTOUR_LINE = "#6b8fb5"
 DROPOUT_COLOR = REDDISH_PURPLE  # simulated dropout noise
 PASS_COLOR, FAIL_COLOR, FAIL_PATTERN = BN_COLOR, VERMILLION, "x"  # a check's bars
-# keyboard focus rings on the page's controls (pages/a11y.css): 5.2:1 on white, 3.6:1 on dark
+# keyboard focus rings on the page's controls (bn_app/a11y.css): 5.2:1 on white, 3.6:1 on dark
 FOCUS_COLOR = BLUE
 TITLE_SIZE = 15  # px, a chart title
 TEMPLATE = "bnlab"
@@ -165,7 +165,7 @@ def net_title(normalization):
 
 # --- titles that fit a narrow screen (WCAG 1.4.10 reflow: 320 px, 200% zoom) ------------------
 # Plotly never wraps text: a long title is cut at the figure's edge and subplot titles run into
-# each other. fit_titles breaks them into lines as the chart is shown (pages.ui.chart, and the
+# each other. fit_titles breaks them into lines as the chart is shown (bn_app.ui.chart, and the
 # live charts' messages), with SOFT_BREAK, which unwrap turns back into a space.
 TITLE_CHARS = 34  # a chart title's line at most: at TITLE_SIZE it fits a chart 288 px wide
 SUBPLOT_TITLE_CHARS = 30  # a subplot title's line

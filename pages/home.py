@@ -1,7 +1,7 @@
 """Home: what the app teaches, the batch-norm equations, and a link to every page."""
 
-from pages import ui
-from pages.catalog import LESSONS
+from bn_app import ui
+from bn_app.catalog import LESSONS
 
 import streamlit as st
 

@@ -1,7 +1,7 @@
 """Lesson 3: where batch norm sits in each layer, why b goes, and the training loop stepped one
 line at a time on a small real network."""
 
-from pages import ui
+from bn_app import ui
 
 import streamlit as st
 

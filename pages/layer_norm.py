@@ -1,7 +1,7 @@
 """Lesson 8: beyond the batch. Layer norm beside batch norm: one matrix normalized along each
 axis, a mini-batch of one, test time, the gradient of b, and a sweep over mini-batch sizes."""
 
-from pages import ui
+from bn_app import ui
 
 import streamlit as st
 

@@ -1,6 +1,6 @@
 """Lesson 1: normalizing inputs rounds the loss bowl, so gradient descent stops zig-zagging."""
 
-from pages import ui
+from bn_app import ui
 
 import pandas as pd
 import streamlit as st

@@ -2,7 +2,7 @@
 example, against the mini-batch size and against dropout's; the train/test gap on a small
 training set with and without batch norm."""
 
-from pages import ui
+from bn_app import ui
 
 import streamlit as st
 

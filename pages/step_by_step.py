@@ -1,6 +1,6 @@
 """Lesson 2: batch norm on one hidden layer and one mini-batch, one stage at a time."""
 
-from pages import ui
+from bn_app import ui
 
 import pandas as pd
 import streamlit as st

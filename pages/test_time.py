@@ -1,7 +1,7 @@
 """Lesson 4: how mu and sigma jump between mini-batches, the running averages that replace them
 at test time, training mode against eval mode, and why a batch of one cannot be normalized."""
 
-from pages import ui
+from bn_app import ui
 
 import streamlit as st
 

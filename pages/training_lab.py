@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from pages import lab_gamma_beta, ui
+from bn_app import lab_gamma_beta, ui
 
 import streamlit as st
 

@@ -1,7 +1,7 @@
 """Lesson 7: the batch-norm backward pass stage by stage, beside the source and the numbers of
 the function the network runs, and a live gradient check of every parameter of a small network."""
 
-from pages import ui
+from bn_app import ui
 
 import streamlit as st
 

@@ -1,7 +1,7 @@
 """Lesson 5: why batch norm works. Covariate shift in a deep sigmoid network (Figure 1 of Ioffe
 & Szegedy 2015, in miniature), and robustness to the learning rate and the initial weights."""
 
-from pages import ui
+from bn_app import ui
 
 import streamlit as st
 

@@ -10,7 +10,7 @@ from bn_viz.theme import unwrap
 
 def specs(at):
     """The figures an AppTest run drew, as dicts, in page order; their titles as the figures
-    built them (pages.ui.chart wraps them for narrow screens: bn_viz.theme.fit_figure)."""
+    built them (bn_app.ui.chart wraps them for narrow screens: bn_viz.theme.fit_figure)."""
     return [unwrap_titles(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
 
 

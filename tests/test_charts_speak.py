@@ -7,7 +7,7 @@ while training."""
 import json
 from pathlib import Path
 
-from pages.catalog import LESSONS
+from bn_app.catalog import LESSONS
 
 import pytest
 from streamlit.testing.v1 import AppTest

@@ -19,7 +19,7 @@ MAX_UPLOAD_MB = 1  # the largest file the app accepts is 500 KB (bn_core/exchang
 SOURCES = ["app.py", "pages", "bn_live", "bn_a11y", "bn_viz", "bn_core"]
 # The unsafe_allow_html / st.html calls allowed: constant stylesheets, read once at import (the
 # one for presentation mode; the accessibility one: focus rings, reflow, reduced motion).
-ALLOWED_UNSAFE_HTML = {("pages/ui.py", "_PRESENT_CSS"), ("pages/ui.py", "_A11Y_CSS")}
+ALLOWED_UNSAFE_HTML = {("bn_app/ui.py", "_PRESENT_CSS"), ("bn_app/ui.py", "_A11Y_CSS")}
 
 
 # --- .streamlit/config.toml ------------------------------------------------------------------

@@ -6,7 +6,7 @@ import logging
 import tomllib
 from pathlib import Path
 
-from pages import ui
+from bn_app import ui
 
 import pytest
 from streamlit.config import ShowErrorDetailsConfigOptions
@@ -78,7 +78,7 @@ def test_a_failing_live_panel_apologizes_and_the_page_goes_on(monkeypatch, serve
 
 
 def _rerun_then_stop():
-    from pages import ui
+    from bn_app import ui
 
     import streamlit as st
 

@@ -1,7 +1,7 @@
 """Fuzzing the URL binding: whatever a link holds, a control takes a valid value or ignores the
 parameter with a short reason, and a page never shows an exception.
 
-Two levels. Every control is bound through one of pages/ui.py's parse functions (int or float
+Two levels. Every control is bound through one of bn_app/ui.py's parse functions (int or float
 in a range, one of some options, a subset, the nearest of some steps, on/off): those are fuzzed
 directly, with Hypothesis drawing the range or options too, so every control's binding is
 covered whatever its settings. Then the Training Lab, which has a control of every kind, is
@@ -12,7 +12,7 @@ are the same on every run (the "suite" profile in conftest.py); each test says h
 
 import math
 
-from pages import ui
+from bn_app import ui
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -8,8 +8,8 @@ Streamlit's renderer reads it: a link, an image, HTML or math coming from them f
 
 import json
 
-from pages import ui
-from pages.catalog import HOME, LESSONS
+from bn_app import ui
+from bn_app.catalog import HOME, LESSONS
 
 import pytest
 

@@ -1,6 +1,7 @@
 """The import graph, read from the source with `ast` (nothing is imported): arrows point down.
 
-    app.py, pages/      may import anything below
+    app.py, pages/      may import anything below; bn_app first (the one warm-up import)
+    bn_app              what the pages share: anything below, never a page
     bn_live, bn_a11y    the components: Streamlit, NumPy, Plotly (bn_live), never the lessons
     bn_viz              bn_core, NumPy, Plotly; never Streamlit
     bn_core             NumPy alone (one lazy exception below); never Plotly or Streamlit
@@ -25,6 +26,7 @@ ALLOWED = {
     "bn_live": {"bn_live", "numpy", "plotly", "streamlit"},
     "bn_a11y": {"bn_a11y", "streamlit"},
 }
+LOWER = ("bn_core", "bn_viz", "bn_live", "bn_a11y")
 # The one exception: the digits data set ships with scikit-learn, and bn_core/data.py imports
 # it inside the loader, on first use, so that importing the core never loads scikit-learn.
 LAZY_EXCEPTIONS = {("bn_core/data.py", "sklearn.datasets")}
@@ -135,3 +137,32 @@ def test_no_import_hides_from_the_reader(package):
                     "importlib.import_module", "import_module", "__import__"):
                 hidden.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
     assert not hidden, "imports by name at run time: " + ", ".join(hidden)
+
+
+def test_bn_app_imports_no_page():
+    bad = [f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}"
+           for path in modules("bn_app") for module, line, _ in imports(path)
+           if module.partition(".")[0] in ("pages", "app")]
+    assert not bad, bad
+
+
+def test_no_lower_layer_imports_the_app_side():
+    bad = [f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}"
+           for package in LOWER for path in modules(package)
+           for module, line, _ in imports(path) if module.partition(".")[0] == "bn_app"]
+    assert not bad, bad
+
+
+def _entry_scripts():
+    return [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+
+
+@pytest.mark.parametrize("script", _entry_scripts(), ids=lambda p: p.name)
+def test_bn_app_is_the_first_import_of_every_script_streamlit_runs(script):
+    # bn_app loads pandas and Plotly under its import lock (see its docstring). A page that a
+    # cold server runs on its own (Streamlit's old folder-of-pages mode) must not reach them
+    # first: its first import beyond the standard library is bn_app.
+    first = next((module for module, _, in_function in imports(script) if not in_function
+                  and module.partition(".")[0] not in STDLIB), None)
+    assert first is not None and first.partition(".")[0] == "bn_app", (
+        f"{script.name} imports {first} before bn_app")

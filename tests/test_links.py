@@ -11,8 +11,8 @@ import ast
 import random
 from pathlib import Path
 
-from pages import ui
-from pages.catalog import HOME, LESSONS
+from bn_app import ui
+from bn_app.catalog import HOME, LESSONS
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -48,7 +48,7 @@ def bound_controls(at, slug):
 
 def other_value(widget, options):
     """A valid value for the widget other than its current one, or None. options: the values
-    a choice control offers (pages.ui records them; the widget itself only has labels)."""
+    a choice control offers (bn_app.ui records them; the widget itself only has labels)."""
     if getattr(widget.proto, "disabled", False):
         return None
     kind, value = widget.type, widget.value
@@ -57,7 +57,7 @@ def other_value(widget, options):
     if kind == "multiselect":
         return value[:-1] if len(value) > 1 else options[:2]
     if kind in ("selectbox", "radio", "select_slider"):
-        if value not in options:  # a question not answered yet (pages.ui.predict)
+        if value not in options:  # a question not answered yet (bn_app.ui.predict)
             return options[0]
         return options[(options.index(value) + 1) % len(options)] if len(options) > 1 else None
     if kind in ("slider", "number_input"):
@@ -80,11 +80,11 @@ SCENARIOS = {
                      {"opt": "momentum", "view": "gamma_beta"}],
 }
 CONTROLS = ("slider", "number", "choice", "steps", "multichoice", "toggle",
-            "predict")  # of pages.ui
+            "predict")  # of bn_app.ui
 
 
 # Modules of pages/ that draw part of a page (and bind controls of its own).
-PAGE_PARTS = {"training_lab": ["pages/lab_gamma_beta.py"]}
+PAGE_PARTS = {"training_lab": ["bn_app/lab_gamma_beta.py"]}
 
 
 def control_names(page):
@@ -162,7 +162,7 @@ def test_every_control_round_trips_through_the_link_and_the_settings_file(lesson
 
 
 def ui_settings(at):
-    """The page's settings as its settings file holds them (pages.ui.settings())."""
+    """The page's settings as its settings file holds them (bn_app.ui.settings())."""
     return dict(at.session_state[ui._STATE_KEY].values)
 
 

@@ -48,7 +48,7 @@ def test_pages_read_the_core_constants_they_quote(fact):
 
 
 def test_a_number_is_written_as_the_course_writes_it():
-    from pages import ui
+    from bn_app import ui
 
     assert [ui.num(x) for x in (1e-5, 1e-8, 0.9, 1 - 0.9, 2.0, 1e20)] == [
         "1e-5", "1e-8", "0.9", "0.1", "2", "1e+20"]

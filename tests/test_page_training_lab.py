@@ -9,7 +9,7 @@ run while playing is one tick.
 import re
 from pathlib import Path
 
-from pages.catalog import LESSONS
+from bn_app.catalog import LESSONS
 
 import numpy as np
 import pytest

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGE = "pages/under_the_hood.py"
 # Most tests run the page script on its own: clicks and reruns then reach the page directly.
-# (Through app.py, pages.ui reruns the first run of every AppTest run to route deep links.)
+# (Through app.py, bn_app.ui reruns the first run of every AppTest run to route deep links.)
 
 
 

@@ -2,7 +2,7 @@
 what it is for on screen: its title, and its charts (Plotly figures, or the Training Lab's
 live charts)."""
 
-from pages.catalog import LESSONS
+from bn_app.catalog import LESSONS
 
 import pytest
 

@@ -8,7 +8,7 @@ ratio (WCAG 2.1, 1.4.3), but axe cannot always tell that a Streamlit widget is d
 
 import re
 
-from pages.catalog import HOME, LESSONS
+from bn_app.catalog import HOME, LESSONS
 
 import pytest
 from playwright.sync_api import expect

@@ -8,7 +8,7 @@ with the arrow keys, each point read out with the value the chart holds.
 import itertools
 import re
 
-from pages.catalog import HOME, LESSONS
+from bn_app.catalog import HOME, LESSONS
 
 import pytest
 from playwright.sync_api import expect

@@ -3,7 +3,7 @@ chart on it is drawn with data. Screenshots go to artifacts/screenshots/page-<na
 
 import re
 
-from pages.catalog import HOME, LESSONS
+from bn_app.catalog import HOME, LESSONS
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -82,7 +82,7 @@ def test_presentation_mode_hides_advanced_controls_and_enlarges_text(page, app_u
 
 
 def test_a_prediction_is_answered_by_keyboard_and_its_answer_announced(page, app_url):
-    """Predict, then look (pages.ui.predict): a labelled radio group with nothing chosen, a
+    """Predict, then look (bn_app.ui.predict): a labelled radio group with nothing chosen, a
     choice made with the keyboard alone, the answer given as status text, the chart shown."""
     page.goto(f"{app_url}/step_by_step")
     wait_for_app(page, timeout_ms=CHART_TIMEOUT_MS)

@@ -9,7 +9,7 @@
 - with prefers-reduced-motion, the live charts draw each tick at once (no gliding line heads).
 """
 
-from pages.catalog import HOME, LESSONS
+from bn_app.catalog import HOME, LESSONS
 
 import pytest
 from playwright.sync_api import expect

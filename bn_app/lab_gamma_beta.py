@@ -9,7 +9,7 @@ What Play (or Step, Epoch) does with an edit is the learner's explicit choice (`
 
 from __future__ import annotations
 
-from pages import ui
+from bn_app import ui
 
 import streamlit as st
 

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pages.preload  # noqa: F401  (loads what every page needs, once: see its docstring)
-
 import streamlit as st
 from streamlit.logger import get_logger
 
@@ -77,7 +75,7 @@ def start_page(slug, title, icon=None):
 
 
 def _a11y_stylesheet():
-    """pages/a11y.css, its focus colour from the theme: visible focus on every control,
+    """bn_app/a11y.css, its focus colour from the theme: visible focus on every control,
     reflow at 320 px, reduced motion. A constant stylesheet, no user text."""
     css = (Path(__file__).resolve().parent / "a11y.css").read_text(encoding="utf-8")
     return f"<style>{css.replace('FOCUS_COLOR', viz_theme.FOCUS_COLOR)}</style>"
@@ -87,19 +85,24 @@ _A11Y_CSS = _a11y_stylesheet()
 
 
 def _route_through_app():
-    """Make a deep link run through app.py's router.
+    """Make a page run through app.py's router when Streamlit ran it on its own.
 
-    Until some session has run app.py's st.navigation, Streamlit treats a folder named pages/
-    beside the main script as an old-style page list and runs a deep link's page script on its
-    own (no router, no wide layout; AppTest starts every run that way). Then this turns that
-    mode off, runs the router (which runs this page properly) and stops the stray run. Unlike
-    a rerun, this keeps the run's widget events, such as a button click.
+    Why: a server starts in Streamlit's old folder-of-pages mode whenever a folder named
+    pages/ sits beside the main script, and leaves it only when some run calls st.navigation.
+    So the first link a cold server gets to /training_lab (and every AppTest run, which
+    starts that way) runs pages/training_lab.py alone: no router, no wide layout, no sidebar
+    of lessons. The supported cure, a folder of another name, would break the project's
+    layout (pages/ is where a contributor looks for the pages).
+
+    What: leave that mode, run app.py (whose router runs this page as it should) and stop the
+    stray run. Not st.rerun(): a rerun would drop the run's widget events, such as the button
+    click an AppTest sends. On a real server only a fresh process's first runs come this way.
     """
     try:  # a Streamlit internal: if a later version moves it, links still work from "/"
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:
         return
-    if getattr(PagesManager, "uses_pages_directory", False):
+    if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         runpy.run_path(str(APP_SCRIPT), run_name="__main__")
         st.stop()
