@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import plotly.io as pio
 
 import bn_live
-from bn_core import lab
+from bn_core.lessons import training_lab as lab
 from bn_core.training import make_split
 from bn_viz import lab as viz
 from bn_viz import lab_data, live

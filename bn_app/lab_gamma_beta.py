@@ -14,7 +14,7 @@ from bn_app import ui
 import streamlit as st
 
 from bn_core import gamma_beta as gb
-from bn_core import lab
+from bn_core.lessons import training_lab as lab
 from bn_viz import gamma_beta as viz
 from bn_viz.theme import net_label
 
@@ -43,7 +43,7 @@ def show(trainer_key, run_key, images):
         hide()
         st.info(NO_GAMMA_BETA, icon="🎚️")
         return
-    if trainer.stopped:
+    if trainer.stop_reason:
         hide()
         return
     st.fragment(ui.guarded(_panel))(trainer_key, run_key, images)

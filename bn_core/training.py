@@ -54,7 +54,7 @@ class Run:
 
     net: MLP
     recorder: Recorder | None
-    stopped: str | None = None
+    stop_reason: str | None = None
     last_loss: float = float("nan")
 
 
@@ -114,9 +114,9 @@ class Trainer:
         return self.batches.epoch
 
     @property
-    def stopped(self):
+    def stop_reason(self):
         """Why the main network stopped, or None while it trains."""
-        return self.runs[0].stopped
+        return self.runs[0].stop_reason
 
     def set_optimizer(self, name, lr, **hyper):
         """Change the optimizer settings live. A new rule starts with fresh state (v, s, t);
@@ -133,12 +133,12 @@ class Trainer:
     def step(self, n=1):
         """Train n mini-batches (stops early if the main network stops). Returns steps done."""
         done = 0
-        while done < n and not self.stopped:
+        while done < n and not self.stop_reason:
             idx = self.batches.next_indices()
             X, y = self._examples[idx].T, self.split.y_train[idx]
             self.step_count += 1
             for run, opt in zip(self.runs, self.optimizers, strict=True):
-                if not run.stopped:
+                if not run.stop_reason:
                     self._step_run(run, opt, X, y)
             if self.step_count % self.eval_every == 0:
                 self.evaluate()
@@ -150,7 +150,7 @@ class Trainer:
         to go on with the same epoch: long work in chunks). Returns steps done."""
         start = self.epoch
         done = 0
-        while self.epoch == start and not self.stopped and (max_steps is None
+        while self.epoch == start and not self.stop_reason and (max_steps is None
                                                              or done < max_steps):
             done += self.step()
         return done
@@ -164,17 +164,17 @@ class Trainer:
             try:
                 opt.step(net.params, grads)
             except ValueError:  # the optimizer refuses NaN or inf gradients: blown up already
-                run.stopped = _divergence_reason(loss, net, opt, self.step_count, grads)
+                run.stop_reason = _divergence_reason(loss, net, opt, self.step_count, grads)
                 return
-        run.stopped = _divergence_reason(loss, net, opt, self.step_count)
-        if run.recorder and not run.stopped:
+        run.stop_reason = _divergence_reason(loss, net, opt, self.step_count)
+        if run.recorder and not run.stop_reason:
             with np.errstate(all="ignore"):
                 run.recorder.record_step(self.step_count, net, loss, y, grads, before)
 
     def evaluate(self):
         """Record test loss and accuracy, in eval mode, for every running network."""
         for run in self.runs:
-            if run.stopped or run.recorder is None:
+            if run.stop_reason or run.recorder is None:
                 continue
             loss, accuracy = evaluate(run.net, self.split.X_test, self.split.y_test)
             run.recorder.record_test(self.step_count, loss, accuracy)

@@ -8,8 +8,8 @@ Recorder; they compute nothing beyond what a chart needs.
 
 from __future__ import annotations
 
-from bn_core.lab import ema
 from bn_core.lessons.step_by_step import saturation_zone
+from bn_core.lessons.training_lab import ema
 from bn_viz import lab_data
 from bn_viz.lab_layout import (
     BOTTOM_LEGEND,
@@ -107,7 +107,7 @@ def unit_figure(learned, edited, activation, layer, unit, height=370):
 
 def regions_figure(panel, digit_images=None, height=370):
     """The edited network's decision regions (or, for digits, its predictions): a
-    bn_core.lab.DataPanel of that one network."""
+    bn_core.lessons.training_lab.DataPanel of that one network."""
     fig = lab_data.data_figure(panel, digit_images, height=height)
     fig.update_layout(title={"text": "Decision regions, your γ, β" if panel.maps
                              else "Predictions, your γ, β"})

@@ -11,7 +11,7 @@ boundary and the digits grid are in bn_viz.lab_data.
 
 from __future__ import annotations
 
-from bn_core.lab import ema
+from bn_core.lessons.training_lab import ema
 from bn_viz.lab_layout import (
     BOTTOM_LEGEND,
     BOTTOM_MARGIN,

@@ -159,8 +159,8 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
 
 def data_figure(panel, digit_images=None, height=360):
     """The data panel: decision regions over 2-D inputs, or test digits with each network's
-    predictions. panel: a bn_core.lab.DataPanel; digit_images: the panel's test images as raw
-    pixels (64, m_test), from bn_core.lab.raw_test_inputs (else the inputs, rescaled)."""
+    predictions. panel: a bn_core.lessons.training_lab.DataPanel; digit_images: the panel's test images as raw
+    pixels (64, m_test), from bn_core.lessons.training_lab.raw_test_inputs (else the inputs, rescaled)."""
     if panel.maps:
         return boundary_figure(list(panel.maps), panel.split, height=height)
     n = panel.X.shape[1]

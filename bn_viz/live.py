@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bn_core.lab import ema
+from bn_core.lessons.training_lab import ema
 from bn_viz import describe
 from bn_viz.lab import (
     HEALTHY_RATIO,

@@ -1,7 +1,8 @@
 """Pictures and typeset equations for "Under the hood": each backward stage's equation and code
 line, arrays as LaTeX matrices, dZ split into its three paths, and gradient-check errors.
 
-Notation in the equations: s = sqrt(sigma^2 + eps), z_c = z - mu, sums run over the m examples.
+Notation in the equations: s = sqrt(sigma^2 + eps), z_centered = z - mu (the core's Z_centered),
+sums run over the m examples.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ EQUATIONS = {
     "dbeta": [r"d\beta = \sum_i d\tilde z^{(i)}"],
     "dgamma": [r"d\gamma = \sum_i d\tilde z^{(i)}\, z_{\text{norm}}^{(i)}"],
     "dZ_norm": [r"dz_{\text{norm}}^{(i)} = \gamma\, d\tilde z^{(i)}"],
-    "dvar": [(r"d\sigma^2 = \sum_i dz_{\text{norm}}^{(i)}\, z_c^{(i)}"
+    "dvar": [(r"d\sigma^2 = \sum_i dz_{\text{norm}}^{(i)}\, z_{\text{centered}}^{(i)}"
              r" \cdot \left(-\tfrac{1}{2}\right)\left(\sigma^2 + \varepsilon\right)^{-3/2}"),
              r"\phantom{d\sigma^2} = -\frac{\gamma\, d\gamma}{2 s^2}"],
     "dmu": [(r"d\mu = \sum_i \frac{-dz_{\text{norm}}^{(i)}}{s}"
-            r" + d\sigma^2\, \underbrace{\tfrac{1}{m}\textstyle\sum_i -2 z_c^{(i)}}_{0}"),
+            r" + d\sigma^2\,"
+            r" \underbrace{\tfrac{1}{m}\textstyle\sum_i -2 z_{\text{centered}}^{(i)}}_{0}"),
             r"\phantom{d\mu} = -\frac{\gamma\, d\beta}{s}"],
-    "dZ": [(r"dz^{(i)} = \frac{dz_{\text{norm}}^{(i)}}{s} + d\sigma^2\, \frac{2 z_c^{(i)}}{m}"
-           r" + \frac{d\mu}{m}")],
+    "dZ": [(r"dz^{(i)} = \frac{dz_{\text{norm}}^{(i)}}{s}"
+           r" + d\sigma^2\, \frac{2 z_{\text{centered}}^{(i)}}{m} + \frac{d\mu}{m}")],
 }
 
 # the forward step each piece of the code undoes, shown as a heading before it (keyed by the
@@ -44,9 +46,10 @@ UNDOES = {
     "dbeta": r"\tilde z = \gamma\, z_{\text{norm}} + \beta",
     "dvar": r"z_{\text{norm}} = \frac{z - \mu}{\sqrt{\sigma^2 + \varepsilon}}"
             r"\text{: } \sigma^2\text{'s share}",
-    "dmu": r"z_c = z - \mu\text{: } \mu\text{'s share (directly, and through } \sigma^2\text{)}",
+    "dmu": r"z_{\text{centered}} = z - \mu\text{: } \mu\text{'s share (directly, and through }"
+           r" \sigma^2\text{)}",
     "dZ": r"\mu = \tfrac{1}{m}\textstyle\sum_i z^{(i)},\ "
-          r"\sigma^2 = \tfrac{1}{m}\textstyle\sum_i \big(z_c^{(i)}\big)^2"
+          r"\sigma^2 = \tfrac{1}{m}\textstyle\sum_i \big(z_{\text{centered}}^{(i)}\big)^2"
           r"\text{: three paths from } z",
 }
 

@@ -31,7 +31,7 @@ def percentile_bands(with_bn, without_bn, layer):
 
 def _moved(run):
     if np.isfinite(run.drift):
-        return f"band moved {run.drift:.2f}" + (" (then diverged)" if run.stopped else "")
+        return f"band moved {run.drift:.2f}" + (" (then diverged)" if run.stop_reason else "")
     return "diverged before the first record"
 
 

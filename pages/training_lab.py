@@ -4,35 +4,31 @@ same network without normalization, or with the other one.
 The trainer lives in session state with the signature of the settings that define the data and
 the network; when that signature changes, training starts over and the page says why. The
 optimizer settings apply to the running trainer. While playing, a fragment that reruns every
-INTERVAL_S seconds takes a few steps and redraws the charts; Play, Step, Epoch and Reset sit
-outside it.
+INTERVAL_S seconds (bn_app.lab_options, which also paces it) takes a few steps and redraws the
+charts; Play, Step, Epoch and Reset sit outside it. The sidebar is bn_app.lab_sidebar.
 """
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
 
 from bn_app import lab_gamma_beta, ui
+from bn_app import lab_options as opts
+from bn_app import lab_sidebar as sidebar
 
 import streamlit as st
 
 import bn_a11y
 import bn_live
-from bn_core import exchange, lab
-from bn_core.data import DATASETS, DIGITS_M, make_dataset
-from bn_core.layers import ACTIVATIONS
-from bn_core.network import INITS
-from bn_core.optimizers import OPTIMIZERS, USES
-from bn_core.training import make_split, split_and_normalize
+from bn_core import exchange
+from bn_core.data import make_dataset
+from bn_core.lessons import training_lab as lab
 from bn_viz import lab as viz
 from bn_viz import lab_data, live
 from bn_viz.theme import net_color, net_label
 
 SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
-INTERVAL_S = 0.5  # measured: the browser keeps up at ~2 updates/s and Pause stays responsive
-MAX_INTERVAL_S = 2.0
 INTERVAL_KEY, TICK_KEY, REPACED_KEY = "lab.interval", "lab.tick_seconds", "lab.repaced"
 # The live charts: which run they show (a new one rebuilds them), what each place of the page
 # holds in the browser, and whether the next run sends whole figures (a full page run, or the
@@ -47,36 +43,7 @@ DESCRIBE_EVERY_S = 2.0  # a live chart's description is brought up to date this 
 # BNLAB_LIVE_CHARTS=0 draws the old way (whole st.plotly_chart figures every tick), kept so that
 # benchmarks/bench_browser.py can measure both in one run.
 LIVE_CHARTS = os.environ.get("BNLAB_LIVE_CHARTS", "1") != "0"
-LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-STEPS_PER_UPDATE = (1, 2, 5, 10, 20, 50)
-BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
-BETA2S = (0.9, 0.99, 0.999, 0.9999)
-EPSILONS = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
-INIT_SCALES = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
-MAX_UNITS_SHOWN = 4
-D = lab.LabSettings()  # the defaults
-
-DATA_CHOICES = (*DATASETS, lab.OWN_DATA)
-DATA_NAMES = {lab.OWN_DATA: "your own points (CSV)"}
-OWN_KEY, SETTINGS_FILE_KEY, LOADED_KEY = "lab.own_file", "lab.settings_file", "lab.loaded"
-CSV_HELP = ("A CSV with a header row and three columns: two numeric features and a label "
-            "(a column named label, class, y or target, else the last one). At most "
-            f"{exchange.MAX_POINTS:,} points, {exchange.MIN_CLASSES} to {exchange.MAX_CLASSES} "
-            f"classes, each with {exchange.MIN_CLASS_POINTS} or more points.")
-
-NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "none"}
-OTHER_NORM = {"batch": "layer", "layer": "batch"}
-TWIN_NAMES = {"none": "without normalization", "batch": "with batch norm",
-              "layer": "with layer norm", "off": "no twin"}
-TWIN_CHOICES = ("none", "batch", "layer", "off")
-HISTORY_NAMES = {"batch": "batch_norm", "layer": "layer_norm", None: "plain"}  # CSV networks
-# Links and settings files from before layer norm: bn and twin were on/off switches
-NORM_ALIASES = ui.switch_aliases("batch", "none")
-TWIN_ALIASES = ui.switch_aliases("none", "off")
-INIT_NAMES = {"he": "He: std √(2/n_prev)", "xavier": "Xavier: std √(1/n_prev)",
-              "gaussian": "Gaussian with a scale you choose"}
-OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "momentum", "rmsprop": "RMSprop",
-                   "adam": "Adam"}
+SETTINGS_FILE_KEY, LOADED_KEY = "lab.settings_file", "lab.loaded"
 
 PRESETS = [
     ui.Preset("🐢 Deep sigmoid stalls",
@@ -122,185 +89,9 @@ TRY_THIS = """
 """
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _split(dataset, n, noise, test_fraction, seed):
-    return make_split(dataset, n=n, noise=noise, test_fraction=test_fraction, seed=seed)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _own_split(data, test_fraction, seed):
-    """The uploaded points, checked, split and normalized; a refusal raises ValueError."""
-    X, y, _ = exchange.parse_points_csv(data)
-    return split_and_normalize(X, y, test_fraction, seed)
-
-
-def _own_data(test_fraction, seed):
-    """(split, digest) of the CSV in the uploader, or (None, "") with the reason shown."""
-    upload = st.file_uploader("Your points (CSV)", type=["csv"], key=OWN_KEY, help=CSV_HELP)
-    if upload is None:
-        st.caption("Upload a CSV to train on your own 2-D points. " + CSV_HELP)
-        return None, ""
-    data = upload.getvalue()
-    try:
-        split = _own_split(data, test_fraction, seed)
-    except ValueError as err:
-        st.error(f"{ui.user_text(upload.name)} can't be used: "
-                 f"{ui.user_text(err, ui.MESSAGE_LIMIT)}.", icon="🚫")
-        return None, ""
-    return split, hashlib.sha256(data).hexdigest()[:12]
-
-
 @st.cache_data(show_spinner=False, max_entries=4)
 def _digit_images(n, test_fraction, seed):
     return lab.raw_test_inputs("digits", n, 0.0, test_fraction, seed)
-
-
-def _fit(name, options):
-    """If a control's held value is no longer among `options`, move it to the nearest one."""
-    value = ui.held(name)
-    if value is not None and value not in options:
-        ui.set_value(name, min(options, key=lambda o: abs(o - value)))
-
-
-def _batch_sizes(m_train):
-    """2, 4, 8, ... below the training set's size, then the whole training set."""
-    sizes, b = [], 2
-    while b < m_train:
-        sizes.append(b)
-        b *= 2
-    return [*sizes, m_train]
-
-
-# --- the settings ----------------------------------------------------------------------------
-
-
-def _sidebar():
-    """Every setting, from the sidebar's controls. Returns (LabSettings, Split, steps per
-    update), or three Nones while "your own points" waits for a usable file."""
-    with st.sidebar:
-        st.header("Data")
-        dataset = ui.choice("Data set", "data", DATA_CHOICES, D.dataset,
-                            format_func=lambda d: DATA_NAMES.get(d, d))
-        digits, own = dataset == "digits", dataset == lab.OWN_DATA
-        n, noise = D.n, D.noise
-        if own:
-            ui.hide("n", "noise")
-        else:
-            n = ui.slider("Examples", "n", 100, 2000, D.n, step=50,
-                          help=f"Digits has {DIGITS_M} examples; more gives all of them.")
-            noise = ui.slider("Noise", "noise", 0.0, 0.5, D.noise, step=0.05, disabled=digits,
-                              help="Jitter added to the 2-D points (digits ignore it).")
-        test_fraction = ui.slider("Test share", "test", 0.1, 0.5, D.test_fraction, step=0.05,
-                                  advanced=True)
-        seed = ui.number("Seed", "seed", 0, 9999, D.seed, advanced=True,
-                         help="Seeds the data, the initial weights and the mini-batch order.")
-        data_file = ""
-        if own:
-            split, data_file = _own_data(test_fraction, seed)
-            if split is None:
-                return None, None, None
-        else:
-            split = _split(dataset, n, noise, test_fraction, seed)
-        m_train = split.X_train.shape[1]
-        st.caption(f"{m_train} training and {split.X_test.shape[1]} test examples, "
-                   f"{split.X_train.shape[0]} inputs, {split.n_classes} classes.")
-
-        st.header("Network")
-        layers = ui.slider("Hidden layers", "layers", 1, 6, D.hidden_layers)
-        units = ui.slider("Units per hidden layer", "units", 2, 64, D.units)
-        activation = ui.choice("Activation g", "act", ACTIVATIONS, D.activation)
-        norm = ui.choice("Normalization", "bn", lab.NORMALIZATIONS, D.normalization,
-                         format_func=NORM_NAMES.get, aliases=NORM_ALIASES,
-                         help="Before g, on every hidden layer. Batch norm normalizes each "
-                              "unit's Z over the mini-batch; layer norm normalizes each "
-                              "example's Z over the layer's units. Both then scale by γ and "
-                              "shift by β.")
-        eliminate_bias = ui.toggle("Eliminate b", "nobias", D.eliminate_bias,
-                                   help="Drop b from the normalized layers. Under batch norm b "
-                                        "cancels out and β does its job; under layer norm "
-                                        "only b's mean over the units cancels.")
-        bias_note = st.container()  # filled once the twin is chosen: it may have layer norm
-        init = ui.choice("Initial weights", "init", INITS, D.init, format_func=INIT_NAMES.get)
-        init_scale = D.init_scale
-        if init == "gaussian":
-            init_scale = ui.steps("Scale of the initial weights (std)", "scale", INIT_SCALES,
-                                  D.init_scale)
-        else:
-            ui.hide("scale")
-        twin, twin_norm = _twin_choice(norm)
-        with bias_note:
-            _bias_caption([norm, *([twin_norm] if twin and norm != "none" else [])],
-                          eliminate_bias)
-
-        st.header("Training")
-        sizes = _batch_sizes(m_train)
-        _fit("batch", sizes)
-        batch_size = ui.steps("Mini-batch size", "batch", sizes, min(D.batch_size, m_train),
-                              help=f"{m_train} = the whole training set (batch gradient "
-                                   "descent).")
-        optimizer = ui.choice("Optimizer", "opt", OPTIMIZERS, D.optimizer,
-                              format_func=OPTIMIZER_NAMES.get)
-        lr = ui.steps("Learning rate α", "lr", LEARNING_RATES, D.lr,
-                      help="Applies at once, without starting over.")
-        steps_per_update = ui.steps("Steps per update (speed)", "spu", STEPS_PER_UPDATE, 10,
-                                    help=f"Mini-batches trained between two redraws (one every "
-                                         f"{INTERVAL_S:g} s while playing).")
-        hyper = {"beta": D.beta, "beta1": D.beta1, "beta2": D.beta2, "eps": D.eps}
-        if optimizer == "momentum":
-            hyper["beta"] = ui.steps("β (momentum)", "beta", BETAS, D.beta, advanced=True)
-        if optimizer == "adam":
-            hyper["beta1"] = ui.steps("β₁ (momentum)", "beta1", BETAS, D.beta1, advanced=True)
-        if optimizer in ("rmsprop", "adam"):
-            hyper["beta2"] = ui.steps("β₂ (RMS)", "beta2", BETA2S, D.beta2, advanced=True)
-            hyper["eps"] = ui.steps("ε", "eps", EPSILONS, D.eps, advanced=True)
-        ui.hide(*(name for name in ("beta", "beta1", "beta2", "eps")
-                     if name not in USES[optimizer]))
-    settings = lab.LabSettings(
-        dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, hidden_layers=layers,
-        units=units, activation=activation, batch_norm=norm == "batch",
-        layer_norm=norm == "layer", eliminate_bias=eliminate_bias, init=init,
-        init_scale=init_scale, batch_size=batch_size, seed=seed, twin=twin, twin_norm=twin_norm,
-        data_file=data_file, optimizer=optimizer, lr=lr, **hyper)
-    return settings, split, steps_per_update
-
-
-def _bias_caption(norms, eliminate_bias):
-    """What eliminating (or keeping) b means under the normalizations trained (the main
-    network's first, then the twin's)."""
-    if norms[0] == "none":
-        st.caption("ℹ️ Eliminating b only means something with batch norm or layer norm: "
-                   "without either, every layer keeps its b.")
-        return
-    if not eliminate_bias and "batch" in norms:
-        st.caption("ℹ️ b is kept, but batch norm subtracts the mean, so db = 0 and b never "
-                   "moves.")
-    if not eliminate_bias and "layer" in norms:
-        st.caption("ℹ️ b is kept, and layer norm does not cancel it: it subtracts each "
-                   "example's mean over the units, so only b's mean over the units drops out; "
-                   "db ≠ 0 and b learns.")
-    if eliminate_bias and "layer" in norms:
-        st.caption("ℹ️ Under layer norm b does not cancel (only its mean over the units does), "
-                   "and dropping it costs something: the first layer's Z = W x is divided by "
-                   "each example's own σ over the units, which divides out the length of x. "
-                   "Without b, layer norm can't tell x from 2x: on *circles*, where the radius "
-                   "is the class, it stays at a coin flip. Turn *Eliminate b* off and it "
-                   "learns.")
-
-
-def _twin_choice(norm):
-    """(twin, twin_norm) from the "Compare with" control: the same network without
-    normalization, or with the other one, or no twin. With no normalization on the main
-    network there is no twin: the control shows its choice, disabled."""
-    options = TWIN_CHOICES if norm == "none" else ("none", OTHER_NORM[norm], "off")
-    if ui.held("twin") == norm and norm != "none":  # the main network took the twin's: swap
-        ui.set_value("twin", OTHER_NORM[norm])
-    choice = ui.choice("Compare with the same network", "twin", options, "none",
-                       format_func=TWIN_NAMES.get,
-                       aliases=TWIN_ALIASES, disabled=norm == "none",
-                       help="A twin trained beside the main network: the same initial W, the "
-                            "same mini-batches, another normalization. Only with batch or "
-                            "layer norm on the main network.")
-    return choice != "off", D.twin_norm if choice == "off" else choice
 
 
 def _trainer_for(settings, split):
@@ -316,7 +107,7 @@ def _trainer_for(settings, split):
         if old is not None and old != signature:
             earlier = st.session_state.get(NOTE)  # e.g. "Settings loaded from ..."
             st.session_state[NOTE] = ((f"{earlier} " if earlier else "") + "Training reset: "
-                                      + lab.describe_changes(old, signature) + ".")
+                                      + opts.describe_changes(old, signature) + ".")
     name, lr, hyper = settings.optimizer_args()
     trainer.set_optimizer(name, lr, **hyper)
     return trainer
@@ -378,7 +169,7 @@ def _run_states(trainer):
     for run in trainer.runs:
         rec = run.recorder
         state = None
-        if run.stopped:
+        if run.stop_reason:
             state = "stopped"
         elif rec.test.n and trainer.step_count:
             loss, acc = rec.test.values[-1]
@@ -425,12 +216,13 @@ def _units_chooser(width):
     gets narrower (a link's or settings file's choice is read by the control itself), and
     never none: an empty choice goes back to the first units. (Picking a view while playing
     created the control during a tick, and it came back empty.)"""
-    first = list(range(min(3, width)))
+    first = opts.first_units(width)
     held = ui.held("units_shown")
-    if held is not None and ([u for u in held if u < width] != held or not held):
-        ui.set_value("units_shown", [u for u in held if u < width] or first)
+    if held is not None and opts.units_within(held, width) != held:
+        ui.set_value("units_shown", opts.units_within(held, width))
     return ui.multichoice("Units", "units_shown", range(width), first,
-                          max_selections=MAX_UNITS_SHOWN, format_func=lambda u: f"unit {u + 1}")
+                          max_selections=opts.MAX_UNITS_SHOWN,
+                          format_func=lambda u: f"unit {u + 1}")
 
 
 def _advance(trainer, steps_per_update):
@@ -440,7 +232,7 @@ def _advance(trainer, steps_per_update):
         trainer.step(steps_per_update)
     elif target:
         trainer.run_epoch(max_steps=EPOCH_CHUNK)
-        if trainer.epoch >= target or trainer.stopped:
+        if trainer.epoch >= target or trainer.stop_reason:
             st.session_state.pop(EPOCH_TARGET)
             st.rerun()  # the whole page: the ticks stop, Play shows again
 
@@ -452,15 +244,15 @@ def _live_panel(steps_per_update, images):
     repaced = st.session_state.pop(REPACED_KEY, False)  # this run only applies a new interval
     if not repaced:
         _advance(trainer, steps_per_update)
-    if trainer.stopped and _busy():
+    if trainer.stop_reason and _busy():
         _set_playing(False)
         st.rerun()  # the whole page: Play shows again, with the reason
     _status(trainer)
     twin_run = trainer.runs[1] if len(trainer.runs) > 1 else None
-    if twin_run is not None and twin_run.stopped and not trainer.stopped:
+    if twin_run is not None and twin_run.stop_reason and not trainer.stop_reason:
         st.warning(f"The twin **{net_label(twin_run.net.config.normalization)}** has stopped; "
                    f"the network {net_label(trainer.net.config.normalization)} trains on at "
-                   "the same learning rate. " + twin_run.stopped, icon="💥")
+                   "the same learning rate. " + twin_run.stop_reason, icon="💥")
     _db_readout(trainer)
     net = trainer.net
 
@@ -532,7 +324,7 @@ def _db_readout(trainer):
     X, y = trainer.split.X_train[:, :m], trainer.split.y_train[:m]
     for run in trainer.runs:
         norm = run.net.config.normalization
-        if norm and not run.stopped:
+        if norm and not run.stop_reason:
             st.info(DB_READOUT[norm].format(db=lab.largest_db(run.net, X, y)), icon="🔎")
 
 
@@ -598,7 +390,7 @@ def _place(place, chart, trainer, whole, version=None):
             now if text else held.described_at)
     bn_live.live_charts(f"lab.live.{place}", run, messages,
                         playing=busy,
-                        interval_s=st.session_state.get(INTERVAL_KEY, INTERVAL_S),
+                        interval_s=st.session_state.get(INTERVAL_KEY, opts.INTERVAL_S),
                         present=ui.presenting(), on_gap=_send_whole,
                         template=live.DARK_TEMPLATE if ui.dark() else None)
     if chart is not None and not busy:  # paused: the chart's numbers, as tables
@@ -612,10 +404,10 @@ def _pace(seconds):
     away; spacing them keeps every session updating, just less often."""
     if not st.session_state.get(PLAYING):  # an Epoch keeps its pace: it ends soon
         return
-    tick = 0.7 * st.session_state.get(TICK_KEY, seconds) + 0.3 * seconds
+    tick = opts.smoothed_tick(st.session_state.get(TICK_KEY), seconds)
     st.session_state[TICK_KEY] = tick
-    interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
-    paced = lab.paced_interval(interval, tick, INTERVAL_S, MAX_INTERVAL_S)
+    interval = st.session_state.get(INTERVAL_KEY, opts.INTERVAL_S)
+    paced = opts.paced_interval(interval, tick)
     if paced != interval:
         st.session_state[INTERVAL_KEY] = paced
         st.session_state[KEEP_KEY] = True  # the charts stay mounted through this rerun
@@ -633,7 +425,7 @@ def _parameters(trainer):
     cols = st.columns(3)
     norm = cfg.normalization
     if norm:
-        name = NORM_NAMES[norm]
+        name = opts.NORM_NAMES[norm]
         kept = lab.count_params(dims, norm, False)
         delta = trainer.net.n_params - kept
         cols[0].metric(f"Learned numbers, {net_label(norm)}", f"{trainer.net.n_params:,}",
@@ -671,7 +463,7 @@ def _save_and_load(trainer):
     """Download the run's history (CSV) and settings (JSON); load settings from a JSON file."""
     with st.expander("💾 Save or load this run"):
         left, right = st.columns(2)
-        runs = [(HISTORY_NAMES[run.net.config.normalization], run.recorder)
+        runs = [(opts.HISTORY_NAMES[run.net.config.normalization], run.recorder)
                 for run in trainer.runs]
         left.download_button(
             "Recorded history (CSV)", lambda: exchange.history_csv(runs),
@@ -700,7 +492,7 @@ def _save_and_load(trainer):
 
 def _wait_for_own_data():
     st.info("**Your own points:** upload a CSV in the sidebar (under *Data*) to train on it. "
-            + CSV_HELP + " Here is one to start from:", icon="📄")
+            + sidebar.CSV_HELP + " Here is one to start from:", icon="📄")
     X, y = make_dataset("moons", n=200, noise=0.15, seed=0)
     st.download_button("Example CSV (moons)", exchange.points_csv(X, y),
                        file_name="moons.csv", mime="text/csv", on_click="ignore")
@@ -720,11 +512,11 @@ st.markdown(
 )
 ui.presets(PRESETS, on_apply=lambda: _set_playing(False))
 
-settings, split, steps_per_update = _sidebar()
+settings, split, steps_per_update = sidebar.settings()
 if settings is None:
     _wait_for_own_data()
 trainer = _trainer_for(settings, split)
-if trainer.stopped:
+if trainer.stop_reason:
     st.session_state[PLAYING] = False
     st.session_state.pop(EPOCH_TARGET, None)
 st.session_state.setdefault(PLAYING, False)
@@ -733,11 +525,11 @@ playing = _busy()
 bar = st.columns([1.3, 1, 1, 1, 1.4], vertical_alignment="bottom")
 bar[0].button("⏸ Pause" if playing else "▶ Play", key="lab.play", on_click=_set_playing,
               args=(not playing,), type="primary", width="stretch",
-              disabled=trainer.stopped is not None)
+              disabled=trainer.stop_reason is not None)
 bar[1].button("Step", key="lab.step", on_click=_step, width="stretch",
-              disabled=trainer.stopped is not None, help="Train on one mini-batch.")
+              disabled=trainer.stop_reason is not None, help="Train on one mini-batch.")
 bar[2].button("Epoch", key="lab.epoch", on_click=_epoch, width="stretch",
-              disabled=trainer.stopped is not None,
+              disabled=trainer.stop_reason is not None,
               help="Train until every example has been seen once more.")
 bar[3].button("Reset", key="lab.reset", on_click=_reset, width="stretch",
               help="Back to step 0 and the same initial weights.")
@@ -746,12 +538,12 @@ with bar[4].popover("💡 Try this", width="stretch"):
 note = st.session_state.pop(NOTE, None)
 if note:
     st.info(note, icon="🔄")
-if trainer.stopped:
-    st.error(trainer.stopped, icon="🛑")
+if trainer.stop_reason:
+    st.error(trainer.stop_reason, icon="🛑")
 
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
-interval = st.session_state.get(INTERVAL_KEY, INTERVAL_S)
+interval = st.session_state.get(INTERVAL_KEY, opts.INTERVAL_S)
 # A full run: the live charts may have been remounted, unless it is Play, Pause or a change of
 # pace. (A chart that was remounted anyway finds a gap in its steps and asks for its figure.)
 st.session_state[WHOLE_KEY] = not st.session_state.pop(KEEP_KEY, False)

@@ -71,11 +71,11 @@ ex, steps, agree, paths = _walkthrough(n_units, m, seed)
 st.subheader("The forward pass it undoes")
 left, right = _side_by_side([2, 3])
 with left:
-    st.latex(r"\mu = \frac{1}{m}\sum_i z^{(i)} \qquad z_c = z - \mu")
-    st.latex(r"\sigma^2 = \frac{1}{m}\sum_i \big(z_c^{(i)}\big)^2 \qquad "
+    st.latex(r"\mu = \frac{1}{m}\sum_i z^{(i)} \qquad z_{\text{centered}} = z - \mu")
+    st.latex(r"\sigma^2 = \frac{1}{m}\sum_i \big(z_{\text{centered}}^{(i)}\big)^2 \qquad "
              r"s = \sqrt{\sigma^2 + \varepsilon}")
-    st.latex(r"z_{\text{norm}} = \frac{z_c}{s} \qquad \tilde z = \gamma\, z_{\text{norm}} "
-             r"+ \beta")
+    st.latex(r"z_{\text{norm}} = \frac{z_{\text{centered}}}{s} \qquad "
+             r"\tilde z = \gamma\, z_{\text{norm}} + \beta")
     st.caption("Rows are units, columns the m examples (the course's layout). dZ̃, the "
                "gradient arriving from the layer above, is given: random numbers here.")
 with right:

@@ -103,7 +103,7 @@ settings = lesson.ShiftSettings(layer=layer, steps=steps, optimizer=optimizer, l
 with st.spinner("Training both networks on the digits…"):
     with_bn, without_bn = covariate_shift(settings)
 for run, name in ((with_bn, "with"), (without_bn, "without")):
-    if run.stopped:
+    if run.stop_reason:
         st.warning(f"The network {name} batch norm diverged (its loss blew up), so its curves "
                    "stop there. Lower the learning rate α.", icon="⚠️")
 

@@ -103,12 +103,12 @@ def test_each_stage_equals_its_chain_rule_formula(n, m, seed):
     _, cache = batchnorm.forward(Z, gamma, beta, eps=EPS)
     dZ_tilde = np.random.default_rng(seed + 100).standard_normal((n, m))
     steps = batchnorm.backward_steps(dZ_tilde, cache)
-    Zc, var_eps = Z - Z.mean(axis=1, keepdims=True), cache.var + EPS
+    Z_centered, var_eps = Z - Z.mean(axis=1, keepdims=True), cache.var + EPS
     dZ_norm = dZ_tilde * gamma
-    dvar = np.sum(dZ_norm * Zc * -0.5 * var_eps**-1.5, axis=1, keepdims=True)
+    dvar = np.sum(dZ_norm * Z_centered * -0.5 * var_eps**-1.5, axis=1, keepdims=True)
     dmu = (np.sum(-dZ_norm / np.sqrt(var_eps), axis=1, keepdims=True)
-           + dvar * np.mean(-2.0 * Zc, axis=1, keepdims=True))
-    dZ = dZ_norm / np.sqrt(var_eps) + dvar * 2.0 * Zc / m + dmu / m
+           + dvar * np.mean(-2.0 * Z_centered, axis=1, keepdims=True))
+    dZ = dZ_norm / np.sqrt(var_eps) + dvar * 2.0 * Z_centered / m + dmu / m
     expected = {"dbeta": dZ_tilde.sum(axis=1, keepdims=True),
                 "dgamma": np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True),
                 "dZ_norm": dZ_norm, "dvar": dvar, "dmu": dmu, "dZ": dZ}

@@ -16,7 +16,7 @@ from bn_core import exchange
 ROOT = Path(__file__).resolve().parents[1]
 MAX_UPLOAD_MB = 1  # the largest file the app accepts is 500 KB (bn_core/exchange.py)
 # Where the app's own code lives (tests, benchmarks and .venv are not served).
-SOURCES = ["app.py", "pages", "bn_live", "bn_a11y", "bn_viz", "bn_core"]
+SOURCES = ["app.py", "pages", "bn_app", "bn_live", "bn_a11y", "bn_viz", "bn_core"]
 # The unsafe_allow_html / st.html calls allowed: constant stylesheets, read once at import (the
 # one for presentation mode; the accessibility one: focus rings, reflow, reduced motion).
 ALLOWED_UNSAFE_HTML = {("bn_app/ui.py", "_PRESENT_CSS"), ("bn_app/ui.py", "_A11Y_CSS")}
@@ -161,7 +161,7 @@ def test_unsafe_html_only_for_the_constant_stylesheet():
 
 
 def test_the_stylesheet_is_a_module_level_string_constant():
-    tree = ast.parse((ROOT / "pages" / "ui.py").read_text())
+    tree = ast.parse((ROOT / "bn_app" / "ui.py").read_text())
     assigned = [node for node in ast.walk(tree)
                 if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
                 and any(isinstance(t, ast.Name) and t.id == "_PRESENT_CSS"

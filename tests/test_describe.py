@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import pytest
 from plotly.subplots import make_subplots
 
-from bn_core import lab, training
+from bn_core import training
+from bn_core.lessons import training_lab as lab
 from bn_viz import describe, live
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bn_core import gamma_beta as gb
-from bn_core import lab
+from bn_core.lessons import training_lab as lab
 from bn_core.training import evaluate, make_split
 
 

@@ -269,7 +269,7 @@ def test_trainer_recorder_and_history_with_layer_norm():
     trainer = Trainer(cfg, split, batch_size=1, eval_every=5)
     assert trainer.twin is not None and not trainer.twin.norm_layers
     assert_array_equal(trainer.twin.params["W1"], trainer.net.params["W1"])
-    assert trainer.step(20) == 20 and trainer.stopped is None
+    assert trainer.step(20) == 20 and trainer.stop_reason is None
     rec = trainer.runs[0].recorder
     assert rec.normalization == "layer" and not rec.batch_norm
     assert rec.unit_fields == ("mu", "sigma", "gamma", "beta")

@@ -73,7 +73,7 @@ def test_gap_experiment_measures_both_networks():
         assert run.steps[0] == 0 and run.steps[-1] == 100 and run.steps.size == 11
         assert run.train_acc[-1] > 0.9 and run.test_acc[-1] > 0.6
         assert run.gap == pytest.approx(run.train_acc[-1] - run.test_acc[-1])
-        assert run.stopped is None
+        assert run.stop_reason is None
     assert with_bn.test_acc[0] == pytest.approx(without_bn.test_acc[0], abs=0.15)
 
 

@@ -94,8 +94,9 @@ def test_intermediate_steps_have_the_expected_shapes_and_values():
     for name in ("dZ_norm", "dZ"):
         assert getattr(s, name).shape == (3, 6)
     # the chain rule's sums, which the code takes from dgamma and dbeta instead
-    Zc, var_eps = ex.cache.Z_centered, ex.cache.var + ex.cache.eps
-    assert_allclose(s.dvar, -0.5 * np.sum(s.dZ_norm * Zc, axis=1, keepdims=True) * var_eps**-1.5)
+    Z_centered, var_eps = ex.cache.Z_centered, ex.cache.var + ex.cache.eps
+    assert_allclose(s.dvar, -0.5 * np.sum(s.dZ_norm * Z_centered, axis=1, keepdims=True)
+                    * var_eps**-1.5)
     assert_allclose(s.dmu, -np.sum(s.dZ_norm, axis=1, keepdims=True) / np.sqrt(var_eps))
     assert_allclose(s.dZ_norm, ex.dZ_tilde * ex.gamma)
 

@@ -26,7 +26,7 @@ def shift():
 def test_covariate_shift_records_both_networks(shift):
     with_bn, without_bn = shift
     for run in shift:
-        assert run.stopped is None
+        assert run.stop_reason is None
         assert run.percentiles.shape == (run.steps.size, 3)
         assert np.all(run.percentiles[:, 0] <= run.percentiles[:, 1])
         assert np.all(run.percentiles[:, 1] <= run.percentiles[:, 2])
@@ -101,7 +101,7 @@ def drifts():
                            (3, 0.01, "adam")):
         with_bn, without_bn = lesson.covariate_shift(
             lesson.ShiftSettings(layer=layer, lr=lr, optimizer=opt))
-        assert with_bn.stopped is None and without_bn.stopped is None
+        assert with_bn.stop_reason is None and without_bn.stop_reason is None
         runs[layer, lr, opt] = (with_bn.drift, without_bn.drift)
     return runs
 

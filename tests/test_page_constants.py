@@ -42,7 +42,8 @@ def _literal_texts(path):
 
 @pytest.mark.parametrize("fact", QUOTED)
 def test_pages_read_the_core_constants_they_quote(fact):
-    typed = [(path.name, text) for path in sorted((ROOT / "pages").glob("*.py"))
+    typed = [(path.name, text)
+             for path in sorted([*(ROOT / "pages").glob("*.py"), *(ROOT / "bn_app").glob("*.py")])
              for text in _literal_texts(path) if QUOTED[fact] in text]
     assert not typed, f"{fact}: typed in instead of read from the core: {typed}"
 

@@ -383,11 +383,11 @@ def test_divergence_stops_and_says_what_to_try():
     at = open_lab({"bn": "0", "opt": "gd", "lr": "10"})
     click(at, "lab.play")
     for _ in range(5):
-        if trainer(at).stopped:
+        if trainer(at).stop_reason:
             break
         clean(at.run())
     t = trainer(at)
-    assert t.stopped and at.session_state[PLAYING] is False
+    assert t.stop_reason and at.session_state[PLAYING] is False
     message = texts(at.error)
     assert "Training stopped" in message and "lower the learning rate" in message
     assert "turn batch norm on" in message
@@ -395,7 +395,7 @@ def test_divergence_stops_and_says_what_to_try():
     assert at.button(key="lab.play").proto.disabled
     assert at.button(key="lab.step").proto.disabled and at.button(key="lab.epoch").proto.disabled
     click(at, "lab.reset")
-    assert trainer(at).stopped is None and trainer(at).step_count == 0
+    assert trainer(at).stop_reason is None and trainer(at).step_count == 0
 
 
 def test_the_twin_can_blow_up_while_batch_norm_trains_on():
@@ -404,7 +404,7 @@ def test_the_twin_can_blow_up_while_batch_norm_trains_on():
     for _ in range(4):
         clean(at.run())
     t = trainer(at)
-    assert t.runs[1].stopped and not t.stopped
+    assert t.runs[1].stop_reason and not t.stop_reason
     assert "twin **without normalization** has stopped" in texts(at.warning)
     assert at.session_state[PLAYING] is True  # the main network goes on
 

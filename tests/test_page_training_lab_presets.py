@@ -65,11 +65,11 @@ def test_lr_1_preset_the_twin_blows_up_within_100_steps_batch_norm_learns():
     blew_up = None
     while t.step_count < 300:
         t.step(1)
-        if blew_up is None and t.runs[1].stopped:
+        if blew_up is None and t.runs[1].stop_reason:
             blew_up = t.step_count
     assert blew_up is not None and blew_up <= 100, blew_up  # the twin: within ~100 steps
-    assert "exploded" in t.runs[1].stopped or "NaN" in t.runs[1].stopped
-    assert t.stopped is None  # batch norm survives the same learning rate
+    assert "exploded" in t.runs[1].stop_reason or "NaN" in t.runs[1].stop_reason
+    assert t.stop_reason is None  # batch norm survives the same learning rate
     loss, acc = t.runs[0].recorder.test.values[-1]
     assert loss < 0.5 * start_loss and acc > 0.85  # and learns
 

@@ -122,7 +122,8 @@ HEX = re.compile(r"""["'](#[0-9a-fA-F]{3,8})["']|color:\s*#[0-9a-fA-F]{3,8}""")
 def test_no_figure_module_hard_codes_a_colour():
     """Colours come from bn_viz.theme, so that a palette change reaches every chart."""
     files = [p for p in (REPO / "bn_viz").glob("*.py") if p.name != "theme.py"]
-    files += list((REPO / "pages").glob("*.py")) + list((REPO / "bn_live").glob("*.js"))
+    files += [*(REPO / "pages").glob("*.py"), *(REPO / "bn_app").glob("*.py")]
+    files += list((REPO / "bn_live").glob("*.js"))
     # (stylesheets may set a box's text colour with its own background: they are not scanned)
     found = [f"{p.relative_to(REPO)}: {m.group(0)}" for p in files
              for m in HEX.finditer(p.read_text(encoding="utf-8"))]

@@ -69,8 +69,8 @@ def test_another_seed_gives_another_run(split):
 def test_learning_rate_100_stops_with_a_reason_and_no_exception(split):
     trainer = make_trainer(split, optimizer="gd", lr=100, config={"batch_norm": False})
     done = trainer.step(500)
-    assert trainer.stopped is not None and done < 500
-    assert "learning rate" in trainer.stopped and "100" in trainer.stopped
+    assert trainer.stop_reason is not None and done < 500
+    assert "learning rate" in trainer.stop_reason and "100" in trainer.stop_reason
     assert trainer.step(10) == 0  # a stopped run does not step again
 
 
@@ -79,9 +79,9 @@ def test_a_diverging_twin_stops_alone(split):
     main network keeps training (the "batch norm survives" lesson)."""
     trainer = make_trainer(split, optimizer="gd", lr=10)
     trainer.step(200)
-    assert trainer.runs[1].stopped is not None
-    assert "batch norm" in trainer.runs[1].stopped
-    assert trainer.stopped is None and trainer.step_count == 200
+    assert trainer.runs[1].stop_reason is not None
+    assert "batch norm" in trainer.runs[1].stop_reason
+    assert trainer.stop_reason is None and trainer.step_count == 200
 
 
 def test_learning_rate_changes_live_and_keeps_adam_state(split):

@@ -8,7 +8,8 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-from bn_core import lab, training
+from bn_core import training
+from bn_core.lessons import training_lab as lab
 from bn_viz import lab as viz
 from bn_viz import lab_data
 from bn_viz.lab_layout import Grid, thin, x_of

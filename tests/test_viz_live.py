@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import bn_live
-from bn_core import lab, training
+from bn_core import training
+from bn_core.lessons import training_lab as lab
 from bn_viz import lab as viz
 from bn_viz import live
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, RUNNING_COLOR

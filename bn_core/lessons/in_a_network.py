@@ -31,7 +31,7 @@ class LayerParams:
     """One layer with weights: l (1..L), its shape and how many numbers each parameter holds.
 
     counts: {"W": n_l * n_{l-1}, "b": n_l or 0, "gamma": n_l or 0, "beta": n_l or 0}.
-    bias_eliminated: True when batch norm made b[l] useless and it was dropped.
+    bias_eliminated: True when b[l] was dropped (batch norm makes it useless).
     """
 
     l: int
@@ -47,13 +47,14 @@ class LayerParams:
         return sum(self.counts.values())
 
 
-def architecture(layer_dims, batch_norm=True, eliminate_bias=True):
+def architecture(layer_dims, batch_norm=True, eliminate_bias=True, layer_norm=False):
     """Each layer's parameters, read from the layout of a real MLP.
 
-    layer_dims: (n_x, n_1, ..., n_L). Returns a tuple of LayerParams, l = 1..L.
+    layer_dims: (n_x, n_1, ..., n_L); layer_norm: layer norm instead of batch norm (the Training
+    Lab counts both). Returns a tuple of LayerParams, l = 1..L.
     """
     net = MLP(NetConfig(layer_dims=tuple(layer_dims), batch_norm=batch_norm,
-                        eliminate_bias=eliminate_bias))
+                        eliminate_bias=eliminate_bias, layer_norm=layer_norm))
     sizes = {key: int(np.prod(shape)) for key, shape in net.params.layout}
     dims = net.config.layer_dims
     return tuple(LayerParams(

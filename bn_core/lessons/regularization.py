@@ -181,7 +181,8 @@ class GapSettings:
 class GapRun:
     """One network's curves, measured in eval mode on the whole training and test sets.
 
-    steps: (k,); train_loss, test_loss, train_acc, test_acc: (k,); stopped: reason or None.
+    steps: (k,); train_loss, test_loss, train_acc, test_acc: (k,); stop_reason: why it stopped,
+    or None.
     """
 
     steps: np.ndarray
@@ -189,7 +190,7 @@ class GapRun:
     test_loss: np.ndarray
     train_acc: np.ndarray
     test_acc: np.ndarray
-    stopped: str | None
+    stop_reason: str | None
 
     @property
     def gap(self):
@@ -216,11 +217,11 @@ def gap_experiment(settings=GapSettings(), n_points=40):
                       twin=True, eval_every=10**9, record=False)
     every = max(s.steps // n_points, 1)
     rows = [_measure(trainer, split)]
-    while trainer.step_count < s.steps and not trainer.stopped:
+    while trainer.step_count < s.steps and not trainer.stop_reason:
         trainer.step(min(every, s.steps - trainer.step_count))
         rows.append(_measure(trainer, split))
     table = np.array(rows)  # (k, 2 networks, 5 values)
-    return tuple(GapRun(*(table[:, i, j] for j in range(5)), stopped=run.stopped)
+    return tuple(GapRun(*(table[:, i, j] for j in range(5)), stop_reason=run.stop_reason)
                  for i, run in enumerate(trainer.runs))
 
 

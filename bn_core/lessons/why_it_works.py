@@ -38,7 +38,7 @@ class ShiftRun:
     steps: (n,) steps at which the percentiles were taken; percentiles: (n, 3), the 15th, 50th
     and 85th percentile over the mini-batch of one unit's sigmoid input (Z_tilde with batch
     norm, Z without); eval_steps: (k,); test_accuracy: (k,); drift: band_drift(percentiles);
-    stopped: why training stopped early, or None.
+    stop_reason: why training stopped early, or None.
     """
 
     steps: np.ndarray
@@ -46,7 +46,7 @@ class ShiftRun:
     eval_steps: np.ndarray
     test_accuracy: np.ndarray
     drift: float
-    stopped: str | None
+    stop_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _shift_run(run, layer):
                     eval_steps=rec.test.steps.copy(),
                     test_accuracy=np.array(rec.test.values[:, 1], dtype=np.float64),
                     drift=band_drift(percentiles) if len(percentiles) else float("nan"),
-                    stopped=run.stopped)
+                    stop_reason=run.stop_reason)
 
 
 # --- robustness sweeps -------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def final_loss(point, split=None):
         if not trainer.step():
             break
         losses.append(run.last_loss)
-    return float("nan") if run.stopped else float(np.mean(losses))
+    return float("nan") if run.stop_reason else float(np.mean(losses))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The extra arithmetic behind the Training Lab page: smoothed curves, eval-mode decision maps,
-predictions, parameter counts, and how large db is (cancelled out under batch norm, not under
-layer norm).
+"""The Training Lab's computations: its settings and trainer, smoothed curves, eval-mode
+decision maps, predictions, parameter counts, and how large db is (cancelled out under batch
+norm, not under layer norm).
 
 Examples are columns, as everywhere in the core: X is (n_x, m). Nothing here trains or changes
 a network; everything is a read-only look at one.
@@ -14,6 +14,7 @@ import numpy as np
 
 from bn_core import data
 from bn_core.checks import check_fraction
+from bn_core.lessons.in_a_network import architecture, n_params
 
 
 def ema(values, weight=0.9, block=64):
@@ -162,7 +163,8 @@ def raw_test_inputs(dataset, n, noise, test_fraction, seed):
 
 
 def count_params(layer_dims, normalization, eliminate_bias):
-    """How many numbers a network learns, counted layer by layer:
+    """How many numbers a network learns, read from a real network's layout as *Fitting it
+    into a network* counts them:
 
         W[l]: n_l * n_{l-1};  b[l]: n_l (unless eliminated on a normalized layer);
         gamma[l], beta[l]: n_l each on a normalized (hidden) layer.
@@ -170,14 +172,10 @@ def count_params(layer_dims, normalization, eliminate_bias):
     normalization: "batch", "layer", or None / "none"; True and False mean batch norm on and
     off. Batch norm and layer norm learn the same numbers (gamma and beta per unit).
     """
-    normalized = normalization not in (False, None, "none")
-    total = 0
-    for l in range(1, len(layer_dims)):
-        n, n_prev = layer_dims[l], layer_dims[l - 1]
-        hidden_norm = normalized and l < len(layer_dims) - 1
-        total += n * n_prev + (0 if hidden_norm and eliminate_bias else n) + (
-            2 * n if hidden_norm else 0)
-    return total
+    batch = normalization in (True, "batch")
+    layer = normalization == "layer"
+    return n_params(architecture(layer_dims, batch_norm=batch, eliminate_bias=eliminate_bias,
+                                 layer_norm=layer))
 
 
 def hidden_units(layer_dims):
@@ -205,32 +203,16 @@ def largest_db(net, X, y):
     return float(max(np.max(np.abs(grads[k])) for k in keys))
 
 
-def paced_interval(interval, tick_s, shortest, longest):
-    """The live panel's next tick interval in seconds, from the current one and a smoothed
-    tick cost tick_s: doubled (up to `longest`) while a tick takes over half of it, halved
-    (down to `shortest`) once ticks take under 15% of it, else unchanged."""
-    if tick_s > 0.5 * interval:
-        return min(longest, 2 * interval)
-    if tick_s < 0.15 * interval:
-        return max(shortest, interval / 2)
-    return interval
-
-
 # --- the lab's settings ----------------------------------------------------------------------
 
 OPTIMIZER_FIELDS = ("optimizer", "lr", "beta", "beta1", "beta2", "eps")
 OWN_DATA = "own"  # the data set name for points the learner uploads
 
-FIELD_NAMES = {"dataset": "data set", "n": "data size", "noise": "noise",
-               "test_fraction": "test share", "hidden_layers": "hidden layers",
-               "units": "units per layer", "activation": "activation",
-               "batch_norm": "batch norm", "layer_norm": "layer norm",
-               "eliminate_bias": "eliminate b", "init": "initialization",
-               "init_scale": "initial scale", "batch_size": "mini-batch size", "seed": "seed",
-               "twin": "comparison twin", "data_file": "your data file"}
+# The settings that define the data and the networks: a change to one means a fresh start.
+DEFINING_FIELDS = ("dataset", "n", "noise", "test_fraction", "hidden_layers", "units",
+                   "activation", "batch_norm", "layer_norm", "eliminate_bias", "init",
+                   "init_scale", "batch_size", "seed", "twin", "data_file")
 NORMALIZATIONS = ("batch", "layer", "none")  # the lab's names, as in its links
-TWIN_SHOWN = {"none": "without normalization", "batch": "with batch norm",
-              "layer": "with layer norm", False: "off"}
 
 
 @dataclass(frozen=True)
@@ -289,7 +271,7 @@ class LabSettings:
         matter (the noise of digits, the scale of He or Xavier initialization) is left out.
         "twin" is the twin's normalization ("none", "batch", "layer"), or False for none."""
         out = []
-        for name in FIELD_NAMES:
+        for name in DEFINING_FIELDS:
             value = getattr(self, name)
             if name == "twin":
                 value = self.twin_norm if self.twin else False
@@ -304,20 +286,6 @@ class LabSettings:
     def optimizer_args(self):
         """(name, lr, hyper) for Trainer.set_optimizer."""
         return self.optimizer, self.lr, {k: getattr(self, k) for k in OPTIMIZER_FIELDS[2:]}
-
-
-def describe_changes(old, new):
-    """What differs between two signatures, in words: "batch norm on → off, seed 0 → 1"."""
-    def show(name, value):
-        if name == "twin" and value in TWIN_SHOWN:
-            return TWIN_SHOWN[value]
-        if isinstance(value, bool):
-            return "on" if value else "off"
-        return "—" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-    old, new = dict(old), dict(new)
-    return ", ".join(f"{FIELD_NAMES.get(k, k)} {show(k, old.get(k))} → {show(k, new[k])}"
-                     for k in new if old.get(k) != new[k])
 
 
 def make_trainer(settings, split, **trainer_kwargs):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import bn_core as bn
-from bn_core import data, lab, training
+from bn_core import data, training
+from bn_core.lessons import training_lab as lab
 
 
 @pytest.fixture(scope="module")
@@ -176,14 +177,6 @@ def test_optimizer_settings_are_not_in_the_signature():
                                                     "eps": 1e-4})
 
 
-def test_describe_changes_names_each_change():
-    s = lab.LabSettings()
-    t = dataclasses.replace(s, batch_norm=False, hidden_layers=4, noise=0.25)
-    assert lab.describe_changes(s.signature(), t.signature()) == (
-        "noise 0.1 → 0.25, hidden layers 3 → 4, batch norm on → off")
-    assert lab.describe_changes(s.signature(), s.signature()) == ""
-
-
 def test_make_trainer_builds_the_network_and_clips_the_batch(split):
     s = lab.LabSettings(dataset="circles", hidden_layers=2, units=5, activation="tanh",
                         batch_size=10_000, optimizer="momentum", lr=0.3, beta=0.8)
@@ -209,21 +202,6 @@ def test_decision_map_in_chunks_equals_one_forward(trained, split):
     probs = trained.net.forward(np.vstack([gx.ravel(), gy.ravel()]), train=False)
     np.testing.assert_array_equal(dmap.label.ravel(), probs.argmax(axis=0))
     np.testing.assert_allclose(dmap.confidence.ravel(), probs.max(axis=0), rtol=1e-12)
-
-
-@pytest.mark.parametrize(("interval", "tick", "expected"), [
-    (0.5, 0.3, 1.0),    # a tick takes over half its interval: twice as long
-    (1.0, 0.9, 2.0),
-    (2.0, 1.5, 2.0),    # never past the longest
-    (2.0, 0.2, 1.0),    # quick again: half as long
-    (1.0, 0.1, 0.5),
-    (0.5, 0.0, 0.5),    # never under the shortest
-    (1.0, 0.3, 1.0),    # in between: unchanged
-    (1.0, 0.5, 1.0),
-    (1.0, 0.15, 1.0),
-])
-def test_paced_interval_doubles_when_slow_and_halves_when_quick(interval, tick, expected):
-    assert lab.paced_interval(interval, tick, shortest=0.5, longest=2.0) == expected
 
 
 # --- layer norm in the lab -------------------------------------------------------------------
@@ -271,15 +249,8 @@ def test_lab_settings_with_layer_norm_and_a_batch_norm_twin(split):
     assert lab.make_trainer(plain, split).twin is None
 
 
-def test_switching_normalization_is_described_and_the_old_defaults_stay_put():
+def test_a_twin_that_is_off_keeps_its_normalization_out_of_the_signature():
     old = lab.LabSettings()
     assert old.normalization == "batch" and old.twin and old.twin_norm == "none"
-    new = dataclasses.replace(old, batch_norm=False, layer_norm=True, twin_norm="batch")
-    assert lab.describe_changes(old.signature(), new.signature()) == (
-        "batch norm on → off, layer norm off → on, comparison twin without normalization → "
-        "with batch norm")
-    assert lab.describe_changes(old.signature(), dataclasses.replace(old, twin=False).signature(
-    )) == "comparison twin without normalization → off"
-    # no twin: its normalization does not matter
     off = dataclasses.replace(old, twin=False)
     assert dataclasses.replace(off, twin_norm="layer").signature() == off.signature()
