@@ -10,16 +10,15 @@ charts; Play, Step, Epoch and Reset sit outside it. The sidebar is bn_app.lab_si
 
 import os
 import time
-from dataclasses import dataclass
 
 from bn_app import lab_gamma_beta, ui
+from bn_app import lab_live as charts
 from bn_app import lab_options as opts
 from bn_app import lab_sidebar as sidebar
 
 import streamlit as st
 
 import bn_a11y
-import bn_live
 from bn_core import exchange
 from bn_core.data import make_dataset
 from bn_core.lessons import training_lab as lab
@@ -29,17 +28,9 @@ from bn_viz.theme import net_color, net_label
 
 SLUG = "training_lab"
 TRAINER, SIGNATURE, PLAYING, NOTE = "lab.trainer", "lab.signature", "lab.playing", "lab.note"
-INTERVAL_KEY, TICK_KEY, REPACED_KEY = "lab.interval", "lab.tick_seconds", "lab.repaced"
-# The live charts: which run they show (a new one rebuilds them), what each place of the page
-# holds in the browser, and whether the next run sends whole figures (a full page run, or the
-# browser found it missed a tick).
-RUN_KEY, HELD_KEY, WHOLE_KEY = "lab.run", "lab.live_held", "lab.live_whole"
-KEEP_KEY = "lab.live_keep"  # a full run that cannot have remounted the charts (Play, Pause)
 # Epoch trains in chunks, one per tick like Play, so that other sessions keep their share of the
 # replica and Pause answers; a press while an epoch runs queues one more.
 EPOCH_TARGET, EPOCH_CHUNK = "lab.epoch_target", 50
-MAP_EVERY_S = 1.0  # the decision regions are redrawn about once a second while playing
-DESCRIBE_EVERY_S = 2.0  # a live chart's description is brought up to date this often
 # BNLAB_LIVE_CHARTS=0 draws the old way (whole st.plotly_chart figures every tick), kept so that
 # benchmarks/bench_browser.py can measure both in one run.
 LIVE_CHARTS = os.environ.get("BNLAB_LIVE_CHARTS", "1") != "0"
@@ -102,7 +93,7 @@ def _trainer_for(settings, split):
     if trainer is None or old != signature:
         trainer = lab.make_trainer(settings, split)
         st.session_state[TRAINER] = trainer
-        st.session_state[RUN_KEY] = st.session_state.get(RUN_KEY, 0) + 1
+        charts.new_run()
         st.session_state[SIGNATURE] = signature
         if old is not None and old != signature:
             earlier = st.session_state.get(NOTE)  # e.g. "Settings loaded from ..."
@@ -120,7 +111,7 @@ def _set_playing(value):
     # Set, not toggled: a click that reaches the server twice (its rerun coalesced with a
     # fragment tick's) must not cancel itself out. Pause also drops the epochs queued.
     st.session_state[PLAYING] = value
-    st.session_state[KEEP_KEY] = True  # the charts stay as they are: only new points
+    charts.keep_mounted()  # the charts stay as they are: only new points
     if not value:
         st.session_state.pop(EPOCH_TARGET, None)
     else:
@@ -241,7 +232,7 @@ def _live_panel(steps_per_update, images):
     """Steps (while playing) and redraws everything that changes as the network trains."""
     started = time.perf_counter()
     trainer = st.session_state[TRAINER]
-    repaced = st.session_state.pop(REPACED_KEY, False)  # this run only applies a new interval
+    repaced = charts.take_repaced()  # this run only applies a new interval
     if not repaced:
         _advance(trainer, steps_per_update)
     if trainer.stop_reason and _busy():
@@ -257,25 +248,26 @@ def _live_panel(steps_per_update, images):
     net = trainer.net
 
     recorders = [run.recorder for run in trainer.runs]
-    whole = st.session_state.pop(WHOLE_KEY, False)
+    whole = charts.take_whole()
+    step, busy = trainer.step_count, _busy()
     left, right = st.columns(2)
     with left:
         if LIVE_CHARTS:  # two small figures: each step redraws less
-            _place("loss", live.loss_chart(recorders), trainer, whole)
-            _place("accuracy", live.accuracy_chart(recorders), trainer, whole)
+            charts.place("loss", live.loss_chart(recorders), step, whole, busy)
+            charts.place("accuracy", live.accuracy_chart(recorders), step, whole, busy)
         else:
             ui.chart(viz.loss_figure(recorders), name="Loss and accuracy against the training "
                      "step, for each network")
     with right:
         if not LIVE_CHARTS:
             ui.chart(lab_data.data_figure(lab.data_panel(trainer), images))
-        elif whole or not _busy() or _seconds_since("data") >= MAP_EVERY_S:
+        elif whole or not busy or charts.seconds_since("data") >= charts.MAP_EVERY_S:
             figure = lab_data.data_figure(lab.data_panel(trainer), images).to_plotly_json()
-            _place("data", live.SnapshotChart("data", "The data and each network's decision "
-                                              "regions", figure, summary=_test_summary(trainer)),
-                   trainer, whole)
+            chart = live.SnapshotChart("data", "The data and each network's decision regions",
+                                       figure, summary=_test_summary(trainer))
+            charts.place("data", chart, step, whole, busy)
         else:
-            _place("data", None, trainer, whole)  # unchanged until the next redraw
+            charts.place("data", None, step, whole, busy)  # unchanged until the next redraw
 
     view = ui.choice("Show", "view", list(viz.VIEWS), "distributions", radio=True,
                      format_func=viz.VIEWS.get, label_visibility="collapsed")
@@ -301,9 +293,9 @@ def _live_panel(steps_per_update, images):
     if not LIVE_CHARTS:
         ui.chart(viz.view_figure(view, recorders, layer, units))
     else:
-        _place_view(view, recorders, layer, units, trainer, whole)
-    if not repaced:
-        _pace(time.perf_counter() - started)
+        charts.place_view(view, recorders, layer, units, step, whole, busy)
+    if not repaced and st.session_state.get(PLAYING):
+        charts.pace(time.perf_counter() - started)
 
 
 DB_READOUT = {
@@ -326,93 +318,6 @@ def _db_readout(trainer):
         norm = run.net.config.normalization
         if norm and not run.stop_reason:
             st.info(DB_READOUT[norm].format(db=lab.largest_db(run.net, X, y)), icon="🔎")
-
-
-def _place_view(view, recorders, layer, units, trainer, whole):
-    """The picked view as a live chart; "distributions now" is a snapshot, sent again about
-    once a second while new samples come in."""
-    version = recorders[0].samples_step  # the histograms change only with new samples
-    chart = None
-    held = _held("view")
-    if (view != "distributions" or whole or not _busy() or held.chart_id != "distributions"
-            or (held.version != version and _seconds_since("view") >= MAP_EVERY_S)):
-        chart = live.view_chart(view, recorders, layer, units)
-    _place("view", chart, trainer, whole, version)
-
-
-@dataclass(frozen=True)
-class _Held:
-    """What the browser holds at one place of the page: a chart of a run, complete up to a
-    step; a snapshot's version; when it was sent."""
-
-    chart_id: str | None = None
-    run: int | None = None
-    step: int = live.NO_STEP
-    version: object = None
-    sent_at: float = 0.0
-    described_at: float = 0.0
-
-
-def _held(place):
-    return st.session_state.setdefault(HELD_KEY, {}).get(place, _Held())
-
-
-def _seconds_since(place):
-    return time.monotonic() - _held(place).sent_at
-
-
-def _send_whole():
-    st.session_state[WHOLE_KEY] = True
-
-
-def _place(place, chart, trainer, whole, version=None):
-    """Place a live chart: the whole figure when the browser does not hold this chart of this
-    run yet, else what is new since the step it holds. chart None: nothing new to send (a
-    snapshot that has not changed). The chart's description (what a screen reader reads for
-    it) goes along with a whole figure, when paused, and every DESCRIBE_EVERY_S while
-    playing: it is read when asked for, not announced, so it need not follow every step."""
-    run = st.session_state.get(RUN_KEY, 0)
-    held = _held(place)
-    busy = _busy()
-    text = tables = None
-    if chart is None:
-        messages = [{"id": held.chart_id, "label": "", "hint": "", "last": held.step}]
-    else:
-        fresh = whole or (chart.id, run) != (held.chart_id, held.run)
-        now = time.monotonic()
-        if fresh or not busy or now - held.described_at >= DESCRIBE_EVERY_S:
-            text, tables = live.read(chart)
-        messages = [live.chart_message(chart, trainer.step_count,
-                                       live.NO_STEP if fresh else held.step,
-                                       text and text.description)]
-        st.session_state[HELD_KEY][place] = _Held(
-            chart.id, run, trainer.step_count, version, now,
-            now if text else held.described_at)
-    bn_live.live_charts(f"lab.live.{place}", run, messages,
-                        playing=busy,
-                        interval_s=st.session_state.get(INTERVAL_KEY, opts.INTERVAL_S),
-                        present=ui.presenting(), on_gap=_send_whole,
-                        template=live.DARK_TEMPLATE if ui.dark() else None)
-    if chart is not None and not busy:  # paused: the chart's numbers, as tables
-        ui.chart_numbers(text, tables)
-
-
-def _pace(seconds):
-    """Space the ticks out while the server cannot keep up (many students training on one
-    machine), and back in when it can. A tick that takes most of its interval makes the
-    browser ask for the next one before this one is sent, and Streamlit throws that work
-    away; spacing them keeps every session updating, just less often."""
-    if not st.session_state.get(PLAYING):  # an Epoch keeps its pace: it ends soon
-        return
-    tick = opts.smoothed_tick(st.session_state.get(TICK_KEY), seconds)
-    st.session_state[TICK_KEY] = tick
-    interval = st.session_state.get(INTERVAL_KEY, opts.INTERVAL_S)
-    paced = opts.paced_interval(interval, tick)
-    if paced != interval:
-        st.session_state[INTERVAL_KEY] = paced
-        st.session_state[KEEP_KEY] = True  # the charts stay mounted through this rerun
-        st.session_state[REPACED_KEY] = True  # the rerun redraws; it neither steps nor paces
-        st.rerun()  # run_every is read on a full run only
 
 
 def _parameters(trainer):
@@ -543,16 +448,16 @@ if trainer.stop_reason:
 
 images = (_digit_images(settings.n, settings.test_fraction, settings.seed)
           if settings.dataset == "digits" else None)
-interval = st.session_state.get(INTERVAL_KEY, opts.INTERVAL_S)
+interval = charts.interval()
 # A full run: the live charts may have been remounted, unless it is Play, Pause or a change of
 # pace. (A chart that was remounted anyway finds a gap in its steps and asks for its figure.)
-st.session_state[WHOLE_KEY] = not st.session_state.pop(KEEP_KEY, False)
+charts.begin_full_run()
 st.fragment(run_every=interval if playing else None)(ui.guarded(_live_panel))(steps_per_update,
                                                                              images)
 if playing:
     lab_gamma_beta.hide()
 else:
-    lab_gamma_beta.show(TRAINER, RUN_KEY, images)
+    lab_gamma_beta.show(TRAINER, charts.RUN_KEY, images)
 _parameters(trainer)
 if not ui.presenting():
     _save_and_load(trainer)
