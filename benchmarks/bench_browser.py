@@ -45,9 +45,17 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 QUIET_CSS = """
 [data-testid="stStatusWidget"], [data-testid="stDecoration"] { visibility: hidden !important; }
 *, *::before, *::after { animation: none !important; transition: none !important;
@@ -95,12 +103,29 @@ def free_port():
 
 def start_server(live):
     port = free_port()
-    env = {**os.environ, "BNLAB_LIVE_CHARTS": "1" if live else "0",
-           "STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "BNLAB_LIVE_CHARTS": "1" if live else "0",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + 90
@@ -125,8 +150,7 @@ class Screencast:
         self.keep = [] if keep else None  # (time, JPEG as base64) of every frame
         self.cdp = page.context.new_cdp_session(page)
         self.cdp.on("Page.screencastFrame", self._frame)
-        self.cdp.send("Page.startScreencast", {"format": "jpeg", "quality": 10,
-                                               "everyNthFrame": 1})
+        self.cdp.send("Page.startScreencast", {"format": "jpeg", "quality": 10, "everyNthFrame": 1})
 
     def _frame(self, event):
         self.drawn_at.append(event["metadata"].get("timestamp", time.time()))
@@ -155,11 +179,14 @@ def measure(page, cast, seconds):
     frames = cast.frames_between(start_wall, end_wall)
     wall = (end["now"] - start["now"]) / 1000
     steps = (end["step"] or 0) - (start["step"] or 0)
-    return {"screen frames/s": frames / wall,
-            "rAF/s": (end["raf"] - start["raf"]) / wall,
-            "long-task share": (end["long"] - start["long"]) / 1000 / wall,
-            "steps/s": steps / wall, "frames": frames,
-            "Plotly share": (end["plotly"] - start["plotly"]) / 1000 / wall}
+    return {
+        "screen frames/s": frames / wall,
+        "rAF/s": (end["raf"] - start["raf"]) / wall,
+        "long-task share": (end["long"] - start["long"]) / 1000 / wall,
+        "steps/s": steps / wall,
+        "frames": frames,
+        "Plotly share": (end["plotly"] - start["plotly"]) / 1000 / wall,
+    }
 
 
 STEPS_PER_UPDATE = 10  # the Training Lab's default
@@ -178,14 +205,18 @@ def learning_rate_change(page):
     that may be under way then (runs of a session never overlap) trains at most
     STEPS_PER_UPDATE more at the old rate, so any step after S + STEPS_PER_UPDATE was trained
     at the new one."""
-    slider = (page.locator('[data-testid="stSlider"]').filter(has_text="Learning rate")
-              .get_by_role("slider"))
+    slider = (
+        page.locator('[data-testid="stSlider"]')
+        .filter(has_text="Learning rate")
+        .get_by_role("slider")
+    )
     slider.focus()
     start = time.monotonic()
     counter = page.evaluate(SHOWN_JS)[1]
     slider.press("ArrowLeft")
-    page.wait_for_function(f"(n) => ({SHOWN_JS})()[0] > n", arg=counter + STEPS_PER_UPDATE,
-                           timeout=30_000, polling=20)
+    page.wait_for_function(
+        f"(n) => ({SHOWN_JS})()[0] > n", arg=counter + STEPS_PER_UPDATE, timeout=30_000, polling=20
+    )
     return time.monotonic() - start
 
 
@@ -218,8 +249,12 @@ def run_path(browser, live, args):
         phases["after Pause"] = measure(page, cast, 3)
         if args.save_frames:
             Path(args.save_frames).mkdir(parents=True, exist_ok=True)
-            cast.save(args.save_frames, pause_start, pause_start + 3,
-                      f"{'live' if live else 'classic'}-after-pause")
+            cast.save(
+                args.save_frames,
+                pause_start,
+                pause_start + 3,
+                f"{'live' if live else 'classic'}-after-pause",
+            )
         phases["after Pause"]["still after s"] = still
         if live:
             phases["playing"]["lr shown after s"] = lr_shown
@@ -237,13 +272,18 @@ def main():
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=1000)
     parser.add_argument("--query", default="")
-    parser.add_argument("--save-frames", default="",
-                        help="a folder for the screen frames drawn after Pause (and the one "
-                             "before), to see what still changes")
+    parser.add_argument(
+        "--save-frames",
+        default="",
+        help="a folder for the screen frames drawn after Pause (and the one "
+        "before), to see what still changes",
+    )
     args = parser.parse_args()
-    print(f"Training Lab in headless Chromium, {args.width}x{args.height}"
-          f"{', ?' + args.query if args.query else ''}; {os.cpu_count()} cores; load average "
-          f"before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"Training Lab in headless Chromium, {args.width}x{args.height}"
+        f"{', ?' + args.query if args.query else ''}; {os.cpu_count()} cores; load average "
+        f"before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     results = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -254,18 +294,26 @@ def main():
     print(f"{'path':9s}{'phase':13s}" + "".join(f"{n:>17s}" for n in names))
     for path, phases in results.items():
         for phase, figures in phases.items():
-            cells = "".join(f"{figures[n]:>16.0%} " if n.endswith("share")
-                            else f"{figures[n]:>16.1f} " for n in names)
+            cells = "".join(
+                f"{figures[n]:>16.0%} " if n.endswith("share") else f"{figures[n]:>16.1f} "
+                for n in names
+            )
             print(f"{path:9s}{phase:13s}{cells}")
         if "lr shown after s" in phases["playing"]:
-            print(f"{path:9s}a learning-rate change while playing shown in the loss chart "
-                  f"{phases['playing']['lr shown after s']:.2f} s after the key press")
+            print(
+                f"{path:9s}a learning-rate change while playing shown in the loss chart "
+                f"{phases['playing']['lr shown after s']:.2f} s after the key press"
+            )
         still = phases["after Pause"]["still after s"]
-        print(f"{path:9s}charts still {still:.2f} s after the Pause click (its run ended"
-              + (", every queued step drawn)" if path == "live" else ")"))
+        print(
+            f"{path:9s}charts still {still:.2f} s after the Pause click (its run ended"
+            + (", every queued step drawn)" if path == "live" else ")")
+        )
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print("goals while playing: >= 24 screen frames/s, >= 40 rAF/s, long-task share <= 25%, "
-          ">= 20 steps/s; after Pause: 0 screen frames")
+    print(
+        "goals while playing: >= 24 screen frames/s, >= 40 rAF/s, long-task share <= 25%, "
+        ">= 20 steps/s; after Pause: 0 screen frames"
+    )
 
 
 if __name__ == "__main__":

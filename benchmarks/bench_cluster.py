@@ -89,9 +89,14 @@ def settings_file():
 
 def multipart(name, data, content_type):
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n").encode() + data + \
-        f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{name}"\r\nContent-Type: {content_type}\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -100,8 +105,11 @@ def request_kind(what):
     if what == "websocket":
         return what
     path = what.split("?")[0]
-    for prefix, kind in (("/_stcore/upload_file/", "upload"), ("/media/", "media"),
-                         ("/_stcore/health", "health")):
+    for prefix, kind in (
+        ("/_stcore/upload_file/", "upload"),
+        ("/media/", "media"),
+        ("/_stcore/health", "health"),
+    ):
         if path.startswith(prefix):
             return kind
     return "page"
@@ -197,10 +205,12 @@ class Student(Session):
         await asyncio.wait_for(self.full_done.wait(), timeout)
 
     def http(self, method, path, body=None, headers=None):
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                             urllib.request.HTTPCookieProcessor(self.jar))
-        req = urllib.request.Request(f"http://{HOST}:{self.port}{path}", data=body,
-                                     method=method, headers=headers or {})
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar)
+        )
+        req = urllib.request.Request(
+            f"http://{HOST}:{self.port}{path}", data=body, method=method, headers=headers or {}
+        )
         with opener.open(req, timeout=30) as r:
             self.on_http(path, r.headers)
             return r.status, r.read()
@@ -239,16 +249,35 @@ class Student(Session):
         (urls,) = await asyncio.wait_for(self.url_replies[request_id], 30)
         body, ctype = multipart(name, data, content_type)
         status, _ = await asyncio.to_thread(
-            self.http, "PUT", urls.upload_url, body,
-            {"Content-Type": ctype, "X-Xsrftoken": self.xsrf(),
-             "Origin": f"http://{HOST}:{self.port}"})
+            self.http,
+            "PUT",
+            urls.upload_url,
+            body,
+            {
+                "Content-Type": ctype,
+                "X-Xsrftoken": self.xsrf(),
+                "Origin": f"http://{HOST}:{self.port}",
+            },
+        )
         if status not in (200, 204):
             raise RuntimeError(f"upload of {name}: HTTP {status}")
-        state = WidgetState(id=wid, file_uploader_state_value=FileUploaderState(
-            uploaded_file_info=[UploadedFileInfo(
-                name=name, size=len(data), file_id=urls.file_id,
-                file_urls=FileURLs(file_id=urls.file_id, upload_url=urls.upload_url,
-                                   delete_url=urls.delete_url))]))
+        state = WidgetState(
+            id=wid,
+            file_uploader_state_value=FileUploaderState(
+                uploaded_file_info=[
+                    UploadedFileInfo(
+                        name=name,
+                        size=len(data),
+                        file_id=urls.file_id,
+                        file_urls=FileURLs(
+                            file_id=urls.file_id,
+                            upload_url=urls.upload_url,
+                            delete_url=urls.delete_url,
+                        ),
+                    )
+                ]
+            ),
+        )
         self.widget_states[wid] = state  # the uploader keeps its file in every later rerun
         await self.full_run(self.rerun())
 
@@ -283,12 +312,25 @@ class Student(Session):
 async def student(index, port, seconds, t0, timeout):
     """One student's visit: a lesson page, then the Lab from a link. Returns its two sessions."""
     jar, served = http.cookiejar.CookieJar(), []
-    lesson = Student(index, LESSONS[index % len(LESSONS)], False, port, "Play", jar=jar,
-                     served=served)
-    uploads = [(POINTS_LABEL, "points.csv", points_file(), "text/csv"),
-               (SETTINGS_LABEL, "settings.json", settings_file(), "application/json")]
-    lab = Student(index, LAB, True, port, "Play", query=LINK, jar=jar, served=served,
-                  uploads=uploads, seconds=seconds)
+    lesson = Student(
+        index, LESSONS[index % len(LESSONS)], False, port, "Play", jar=jar, served=served
+    )
+    uploads = [
+        (POINTS_LABEL, "points.csv", points_file(), "text/csv"),
+        (SETTINGS_LABEL, "settings.json", settings_file(), "application/json"),
+    ]
+    lab = Student(
+        index,
+        LAB,
+        True,
+        port,
+        "Play",
+        query=LINK,
+        jar=jar,
+        served=served,
+        uploads=uploads,
+        seconds=seconds,
+    )
     for s in (lesson, lab):
         stop = asyncio.Event()
         task = asyncio.create_task(s.run(t0, stop))
@@ -312,8 +354,9 @@ async def lecture(cluster, n_students, seconds):
     t0, c0 = time.monotonic(), time.process_time()
     timeout = seconds + 120
     peak = {name: rss_mb(pid) for name, pid in pids.items()}
-    running = asyncio.gather(*(student(i, cluster.port, seconds, t0, timeout)
-                               for i in range(n_students)))
+    running = asyncio.gather(
+        *(student(i, cluster.port, seconds, t0, timeout) for i in range(n_students))
+    )
     while not running.done():  # each replica's peak memory, sampled every second
         await asyncio.wait([running], timeout=1.0)
         peak = {name: max(peak[name], rss_mb(pid)) for name, pid in pids.items()}
@@ -321,10 +364,15 @@ async def lecture(cluster, n_students, seconds):
     wall = time.monotonic() - t0
     m1 = machine_cpu()
     cpu = {name: (cpu_seconds(pid) - cpu0[name]) / wall for name, pid in pids.items()}
-    return {"students": results, "wall": wall, "cpu": cpu, "peak_mb": peak,
-            "haproxy_cpu": (cpu_seconds(cluster.haproxy.pid) - hap0) / wall,
-            "client_cpu": (time.process_time() - c0) / wall,
-            "machine_busy": (m1[0] - m0[0]) / max(m1[1] - m0[1], 1) * os.cpu_count()}
+    return {
+        "students": results,
+        "wall": wall,
+        "cpu": cpu,
+        "peak_mb": peak,
+        "haproxy_cpu": (cpu_seconds(cluster.haproxy.pid) - hap0) / wall,
+        "client_cpu": (time.process_time() - c0) / wall,
+        "machine_busy": (m1[0] - m0[0]) / max(m1[1] - m0[1], 1) * os.cpu_count(),
+    }
 
 
 def summarize(result, cluster, log_marks):
@@ -333,41 +381,51 @@ def summarize(result, cluster, log_marks):
         replicas = {r for _, r in served}
         where = next((r for what, r in served if what == "websocket"), None)
         spread[where] = spread.get(where, 0) + 1
-        kinds = [f"{kind} x{sum(w == kind for w, _ in served)}"
-                 for kind in ("page", "health", "websocket", "upload", "media")]
+        kinds = [
+            f"{kind} x{sum(w == kind for w, _ in served)}"
+            for kind in ("page", "health", "websocket", "upload", "media")
+        ]
         errs = lesson.errors + lab.errors
         errors += len(errs)
         split += len(replicas) != 1
         rows.append((lab.index, where, lab.rate(), len(replicas) == 1, kinds, errs))
-    tracebacks = sum(cluster.log_text(name)[mark:].count("Traceback")
-                     for name, mark in log_marks.items())
+    tracebacks = sum(
+        cluster.log_text(name)[mark:].count("Traceback") for name, mark in log_marks.items()
+    )
     return rows, spread, errors + tracebacks, split, tracebacks
 
 
 def print_run(k, n, result, rows, spread, errors, split, tracebacks):
-    print(f"\nK = {k} replicas, {n} students ({n / k:g} per replica), "
-          f"{result['wall']:.0f} s")
+    print(f"\nK = {k} replicas, {n} students ({n / k:g} per replica), {result['wall']:.0f} s")
     print(f"{'#':>3} {'replica':<8} {'updates/s':>9} {'one replica':<11} requests seen")
     for index, where, rate, same, kinds, _ in rows:
-        print(f"{index:>3} {where or '-':<8} {rate:9.2f} {'yes' if same else 'NO':<11} "
-              f"{', '.join(kinds)}")
+        print(
+            f"{index:>3} {where or '-':<8} {rate:9.2f} {'yes' if same else 'NO':<11} "
+            f"{', '.join(kinds)}"
+        )
     for index, *_, errs in rows:
         for e in errs[:4]:
             print(f"  student {index}: {e}")
     rates = [r[2] for r in rows]
-    print(f"spread: {dict(sorted(spread.items(), key=lambda kv: str(kv[0])))}; updates/s min "
-          f"{min(rates):.2f}, median {statistics.median(rates):.2f}; students split across "
-          f"replicas: {split}; errors: {errors} ({tracebacks} tracebacks in replica logs)")
+    print(
+        f"spread: {dict(sorted(spread.items(), key=lambda kv: str(kv[0])))}; updates/s min "
+        f"{min(rates):.2f}, median {statistics.median(rates):.2f}; students split across "
+        f"replicas: {split}; errors: {errors} ({tracebacks} tracebacks in replica logs)"
+    )
     cpu = ", ".join(f"{name} {c:.2f}" for name, c in sorted(result["cpu"].items()))
     mem = ", ".join(f"{name} {m:.0f}" for name, m in sorted(result["peak_mb"].items()))
     print(f"peak memory (MiB): {mem}")
-    print(f"CPU (cores): {cpu}; haproxy {result['haproxy_cpu']:.2f}; this client "
-          f"{result['client_cpu']:.2f}; load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"CPU (cores): {cpu}; haproxy {result['haproxy_cpu']:.2f}; this client "
+        f"{result['client_cpu']:.2f}; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     ours = sum(result["cpu"].values()) + result["haproxy_cpu"] + result["client_cpu"]
-    print(f"machine: {result['machine_busy']:.2f} of {os.cpu_count()} cores busy; this "
-          f"benchmark {ours:.2f}, other processes {result['machine_busy'] - ours:.2f}",
-          flush=True)
+    print(
+        f"machine: {result['machine_busy']:.2f} of {os.cpu_count()} cores busy; this "
+        f"benchmark {ours:.2f}, other processes {result['machine_busy'] - ours:.2f}",
+        flush=True,
+    )
 
 
 def log_sizes(cluster):
@@ -394,8 +452,18 @@ def run_k(k, per_replica_steps, args):
             rates = [r[2] for r in rows]
             ok = errors == 0 and split == 0 and min(rates) >= HOLD_FRACTION * TICK_RATE
             print(f"-> {'holds' if ok else 'falls short'}", flush=True)
-            row = (k, per, n, min(rates), statistics.median(rates), spread, split, errors,
-                   result["cpu"], ok)
+            row = (
+                k,
+                per,
+                n,
+                min(rates),
+                statistics.median(rates),
+                spread,
+                split,
+                errors,
+                result["cpu"],
+                ok,
+            )
             if not ok:
                 return held, table_row or row, row
             held, table_row = per, row
@@ -405,49 +473,70 @@ def run_k(k, per_replica_steps, args):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--replicas", type=int, nargs="*", default=[1, 2, 3])
-    p.add_argument("--per-replica", type=int, nargs="*", default=[2, 3, 4, 5, 6],
-                   help="students per replica, tried in order until one falls short")
+    p.add_argument(
+        "--per-replica",
+        type=int,
+        nargs="*",
+        default=[2, 3, 4, 5, 6],
+        help="students per replica, tried in order until one falls short",
+    )
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--pin", action="store_true", help="replica i on core i mod cores")
-    p.add_argument("--single", type=float, default=SINGLE_REPLICA,
-                   help="bench_load.py --capacity's live sessions for one replica alone")
+    p.add_argument(
+        "--single",
+        type=float,
+        default=SINGLE_REPLICA,
+        help="bench_load.py --capacity's live sessions for one replica alone",
+    )
     args = p.parse_args(argv)
     if haproxy_path() is None:
         sys.exit("bench_cluster: haproxy not found (Debian: apt-get install haproxy)")
 
-    print(f"{os.cpu_count()} cores; load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.seconds:g} s of play; "
-          f"replicas {'pinned' if args.pin else 'not pinned'}", flush=True)
+    print(
+        f"{os.cpu_count()} cores; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.seconds:g} s of play; "
+        f"replicas {'pinned' if args.pin else 'not pinned'}",
+        flush=True,
+    )
     table = []
     for k in args.replicas:
         held, row, failed = run_k(k, args.per_replica, args)
         table.append((k, held, row, failed))
 
-    print(f"\nStudents per replica at >= {HOLD_FRACTION:.0%} of {TICK_RATE:g} updates/s, "
-          "every request of a student on one replica, no error:\n")
-    print("| K | students per replica | students | slowest / median updates/s | spread | "
-          "CPU per replica (cores) | next step |")
+    print(
+        f"\nStudents per replica at >= {HOLD_FRACTION:.0%} of {TICK_RATE:g} updates/s, "
+        "every request of a student on one replica, no error:\n"
+    )
+    print(
+        "| K | students per replica | students | slowest / median updates/s | spread | "
+        "CPU per replica (cores) | next step |"
+    )
     print("|---|---|---|---|---|---|---|")
     for k, held, row, failed in table:
         _, _, n, lo, med, spread, _, _, cpu, _ = row
         spread_text = " ".join(f"{v}" for _, v in sorted(spread.items(), key=lambda kv: str(kv[0])))
         cpu_text = " ".join(f"{c:.2f}" for _, c in sorted(cpu.items()))
-        nxt = (f"{failed[1]}/replica: slowest {failed[3]:.2f}, {failed[7]} errors"
-               if failed else "-")
-        print(f"| {k} | {held} | {n if held else 0} | {lo:.2f} / {med:.2f} | {spread_text} | "
-              f"{cpu_text} | {nxt} |")
+        nxt = f"{failed[1]}/replica: slowest {failed[3]:.2f}, {failed[7]} errors" if failed else "-"
+        print(
+            f"| {k} | {held} | {n if held else 0} | {lo:.2f} / {med:.2f} | {spread_text} | "
+            f"{cpu_text} | {nxt} |"
+        )
     held_any = [(k, held) for k, held, _, _ in table if held]
     print()
     for k, held in held_any:
-        print(f"replicas per 100 live students: {math.ceil(100 / held)} (at {held} students "
-              f"per replica, as K = {k} held)")
+        print(
+            f"replicas per 100 live students: {math.ceil(100 / held)} (at {held} students "
+            f"per replica, as K = {k} held)"
+        )
     if not held_any:
         print("replicas per 100 live students: - (no step held)")
     for k, held, _, _ in table:
         off = (held - args.single) / args.single
-        print(f"scaling check, K = {k}: {held} per replica through the balancer against "
-              f"{args.single:g} for one replica alone (bench_load.py): {off:+.0%} "
-              f"({'within' if abs(off) <= 0.15 else 'NOT within'} 15%)")
+        print(
+            f"scaling check, K = {k}: {held} per replica through the balancer against "
+            f"{args.single:g} for one replica alone (bench_load.py): {off:+.0%} "
+            f"({'within' if abs(off) <= 0.15 else 'NOT within'} 15%)"
+        )
 
 
 if __name__ == "__main__":

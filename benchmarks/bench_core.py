@@ -64,8 +64,9 @@ def rate(step, seconds):
 def numpy_rate(dims, m, record, seconds):
     split = synthetic_split(dims, m)
     config = bn.NetConfig(layer_dims=dims, batch_norm=True, eliminate_bias=True)
-    trainer = training.Trainer(config, split, "adam", 1e-3, batch_size=m, twin=False,
-                               eval_every=10**9, record=record)
+    trainer = training.Trainer(
+        config, split, "adam", 1e-3, batch_size=m, twin=False, eval_every=10**9, record=record
+    )
     return rate(trainer.step, seconds)
 
 
@@ -77,8 +78,11 @@ def torch_rate(dims, m, seconds):
     torch.set_num_threads(THREADS)
     layers = []
     for l in range(1, len(dims) - 1):
-        layers += [torch.nn.Linear(dims[l - 1], dims[l], bias=False, dtype=torch.float64),
-                   torch.nn.BatchNorm1d(dims[l], dtype=torch.float64), torch.nn.ReLU()]
+        layers += [
+            torch.nn.Linear(dims[l - 1], dims[l], bias=False, dtype=torch.float64),
+            torch.nn.BatchNorm1d(dims[l], dtype=torch.float64),
+            torch.nn.ReLU(),
+        ]
     layers.append(torch.nn.Linear(dims[-2], dims[-1], dtype=torch.float64))
     model = torch.nn.Sequential(*layers)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -133,10 +137,19 @@ def norm_costs(seconds, rounds=7):
 
 
 def _bare_trainer(dims, m, norm):
-    config = bn.NetConfig(layer_dims=dims, batch_norm=norm == "batch",
-                          layer_norm=norm == "layer", eliminate_bias=True)
-    return training.Trainer(config, synthetic_split(dims, m), "adam", 1e-3, batch_size=m,
-                            twin=False, eval_every=10**9, record=False)
+    config = bn.NetConfig(
+        layer_dims=dims, batch_norm=norm == "batch", layer_norm=norm == "layer", eliminate_bias=True
+    )
+    return training.Trainer(
+        config,
+        synthetic_split(dims, m),
+        "adam",
+        1e-3,
+        batch_size=m,
+        twin=False,
+        eval_every=10**9,
+        record=False,
+    )
 
 
 def recorder_memory(steps=100_000):
@@ -156,32 +169,44 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     args = parser.parse_args()
-    print(f"numpy {np.__version__}, {os.cpu_count()} cores, {THREADS} thread(s) for NumPy and "
-          f"PyTorch (THREADS=n to change), float64, Adam, batch norm on\n")
-    print(f"{'network':<8} {'m':>4} {'bare/s':>9} {'recorded/s':>11} {'recording':>10} "
-          f"{'torch/s':>9} {'vs torch':>9}")
+    print(
+        f"numpy {np.__version__}, {os.cpu_count()} cores, {THREADS} thread(s) for NumPy and "
+        f"PyTorch (THREADS=n to change), float64, Adam, batch norm on\n"
+    )
+    print(
+        f"{'network':<8} {'m':>4} {'bare/s':>9} {'recorded/s':>11} {'recording':>10} "
+        f"{'torch/s':>9} {'vs torch':>9}"
+    )
     for name, (dims, m) in NETWORKS.items():
         bare = numpy_rate(dims, m, False, args.seconds)
         recorded = numpy_rate(dims, m, True, args.seconds)
         torch = torch_rate(dims, m, args.seconds)
         vs = f"{bare / torch:8.2f}x" if torch else "   n/a"
-        print(f"{name:<8} {m:>4} {bare:>9.1f} {recorded:>11.1f} {bare / recorded - 1:>+10.1%} "
-              f"{torch or float('nan'):>9.1f} {vs:>9}")
+        print(
+            f"{name:<8} {m:>4} {bare:>9.1f} {recorded:>11.1f} {bare / recorded - 1:>+10.1%} "
+            f"{torch or float('nan'):>9.1f} {vs:>9}"
+        )
         if name == "large":
             mm = matmul_rate(dims, m, args.seconds)
-            print(f"\nlarge: matmul-only {mm:.1f} steps/s; a full step runs at "
-                  f"{bare / mm:.0%} of NumPy's matmul throughput (goal >= 60%)")
-    print(f"\nper CPU second:\n{'network':<8} {'m':>4} {'BN step/s':>10} {'LN step/s':>10} "
-          f"{'LN cost':>8}")
+            print(
+                f"\nlarge: matmul-only {mm:.1f} steps/s; a full step runs at "
+                f"{bare / mm:.0%} of NumPy's matmul throughput (goal >= 60%)"
+            )
+    print(
+        f"\nper CPU second:\n{'network':<8} {'m':>4} {'BN step/s':>10} {'LN step/s':>10} "
+        f"{'LN cost':>8}"
+    )
     for name, m, bn_rate, ln_rate in norm_costs(args.seconds):
         print(f"{name:<8} {m:>4} {bn_rate:>10.1f} {ln_rate:>10.1f} {bn_rate / ln_rate - 1:>+8.1%}")
     print("(LN cost: how much longer a layer-norm step takes than a batch-norm step; goal <= +10%)")
     if torch_rate((2, 2), 2, 0.01) is None:
         print("(PyTorch not importable: `pip install torch` in the venv to compare)")
     recorder, seconds = recorder_memory()
-    print(f"\nrecorder after 100,000 steps (2-16-16-16-2): {recorder.nbytes / 1e6:.2f} MB "
-          f"(budget {recorder.budget_bytes / 1e6:.1f} MB), {recorder.train.n} points kept "
-          f"per series at stride {recorder.train.stride}; {seconds:.1f} s to record")
+    print(
+        f"\nrecorder after 100,000 steps (2-16-16-16-2): {recorder.nbytes / 1e6:.2f} MB "
+        f"(budget {recorder.budget_bytes / 1e6:.1f} MB), {recorder.train.n} points kept "
+        f"per series at stride {recorder.train.stride}; {seconds:.1f} s to record"
+    )
     print("goals: small >= 3x torch, medium >= 1.3x torch, recording <= +25%")
 
 

@@ -86,9 +86,13 @@ def train_and_pause(page, base, epochs, query):
 
 
 def gamma_slider(page):
-    return (page.locator('[data-testid="stExpander"]').filter(has_text="Edit γ and β")
-            .locator('[data-testid="stSlider"]').filter(has_text="γ (scale)")
-            .get_by_role("slider"))
+    return (
+        page.locator('[data-testid="stExpander"]')
+        .filter(has_text="Edit γ and β")
+        .locator('[data-testid="stSlider"]')
+        .filter(has_text="γ (scale)")
+        .get_by_role("slider")
+    )
 
 
 def one_move(page, slider, dx):
@@ -111,10 +115,12 @@ def one_move(page, slider, dx):
     page.wait_for_timeout(300)  # the run's last messages
     w = page.evaluate("() => window.__gb")
     arrived = [t - w["up"] for t in page.evaluate("() => window.__gbMessages") if t > w["up"]]
-    return {"number": None if w["number"] is None else w["number"] - w["up"],
-            "charts": None if w["charts"] is None else w["charts"] - w["up"],
-            "first message": arrived[0] if arrived else None,
-            "last message": arrived[-1] if arrived else None}
+    return {
+        "number": None if w["number"] is None else w["number"] - w["up"],
+        "charts": None if w["charts"] is None else w["charts"] - w["up"],
+        "first message": arrived[0] if arrived else None,
+        "last message": arrived[-1] if arrived else None,
+    }
 
 
 def main():
@@ -123,8 +129,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--query", default="")
     args = parser.parse_args()
-    print(f"γ slider → updated loss in headless Chromium; {os.cpu_count()} cores; load average "
-          f"before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"γ slider → updated loss in headless Chromium; {os.cpu_count()} cores; load average "
+        f"before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     proc, base = start_server(live=True)
     times, missed = {}, 0
     try:
@@ -152,8 +160,10 @@ def main():
             return f"{name:34s} no measurement"
         values = sorted(values)
         p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
-        return (f"{name:34s} median {statistics.median(values):6.0f} ms   p90 {p90:6.0f} ms   "
-                f"max {values[-1]:6.0f} ms   (n = {len(values)})")
+        return (
+            f"{name:34s} median {statistics.median(values):6.0f} ms   p90 {p90:6.0f} ms   "
+            f"max {values[-1]:6.0f} ms   (n = {len(values)})"
+        )
 
     numbers = times.get("number", [])
     print(line("release → server's first message", times.get("first message")))
@@ -162,8 +172,7 @@ def main():
     print(line("release → panel's charts redrawn", times.get("charts")))
     if missed:
         print(f"{missed} move(s) showed no new number within 10 s (the value did not change?)")
-    print(f"new loss within {GOAL_MS} ms: {sum(v <= GOAL_MS for v in numbers)} of "
-          f"{len(numbers)}")
+    print(f"new loss within {GOAL_MS} ms: {sum(v <= GOAL_MS for v in numbers)} of {len(numbers)}")
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

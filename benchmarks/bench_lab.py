@@ -64,16 +64,20 @@ def live_update(trainer, view, tick, held):
     other tick). held: the step the browser holds. Returns bytes sent."""
     trainer.step(STEPS_PER_UPDATE)
     recorders = [run.recorder for run in trainer.runs]
-    messages = [live.chart_message(chart(recorders), trainer.step_count, held)
-                for chart in (live.loss_chart, live.accuracy_chart)]
+    messages = [
+        live.chart_message(chart(recorders), trainer.step_count, held)
+        for chart in (live.loss_chart, live.accuracy_chart)
+    ]
     snapshots_due = tick % 2 == 0
     if snapshots_due:
         figure = lab_data.data_figure(lab.data_panel(trainer)).to_plotly_json()
-        messages.append(live.chart_message(live.SnapshotChart("data", "", figure),
-                                           trainer.step_count))
+        messages.append(
+            live.chart_message(live.SnapshotChart("data", "", figure), trainer.step_count)
+        )
     if view != "distributions" or snapshots_due:
-        messages.append(live.chart_message(live.view_chart(view, recorders),
-                                           trainer.step_count, held))
+        messages.append(
+            live.chart_message(live.view_chart(view, recorders), trainer.step_count, held)
+        )
     return sum(len(json.dumps(bn_live.encode({"charts": [m]}))) for m in messages)
 
 
@@ -94,19 +98,28 @@ def measure(trainer, views, n, path="classic"):
 
 
 def fresh_trainer(settings):
-    split = make_split(settings.dataset, n=settings.n, noise=settings.noise,
-                       test_fraction=settings.test_fraction, seed=settings.seed)
+    split = make_split(
+        settings.dataset,
+        n=settings.n,
+        noise=settings.noise,
+        test_fraction=settings.test_fraction,
+        seed=settings.seed,
+    )
     return lab.make_trainer(settings, split)
 
 
 def main(n=30):
     settings = lab.LabSettings()  # the page's defaults, twin on
-    print(f"Training Lab, default settings: {settings.dataset}, {settings.hidden_layers} hidden "
-          f"layers of {settings.units} {settings.activation}, batch norm with the twin, "
-          f"{settings.optimizer} lr {settings.lr:g}, mini-batch {settings.batch_size}; "
-          f"{STEPS_PER_UPDATE} steps per update, {n} updates each")
-    print(f"{'':34s}{'wall ms mean':>13s}{'max':>8s}{'cpu ms mean':>13s}{'max':>8s}"
-          f"{'KB mean':>9s}{'max':>8s}")
+    print(
+        f"Training Lab, default settings: {settings.dataset}, {settings.hidden_layers} hidden "
+        f"layers of {settings.units} {settings.activation}, batch norm with the twin, "
+        f"{settings.optimizer} lr {settings.lr:g}, mini-batch {settings.batch_size}; "
+        f"{STEPS_PER_UPDATE} steps per update, {n} updates each"
+    )
+    print(
+        f"{'':34s}{'wall ms mean':>13s}{'max':>8s}{'cpu ms mean':>13s}{'max':>8s}"
+        f"{'KB mean':>9s}{'max':>8s}"
+    )
     steps_alone = fresh_trainer(settings)
     t0 = time.perf_counter()
     steps_alone.step(STEPS_PER_UPDATE * n)
@@ -114,18 +127,24 @@ def main(n=30):
     for trained in (200, 20_000):
         trainer = fresh_trainer(settings)
         trainer.step(trained)
-        for path, label, views in (("classic", "page", [PAGE_VIEW]),
-                                   ("classic", "every", list(viz.VIEWS)),
-                                   ("live", "page", [PAGE_VIEW]),
-                                   ("live", "gradients", ["gradients"])):
+        for path, label, views in (
+            ("classic", "page", [PAGE_VIEW]),
+            ("classic", "every", list(viz.VIEWS)),
+            ("live", "page", [PAGE_VIEW]),
+            ("live", "gradients", ["gradients"]),
+        ):
             wall, cpu, sizes = measure(trainer, views, n, path)
             name = f"{path}, after {trained:,}, {label}"
-            print(f"{name:34s}{statistics.mean(wall):13.1f}{max(wall):8.1f}"
-                  f"{statistics.mean(cpu):13.1f}{max(cpu):8.1f}"
-                  f"{statistics.mean(sizes) / 1024:9.1f}{max(sizes) / 1024:8.1f}")
-    print("goals: <= 100 ms and <= 300 KB per update. Wall time includes waiting for the CPU "
-          "when other processes share it; cpu is this thread's own time (a BLAS helper thread "
-          "spinning while it waits for work would inflate the process's).")
+            print(
+                f"{name:34s}{statistics.mean(wall):13.1f}{max(wall):8.1f}"
+                f"{statistics.mean(cpu):13.1f}{max(cpu):8.1f}"
+                f"{statistics.mean(sizes) / 1024:9.1f}{max(sizes) / 1024:8.1f}"
+            )
+    print(
+        "goals: <= 100 ms and <= 300 KB per update. Wall time includes waiting for the CPU "
+        "when other processes share it; cpu is this thread's own time (a BLAS helper thread "
+        "spinning while it waits for work would inflate the process's)."
+    )
 
 
 if __name__ == "__main__":

@@ -38,15 +38,18 @@ def main():
         tables.append(lesson.sweep(lesson.SweepSettings(args.seen, seed=seed)))
         seconds.append(time.perf_counter() - start)
     sizes = lesson.SWEEP_BATCH_SIZES
-    print(f"test accuracy after {args.seen} training examples, {args.seeds} seed(s)"
-          f"{' (mean ± std over seeds)' if args.seeds > 1 else ''}\n")
+    print(
+        f"test accuracy after {args.seen} training examples, {args.seeds} seed(s)"
+        f"{' (mean ± std over seeds)' if args.seeds > 1 else ''}\n"
+    )
     print(f"{'m':>4} " + " ".join(f"{lesson.NORMS[k]:>15}" for k in range(len(lesson.NORMS))))
     for j, m in enumerate(sizes):
         cells = []
         for norm in lesson.NORMS:
             accs = np.array([t[norm][j] for t in tables])
-            cells.append(f"{accs.mean():.1%} ± {accs.std():.1%}" if args.seeds > 1
-                         else f"{accs[0]:.1%}")
+            cells.append(
+                f"{accs.mean():.1%} ± {accs.std():.1%}" if args.seeds > 1 else f"{accs[0]:.1%}"
+            )
         print(f"{m:>4} " + " ".join(f"{c:>15}" for c in cells))
     print(f"\n{lesson.sweep_verdict(tables[0], sizes, args.seen)}")
     print(f"\none sweep (18 networks): {np.mean(seconds):.1f} s")

@@ -67,8 +67,16 @@ from websockets.exceptions import ConnectionClosed
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 XSRF_COOKIE = "_streamlit_xsrf"
-IDLE_PAGES = ("home", "normalizing_inputs", "step_by_step", "in_a_network", "test_time",
-              "why_it_works", "regularization", "under_the_hood")
+IDLE_PAGES = (
+    "home",
+    "normalizing_inputs",
+    "step_by_step",
+    "in_a_network",
+    "test_time",
+    "why_it_works",
+    "regularization",
+    "under_the_hood",
+)
 MEMORY_GOAL_MB = 40.0
 STARVED_FRACTION, STARVED_FLOOR = 0.25, 0.5
 CACHE_MAX_AGE = 2  # script runs a cached message survives unseen (the frontend keeps it longer)
@@ -78,6 +86,7 @@ OK_FULL, OK_FRAGMENT = FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_FRAGMEN
 
 
 # --------------------------------------------------------------------------- server process
+
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -152,6 +161,7 @@ def cpu_seconds(pid):
 
 # --------------------------------------------------------------------------- one session
 
+
 @dataclass
 class Session:
     index: int
@@ -216,7 +226,8 @@ class Session:
         ci = cs.context_info
         ci.timezone, ci.timezone_offset, ci.locale = "UTC", 0, "en-US"
         ci.url = f"http://{HOST}:{self.port}/{self.page_name}" + (
-            f"?{self.query}" if self.query else "")
+            f"?{self.query}" if self.query else ""
+        )
         ci.is_embedded, ci.color_scheme = False, "light"
         return msg.SerializeToString()
 
@@ -228,8 +239,11 @@ class Session:
                 self.error(f"send on a closed websocket ({exc.rcvd})")
 
     async def press_play(self):
-        found = [(wid, kind) for wid, (kind, label) in self.buttons.items()
-                 if _is_play(label, self.play_label)]
+        found = [
+            (wid, kind)
+            for wid, (kind, label) in self.buttons.items()
+            if _is_play(label, self.play_label)
+        ]
         if not found:
             labels = sorted({label for _, label in self.buttons.values()})
             self.error(f"no {self.play_label!r} button or toggle on the page (saw {labels})")
@@ -289,7 +303,8 @@ class Session:
             self.buttons[a] = (kind, b)
         elif kind == "exception":
             (self.warnings if a == "warning" else self.errors).append(
-                f"{self.now():6.1f}s {a} element: {b}: {c}")
+                f"{self.now():6.1f}s {a} element: {b}: {c}"
+            )
         elif kind in ("plotly_chart", "bidi_component"):  # st.plotly_chart or a live chart
             self.run_charts += 1
             self.charts += self.play_sent is not None
@@ -393,7 +408,10 @@ class Session:
                 f"ws://{HOST}:{self.port}/_stcore/stream",
                 origin=f"http://{HOST}:{self.port}",
                 subprotocols=["streamlit", token or "PLACEHOLDER_AUTH_TOKEN"],
-                additional_headers=headers, proxy=None, max_size=None, open_timeout=60,
+                additional_headers=headers,
+                proxy=None,
+                max_size=None,
+                open_timeout=60,
                 ping_interval=None,
             ) as ws:
                 self.ws = ws
@@ -433,6 +451,7 @@ def _is_play(label, wanted):
 
 # --------------------------------------------------------------------------- the run
 
+
 async def warm_up(port, pages, play_label, timeout):
     """Open every page once (imports, caches, compiled scripts), one after another."""
     times = {}
@@ -448,8 +467,10 @@ async def warm_up(port, pages, play_label, timeout):
         if s.first_render is None:
             print(f"  warm-up: {page} did not render in {timeout:.0f} s {s.errors}")
         times[page] = s.first_render
-    print("warm-up, first render alone (s): " + ", ".join(
-        f"{p} {'-' if t is None else f'{t:.1f}'}" for p, t in times.items()))
+    print(
+        "warm-up, first render alone (s): "
+        + ", ".join(f"{p} {'-' if t is None else f'{t:.1f}'}" for p, t in times.items())
+    )
 
 
 async def drive(args, port, pid, log_size):
@@ -468,8 +489,9 @@ async def drive(args, port, pid, log_size):
         if i in live_idx:
             sessions.append(Session(i, args.page, True, port, args.play_label))
         else:
-            sessions.append(Session(i, idle_pages[k % len(idle_pages)], False, port,
-                                    args.play_label))
+            sessions.append(
+                Session(i, idle_pages[k % len(idle_pages)], False, port, args.play_label)
+            )
             k += 1
 
     stop = asyncio.Event()
@@ -498,19 +520,29 @@ async def drive(args, port, pid, log_size):
             s.error("did not close within the grace period")
     await asyncio.sleep(1.0)
     rss_after = rss_mb(pid)
-    return {"sessions": sessions, "t_end": t_end, "samples": samples, "rss_cold": rss_cold,
-            "log_mark": log_mark,
-            "rss_idle": rss_idle, "rss_after": rss_after,
-            "server_cpu": (cpu1[0] - cpu0[0]) / t_end,
-            "client_cpu": (cpu1[1] - cpu0[1]) / t_end}
+    return {
+        "sessions": sessions,
+        "t_end": t_end,
+        "samples": samples,
+        "rss_cold": rss_cold,
+        "log_mark": log_mark,
+        "rss_idle": rss_idle,
+        "rss_after": rss_after,
+        "server_cpu": (cpu1[0] - cpu0[0]) / t_end,
+        "client_cpu": (cpu1[1] - cpu0[1]) / t_end,
+    }
 
 
 def report(args, r, server_log):
     sessions, t_end = r["sessions"], r["t_end"]
-    print(f"\n{len(sessions)} sessions ({sum(s.live for s in sessions)} live) for "
-          f"{args.seconds:.0f} s against {args.script} (live page: {args.page})\n")
-    print(f"{'#':>3}  {'page':<20} {'live':<4} {'render s':>8} {'updates/s':>9} {'2nd half':>8} "
-          f"{'max gap s':>9} {'charts/s':>8} {'ticks':>5} {'KB/s':>7} {'errors':>6}")
+    print(
+        f"\n{len(sessions)} sessions ({sum(s.live for s in sessions)} live) for "
+        f"{args.seconds:.0f} s against {args.script} (live page: {args.page})\n"
+    )
+    print(
+        f"{'#':>3}  {'page':<20} {'live':<4} {'render s':>8} {'updates/s':>9} {'2nd half':>8} "
+        f"{'max gap s':>9} {'charts/s':>8} {'ticks':>5} {'KB/s':>7} {'errors':>6}"
+    )
     rates = []
     for s in sessions:
         render = f"{s.first_render:8.1f}" if s.first_render is not None else f"{'never':>8}"
@@ -529,14 +561,16 @@ def report(args, r, server_log):
             cols = f"{'-':>9} {'-':>8} {'-':>9} {'-':>8}"
             if s.first_render is None:
                 s.error("first render never finished")
-        print(f"{s.index:>3}  {s.page:<20} {'yes' if s.live else 'no':<4} {render} {cols} "
-              f"{s.ticks:>5} {s.bytes_in / 1024 / t_end:7.1f} {len(s.errors):>6}")
+        print(
+            f"{s.index:>3}  {s.page:<20} {'yes' if s.live else 'no':<4} {render} {cols} "
+            f"{s.ticks:>5} {s.bytes_in / 1024 / t_end:7.1f} {len(s.errors):>6}"
+        )
     for s in sessions:
         for e in s.errors[:5] + s.warnings[:3]:
             print(f"  session {s.index}: {e}")
 
-    log_run = server_log[:r["log_mark"]].decode(errors="replace")
-    log_closing = server_log[r["log_mark"]:].decode(errors="replace")
+    log_run = server_log[: r["log_mark"]].decode(errors="replace")
+    log_closing = server_log[r["log_mark"] :].decode(errors="replace")
     tracebacks = log_run.count("Traceback")
     errors = sum(len(s.errors) for s in sessions) + tracebacks
     print()
@@ -545,43 +579,65 @@ def report(args, r, server_log):
         values = [v for _, v in rates]
         med = statistics.median(values)
         starved = [s.index for s, v in rates if v < STARVED_FRACTION * med or v < STARVED_FLOOR]
-        print(f"live updates/s: min {min(values):.2f}, median {med:.2f}, max {max(values):.2f}; "
-              f"starved (< {STARVED_FRACTION:.0%} of median or < {STARVED_FLOOR}/s): "
-              f"{starved or 'none'}")
+        print(
+            f"live updates/s: min {min(values):.2f}, median {med:.2f}, max {max(values):.2f}; "
+            f"starved (< {STARVED_FRACTION:.0%} of median or < {STARVED_FLOOR}/s): "
+            f"{starved or 'none'}"
+        )
     first = [s.first_render for s in sessions if s.first_render is not None]
     if first:
-        print(f"first render: median {statistics.median(first):.1f} s, max {max(first):.1f} s "
-              f"({len(first)}/{len(sessions)} rendered)")
-    during = [m for t, m in r["samples"] if t >= min(10.0, args.seconds / 2)] or \
-        [m for _, m in r["samples"]] or [r["rss_idle"]]
+        print(
+            f"first render: median {statistics.median(first):.1f} s, max {max(first):.1f} s "
+            f"({len(first)}/{len(sessions)} rendered)"
+        )
+    during = (
+        [m for t, m in r["samples"] if t >= min(10.0, args.seconds / 2)]
+        or [m for _, m in r["samples"]]
+        or [r["rss_idle"]]
+    )
     peak, mean = max(during), statistics.fmean(during)
     per_session = (peak - r["rss_idle"]) / len(sessions)
-    print(f"server RSS: {r['rss_cold']:.0f} MiB at start, {r['rss_idle']:.0f} MiB idle after "
-          f"warm-up, {mean:.0f} MiB mean / {peak:.0f} MiB peak during, {r['rss_after']:.0f} MiB "
-          f"after the sessions closed (kept for reconnects: server.disconnectedSessionTTL)")
-    print(f"server memory per session: {per_session:.1f} MiB "
-          f"((peak - idle) / {len(sessions)}); from a cold start: "
-          f"{(peak - r['rss_cold']) / len(sessions):.1f} MiB")
-    print(f"CPU: server {r['server_cpu']:.2f} cores, this client {r['client_cpu']:.2f} cores "
-          f"(of {os.cpu_count()})")
+    print(
+        f"server RSS: {r['rss_cold']:.0f} MiB at start, {r['rss_idle']:.0f} MiB idle after "
+        f"warm-up, {mean:.0f} MiB mean / {peak:.0f} MiB peak during, {r['rss_after']:.0f} MiB "
+        f"after the sessions closed (kept for reconnects: server.disconnectedSessionTTL)"
+    )
+    print(
+        f"server memory per session: {per_session:.1f} MiB "
+        f"((peak - idle) / {len(sessions)}); from a cold start: "
+        f"{(peak - r['rss_cold']) / len(sessions):.1f} MiB"
+    )
+    print(
+        f"CPU: server {r['server_cpu']:.2f} cores, this client {r['client_cpu']:.2f} cores "
+        f"(of {os.cpu_count()})"
+    )
     updates = sum(len(s.updates) for s in sessions)
-    print(f"protocol: {sum(s.full_runs for s in sessions)} full runs, "
-          f"{sum(s.fragment_runs for s in sessions)} fragment runs, "
-          f"{sum(s.cut_short for s in sessions)} runs cut short for a rerun, "
-          f"{sum(s.cache_hits for s in sessions)} elements sent as ref_hash (client cache hits)")
+    print(
+        f"protocol: {sum(s.full_runs for s in sessions)} full runs, "
+        f"{sum(s.fragment_runs for s in sessions)} fragment runs, "
+        f"{sum(s.cut_short for s in sessions)} runs cut short for a rerun, "
+        f"{sum(s.cache_hits for s in sessions)} elements sent as ref_hash (client cache hits)"
+    )
     if updates:
-        print(f"server CPU per live update: {r['server_cpu'] * t_end / updates:.2f} s "
-              f"({updates} updates; includes the idle sessions' first renders)")
-    print(f"errors: {errors} ({tracebacks} tracebacks in the server log during the run; "
-          f"{log_closing.count('Traceback')} more while the sessions closed, not counted)")
+        print(
+            f"server CPU per live update: {r['server_cpu'] * t_end / updates:.2f} s "
+            f"({updates} updates; includes the idle sessions' first renders)"
+        )
+    print(
+        f"errors: {errors} ({tracebacks} tracebacks in the server log during the run; "
+        f"{log_closing.count('Traceback')} more while the sessions closed, not counted)"
+    )
     for name, text in (("run", log_run), ("closing", log_closing)):
         for line in sorted(set(_exception_lines(text))):
             print(f"  server log ({name}): {line}")
+
     def ok(met):
         return "met" if met else "MISSED"
 
-    print(f"goals: no error: {ok(errors == 0)}; no session starved: {ok(not starved and rates)}; "
-          f"memory < {MEMORY_GOAL_MB:.0f} MB/session: {ok(per_session < MEMORY_GOAL_MB)}")
+    print(
+        f"goals: no error: {ok(errors == 0)}; no session starved: {ok(not starved and rates)}; "
+        f"memory < {MEMORY_GOAL_MB:.0f} MB/session: {ok(per_session < MEMORY_GOAL_MB)}"
+    )
 
 
 TICK_RATE = 2.0  # the Training Lab's intended ticks per second (one every 0.5 s)
@@ -590,8 +646,13 @@ HOLD_FRACTION = 0.9
 
 def live_rates(result):
     """(updates/s of each live session since its Play, errors during the run)."""
-    rates = [len(s.updates) / max(result["t_end"] - s.play_sent, 1e-9)
-             if s.play_sent is not None else 0.0 for s in result["sessions"] if s.live]
+    rates = [
+        len(s.updates) / max(result["t_end"] - s.play_sent, 1e-9)
+        if s.play_sent is not None
+        else 0.0
+        for s in result["sessions"]
+        if s.live
+    ]
     return rates, sum(len(s.errors) for s in result["sessions"])
 
 
@@ -601,22 +662,25 @@ async def find_capacity(args, port, pid):
     await warm_up(port, [args.page], args.play_label, timeout=60)
     held, n = 0, 2
     while n <= args.max_live:
-        run_args = argparse.Namespace(**{**vars(args), "sessions": n, "live": n,
-                                         "warmup": False})
+        run_args = argparse.Namespace(**{**vars(args), "sessions": n, "live": n, "warmup": False})
         result = await drive(run_args, port, pid, lambda: 0)
         rates, errors = live_rates(result)
         ok = errors == 0 and min(rates) >= HOLD_FRACTION * TICK_RATE
-        print(f"{n:3d} live sessions: updates/s min {min(rates):.2f}, median "
-              f"{statistics.median(rates):.2f}, max {max(rates):.2f}; errors {errors}; "
-              f"server CPU {result['server_cpu']:.2f} cores -> {'holds' if ok else 'falls short'}",
-              flush=True)
+        print(
+            f"{n:3d} live sessions: updates/s min {min(rates):.2f}, median "
+            f"{statistics.median(rates):.2f}, max {max(rates):.2f}; errors {errors}; "
+            f"server CPU {result['server_cpu']:.2f} cores -> {'holds' if ok else 'falls short'}",
+            flush=True,
+        )
         if not ok:
             break
         held = n
         n += 2 if n < 10 else 4
-    print(f"\none replica holds {held} live sessions at >= {HOLD_FRACTION:.0%} of "
-          f"{TICK_RATE:g} updates/s each, with no error ({args.seconds:.0f} s per step; "
-          f"{os.cpu_count()} cores; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
+    print(
+        f"\none replica holds {held} live sessions at >= {HOLD_FRACTION:.0%} of "
+        f"{TICK_RATE:g} updates/s each, with no error ({args.seconds:.0f} s per step; "
+        f"{os.cpu_count()} cores; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})"
+    )
 
 
 def _exception_lines(log_text):
@@ -624,7 +688,7 @@ def _exception_lines(log_text):
     lines = log_text.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("Traceback"):
-            tail = next((ln for ln in lines[i + 1:] if ln and not ln.startswith(" ")), "?")
+            tail = next((ln for ln in lines[i + 1 :] if ln and not ln.startswith(" ")), "?")
             yield tail.strip()[:200]
 
 
@@ -637,24 +701,45 @@ def main(argv=None):
     p.add_argument("--script", default="app.py", help="app script, relative to the repo root")
     p.add_argument("--page", default="training_lab", help="url path of the live page")
     p.add_argument("--play-label", default="Play")
-    p.add_argument("--watch-files", action="store_true",
-                   help="keep Streamlit's file watcher on (off by default: on a machine where "
-                        "files change all the time its rescans stall the server)")
-    p.add_argument("--capacity", action="store_true",
-                   help=f"find how many live sessions (no idle ones) each still get at least "
-                        f"{HOLD_FRACTION:.0%} of {TICK_RATE:g} updates/s: 2, 4, ... up to "
-                        "--max-live, --seconds each")
+    p.add_argument(
+        "--watch-files",
+        action="store_true",
+        help="keep Streamlit's file watcher on (off by default: on a machine where "
+        "files change all the time its rescans stall the server)",
+    )
+    p.add_argument(
+        "--capacity",
+        action="store_true",
+        help=f"find how many live sessions (no idle ones) each still get at least "
+        f"{HOLD_FRACTION:.0%} of {TICK_RATE:g} updates/s: 2, 4, ... up to "
+        "--max-live, --seconds each",
+    )
     p.add_argument("--max-live", type=int, default=40)
-    p.add_argument("--no-warmup", dest="warmup", action="store_false",
-                   help="measure idle memory right after start, before any page is opened")
+    p.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="measure idle memory right after start, before any page is opened",
+    )
     args = p.parse_args(argv)
     if not 0 <= args.live <= args.sessions or args.sessions < 1:
         p.error("need 0 <= --live <= --sessions and --sessions >= 1")
 
     port = free_port()
     base = f"http://{HOST}:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", args.script, "--server.port", str(port),
-           "--server.address", HOST, "--server.headless", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        args.script,
+        "--server.port",
+        str(port),
+        "--server.address",
+        HOST,
+        "--server.headless",
+        "true",
+    ]
     if not args.watch_files:  # as deployed: nothing edits the code under a running replica
         cmd += ["--server.fileWatcherType", "none"]
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
@@ -672,8 +757,7 @@ def main(argv=None):
             if args.capacity:
                 asyncio.run(find_capacity(args, port, proc.pid))
                 return
-            result = asyncio.run(asyncio.wait_for(drive(args, port, proc.pid, log_size),
-                                                  budget))
+            result = asyncio.run(asyncio.wait_for(drive(args, port, proc.pid, log_size), budget))
             log.seek(0)
             report(args, result, log.read())
         finally:

@@ -43,9 +43,15 @@ print(json.dumps({"cold": cold, "warm": warm, "errors": len(at.exception)}))
 
 def server_side(page_file):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", _SERVER_SIDE, str(ROOT / page_file)],
-                         check=True, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", _SERVER_SIDE, str(ROOT / page_file)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -61,9 +67,16 @@ def _browser_tools():
 
     if _chromium_path() is None:
         return None
-    return SimpleNamespace(sync_playwright=sync_playwright, args=CHROMIUM_ARGS,
-                           chromium=_chromium_path(), free_port=_free_port, healthy=_healthy,
-                           run_counter=RUN_COUNTER_JS, wait_for_app=wait_for_app, drawn=_DRAWN_JS)
+    return SimpleNamespace(
+        sync_playwright=sync_playwright,
+        args=CHROMIUM_ARGS,
+        chromium=_chromium_path(),
+        free_port=_free_port,
+        healthy=_healthy,
+        run_counter=RUN_COUNTER_JS,
+        wait_for_app=wait_for_app,
+        drawn=_DRAWN_JS,
+    )
 
 
 @contextmanager
@@ -71,10 +84,22 @@ def _fresh_server(tools):
     """A cold `streamlit run app.py` (no session has run yet); yields its URL once healthy."""
     url = f"http://127.0.0.1:{tools.free_port()}"
     port = url.rsplit(":", 1)[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                               f"--server.port={port}", "--server.address=127.0.0.1",
-                               "--server.headless=true", "--server.fileWatcherType=none"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--server.headless=true",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while not tools.healthy(url) and time.monotonic() < deadline:
@@ -97,8 +122,7 @@ def browser_times(pages, tools):
             tab.goto(f"{url}/{info.url_path}")
             tools.wait_for_app(tab, timeout_ms=120_000, quiet_ms=200)
             # every chart drawn with something in it (or, empty by design, its hint)
-            tab.wait_for_function(f"() => ({tools.drawn})().every(n => n > 0)",
-                                  timeout=120_000)
+            tab.wait_for_function(f"() => ({tools.drawn})().every(n => n > 0)", timeout=120_000)
             times[info.url_path] = time.perf_counter() - start - 0.2  # minus quiet spell
             tab.close()
         browser.close()
@@ -128,26 +152,35 @@ def cold_deep_link(tools, url_path="training_lab"):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-browser", action="store_true")
-    parser.add_argument("--cold-links", type=int, default=3, metavar="N",
-                        help="cold servers to open /training_lab on first (default 3)")
+    parser.add_argument(
+        "--cold-links",
+        type=int,
+        default=3,
+        metavar="N",
+        help="cold servers to open /training_lab on first (default 3)",
+    )
     args = parser.parse_args()
     pages = [HOME, *LESSONS]
     tools = None if args.no_browser else _browser_tools()
     if tools and args.cold_links:
         runs = [cold_deep_link(tools) for _ in range(args.cold_links)]
         titles, charts = zip(*runs, strict=True)
-        print(f"cold deep link to /training_lab, {len(runs)} fresh servers: title "
-              f"{statistics.median(titles):.2f} s, first chart {statistics.median(charts):.2f} s "
-              f"(medians; runs: {', '.join(f'{t:.2f}/{c:.2f}' for t, c in runs)})")
+        print(
+            f"cold deep link to /training_lab, {len(runs)} fresh servers: title "
+            f"{statistics.median(titles):.2f} s, first chart {statistics.median(charts):.2f} s "
+            f"(medians; runs: {', '.join(f'{t:.2f}/{c:.2f}' for t, c in runs)})"
+        )
     in_browser = browser_times(pages, tools) if tools else {}
     print(f"{'page':<22} {'cold run s':>10} {'rerun s':>8} {'browser s':>10}  goal < {GOAL_S} s")
     for info in pages:
         r = server_side("app.py" if info is HOME else info.file)  # home's links need the router
         shown = in_browser.get(info.url_path)
         worst = max(r["cold"], shown or 0)
-        print(f"{info.url_path or 'home':<22} {r['cold']:>10.2f} {r['warm']:>8.2f} "
-              f"{'' if shown is None else f'{shown:.2f}':>10}  "
-              f"{'ok' if worst < GOAL_S else 'SLOW'}{'  errors!' if r['errors'] else ''}")
+        print(
+            f"{info.url_path or 'home':<22} {r['cold']:>10.2f} {r['warm']:>8.2f} "
+            f"{'' if shown is None else f'{shown:.2f}':>10}  "
+            f"{'ok' if worst < GOAL_S else 'SLOW'}{'  errors!' if r['errors'] else ''}"
+        )
     if not in_browser:
         print("(browser times need Playwright and Debian's chromium)")
 

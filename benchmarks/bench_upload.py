@@ -103,23 +103,33 @@ def peak_rss_mb(maker_name, kind, parse=True):
     """Peak resident memory of a fresh process that makes the file and (if `parse`) parses it."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     args = [maker_name, kind, str(ROOT), "parse" if parse else "skip"]
-    out = subprocess.run([sys.executable, "-c", RSS_PROBE, *args], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(out.stdout.strip()) / 1024  # ru_maxrss is in KB on Linux
 
 
 def main(repeats=20):
-    print(f"{'file':32s} {'bytes':>8s} {'median ms':>10s} {'max ms':>8s} "
-          f"{'traced peak MB':>15s} {'peak RSS MB':>12s} {'(no parse)':>10s}  outcome")
+    print(
+        f"{'file':32s} {'bytes':>8s} {'median ms':>10s} {'max ms':>8s} "
+        f"{'traced peak MB':>15s} {'peak RSS MB':>12s} {'(no parse)':>10s}  outcome"
+    )
     for label, (maker_name, kind) in CASES.items():
         data, parse = make(maker_name), parser(kind)
         times = parse_times(parse, data, repeats)
         peak = traced_peak(parse, data)
         rss, baseline = peak_rss_mb(maker_name, kind), peak_rss_mb(maker_name, kind, False)
         result = outcome(parse, data)
-        print(f"{label:32s} {len(data):8,d} {statistics.median(times) * 1e3:10.1f} "
-              f"{max(times) * 1e3:8.1f} {peak / 2**20:15.2f} {rss:12.1f} {baseline:10.1f}  "
-              f"{result[:60]}")
+        print(
+            f"{label:32s} {len(data):8,d} {statistics.median(times) * 1e3:10.1f} "
+            f"{max(times) * 1e3:8.1f} {peak / 2**20:15.2f} {rss:12.1f} {baseline:10.1f}  "
+            f"{result[:60]}"
+        )
 
 
 if __name__ == "__main__":

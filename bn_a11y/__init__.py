@@ -21,11 +21,16 @@ CHART_TEXT_META = "bnlab_text"  # page.js reads the same key
 ANNOUNCE_EVERY_S = 5.0
 
 _page = st.components.v2.component(
-    "bnlab_page_watcher", js=(HERE / "page.js").read_text(encoding="utf-8"),
-    css=(HERE / "page.css").read_text(encoding="utf-8"), isolate_styles=False)
+    "bnlab_page_watcher",
+    js=(HERE / "page.js").read_text(encoding="utf-8"),
+    css=(HERE / "page.css").read_text(encoding="utf-8"),
+    isolate_styles=False,
+)
 _status = st.components.v2.component(
-    "bnlab_live_status", js=(HERE / "live_status.js").read_text(encoding="utf-8"),
-    isolate_styles=False)  # the page's .bnlab-sr-only applies
+    "bnlab_live_status",
+    js=(HERE / "live_status.js").read_text(encoding="utf-8"),
+    isolate_styles=False,
+)  # the page's .bnlab-sr-only applies
 
 
 def watch_page():

@@ -64,8 +64,13 @@ def place_view(view, recorders, layer, units, step, whole, busy):
     version = recorders[0].samples_step  # the histograms change only with new samples
     chart = None
     held = _held("view")
-    if (view != "distributions" or whole or not busy or held.chart_id != "distributions"
-            or (held.version != version and seconds_since("view") >= MAP_EVERY_S)):
+    if (
+        view != "distributions"
+        or whole
+        or not busy
+        or held.chart_id != "distributions"
+        or (held.version != version and seconds_since("view") >= MAP_EVERY_S)
+    ):
         chart = live.view_chart(view, recorders, layer, units)
     place("view", chart, step, whole, busy, version)
 
@@ -113,17 +118,24 @@ def place(place, chart, step, whole, busy, version=None):
         now = time.monotonic()
         if fresh or not busy or now - held.described_at >= DESCRIBE_EVERY_S:
             text, tables = live.read(chart)
-        messages = [live.chart_message(chart, step,
-                                       live.NO_STEP if fresh else held.step,
-                                       text and text.description)]
+        messages = [
+            live.chart_message(
+                chart, step, live.NO_STEP if fresh else held.step, text and text.description
+            )
+        ]
         st.session_state[HELD_KEY][place] = _Held(
-            chart.id, run, step, version, now,
-            now if text else held.described_at)
-    bn_live.live_charts(f"lab.live.{place}", run, messages,
-                        playing=busy,
-                        interval_s=interval(),
-                        present=ui.presenting(), on_gap=_send_whole,
-                        template=live.DARK_TEMPLATE if ui.dark() else None)
+            chart.id, run, step, version, now, now if text else held.described_at
+        )
+    bn_live.live_charts(
+        f"lab.live.{place}",
+        run,
+        messages,
+        playing=busy,
+        interval_s=interval(),
+        present=ui.presenting(),
+        on_gap=_send_whole,
+        template=live.DARK_TEMPLATE if ui.dark() else None,
+    )
     if chart is not None and not busy:  # paused: the chart's numbers, as tables
         ui.chart_numbers(text, tables)
 

@@ -26,14 +26,25 @@ TICK_MEMORY = 0.7  # weight of the earlier ticks in the smoothed tick cost
 DATA_NAMES = {OWN_DATA: "your own points (CSV)"}
 NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "none"}
 OTHER_NORM = {"batch": "layer", "layer": "batch"}
-TWIN_NAMES = {"none": "without normalization", "batch": "with batch norm",
-              "layer": "with layer norm", "off": "no twin"}
+TWIN_NAMES = {
+    "none": "without normalization",
+    "batch": "with batch norm",
+    "layer": "with layer norm",
+    "off": "no twin",
+}
 TWIN_CHOICES = ("none", "batch", "layer", "off")
 HISTORY_NAMES = {"batch": "batch_norm", "layer": "layer_norm", None: "plain"}  # CSV networks
-INIT_NAMES = {"he": "He: std √(2/n_prev)", "xavier": "Xavier: std √(1/n_prev)",
-              "gaussian": "Gaussian with a scale you choose"}
-OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "momentum", "rmsprop": "RMSprop",
-                   "adam": "Adam"}
+INIT_NAMES = {
+    "he": "He: std √(2/n_prev)",
+    "xavier": "Xavier: std √(1/n_prev)",
+    "gaussian": "Gaussian with a scale you choose",
+}
+OPTIMIZER_NAMES = {
+    "gd": "gradient descent",
+    "momentum": "momentum",
+    "rmsprop": "RMSprop",
+    "adam": "Adam",
+}
 
 
 # --- what the controls offer -----------------------------------------------------------------
@@ -103,15 +114,30 @@ def paced_interval(interval, tick_s, shortest=INTERVAL_S, longest=MAX_INTERVAL_S
 
 # --- what changed ----------------------------------------------------------------------------
 
-FIELD_NAMES = {"dataset": "data set", "n": "data size", "noise": "noise",
-               "test_fraction": "test share", "hidden_layers": "hidden layers",
-               "units": "units per layer", "activation": "activation",
-               "batch_norm": "batch norm", "layer_norm": "layer norm",
-               "eliminate_bias": "eliminate b", "init": "initialization",
-               "init_scale": "initial scale", "batch_size": "mini-batch size", "seed": "seed",
-               "twin": "comparison twin", "data_file": "your data file"}
-TWIN_SHOWN = {"none": "without normalization", "batch": "with batch norm",
-              "layer": "with layer norm", False: "off"}
+FIELD_NAMES = {
+    "dataset": "data set",
+    "n": "data size",
+    "noise": "noise",
+    "test_fraction": "test share",
+    "hidden_layers": "hidden layers",
+    "units": "units per layer",
+    "activation": "activation",
+    "batch_norm": "batch norm",
+    "layer_norm": "layer norm",
+    "eliminate_bias": "eliminate b",
+    "init": "initialization",
+    "init_scale": "initial scale",
+    "batch_size": "mini-batch size",
+    "seed": "seed",
+    "twin": "comparison twin",
+    "data_file": "your data file",
+}
+TWIN_SHOWN = {
+    "none": "without normalization",
+    "batch": "with batch norm",
+    "layer": "with layer norm",
+    False: "off",
+}
 
 
 def _shown(name, value):
@@ -126,5 +152,8 @@ def describe_changes(old, new):
     """What differs between two LabSettings signatures, in words: "batch norm on → off,
     seed 0 → 1"."""
     old, new = dict(old), dict(new)
-    return ", ".join(f"{FIELD_NAMES.get(k, k)} {_shown(k, old.get(k))} → {_shown(k, new[k])}"
-                     for k in new if old.get(k) != new[k])
+    return ", ".join(
+        f"{FIELD_NAMES.get(k, k)} {_shown(k, old.get(k))} → {_shown(k, new[k])}"
+        for k in new
+        if old.get(k) != new[k]
+    )

@@ -31,8 +31,10 @@ from bn_viz import theme as viz_theme
 try:  # a Streamlit internal: a fragment's error that Streamlit has already shown
     from streamlit.errors import FragmentHandledException as _ShownByStreamlit
 except ImportError:  # pragma: no cover
+
     class _ShownByStreamlit(Exception):
         pass
+
 
 LOG = get_logger(__name__)
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
@@ -123,7 +125,7 @@ def end_page(partial=False):
         del st.query_params[name]
     if len(problems) > MOST_PROBLEMS_NAMED:
         more = len(problems) - MOST_PROBLEMS_NAMED + 1
-        problems = [*problems[:MOST_PROBLEMS_NAMED - 1], f"{more} more"]
+        problems = [*problems[: MOST_PROBLEMS_NAMED - 1], f"{more} more"]
     if problems:
         st.toast("Ignored from the link: " + "; ".join(problems), icon="ℹ️", duration="long")
     bn_a11y.watch_page()
@@ -147,11 +149,12 @@ def user_text(text, limit=USER_TEXT_LIMIT):
     image, code, HTML or math."""
     text = str(text)
     long = len(text) > 4 * limit  # cut before the work: a file's text may be huge
-    text = "".join(c if c.isprintable() else " " if c.isspace() else "\ufffd"
-                   for c in text[:4 * limit])
+    text = "".join(
+        c if c.isprintable() else " " if c.isspace() else "\ufffd" for c in text[: 4 * limit]
+    )
     text = re.sub(" {2,}", " ", text)
     if long or len(text) > limit:
-        text = text[:limit - 1] + "…"
+        text = text[: limit - 1] + "…"
     return _AUTOLINK_MARKS.sub(_WORD_JOINER + r"\1", _MARKDOWN_PUNCTUATION.sub(r"\\\1", text))
 
 
@@ -161,9 +164,11 @@ def _param_name(name):
 
 # --- unexpected errors ------------------------------------------------------------------------
 
-APOLOGY = ("Sorry, something went wrong on this page. It has been noted in the server's log. "
-           "[Open the page's link]({link}) to start it again, or send that link to your "
-           "teacher.")
+APOLOGY = (
+    "Sorry, something went wrong on this page. It has been noted in the server's log. "
+    "[Open the page's link]({link}) to start it again, or send that link to your "
+    "teacher."
+)
 
 
 def guarded(run):
@@ -171,6 +176,7 @@ def guarded(run):
     apology with the page's link on screen, and the whole story in the server's log: users
     never see a stack trace. st.rerun, st.stop and st.switch_page pass through (they are not
     Exceptions)."""
+
     @functools.wraps(run)
     def guarded_run(*args, **kwargs):
         try:
@@ -183,6 +189,7 @@ def guarded(run):
             LOG.exception("Unexpected error on the page %s, link %s", page and page.slug, link)
             st.error(APOLOGY.format(link=link), icon="😿")
             return None
+
     return guarded_run
 
 
@@ -216,8 +223,7 @@ def _initial(name, default, parse):
         try:
             return parse(raw)
         except (ValueError, TypeError) as err:
-            _state().ignored.append(f"{_param_name(name)} = {user_text(raw)} "
-                                    f"({user_text(err)})")
+            _state().ignored.append(f"{_param_name(name)} = {user_text(raw)} ({user_text(err)})")
     return st.session_state.get(_kept_key(name), default)
 
 
@@ -304,20 +310,31 @@ def slider(label, name, min_value, max_value, default, step=None, advanced=False
     """An int or float slider (the type of `default` decides)."""
     is_int = isinstance(default, int) and not isinstance(default, bool)
     parse = _int_in(min_value, max_value) if is_int else _float_in(min_value, max_value)
-    return _bind(name, default, parse, _show_number, lambda key: st.slider(
-        label, min_value, max_value, step=step, key=key, **kwargs), advanced)
+    return _bind(
+        name,
+        default,
+        parse,
+        _show_number,
+        lambda key: st.slider(label, min_value, max_value, step=step, key=key, **kwargs),
+        advanced,
+    )
 
 
 def number(label, name, min_value, max_value, default, step=1, advanced=False, **kwargs):
     """A number input (int when `default` is an int)."""
     is_int = isinstance(default, int) and not isinstance(default, bool)
     parse = _int_in(min_value, max_value) if is_int else _float_in(min_value, max_value)
-    return _bind(name, default, parse, _show_number, lambda key: st.number_input(
-        label, min_value, max_value, step=step, key=key, **kwargs), advanced)
+    return _bind(
+        name,
+        default,
+        parse,
+        _show_number,
+        lambda key: st.number_input(label, min_value, max_value, step=step, key=key, **kwargs),
+        advanced,
+    )
 
 
-def choice(label, name, options, default, radio=False, advanced=False, aliases=None,
-           **kwargs):
+def choice(label, name, options, default, radio=False, advanced=False, aliases=None, **kwargs):
     """A selectbox (or horizontal radio) over string options. aliases: {text: option} that a
     link or settings file may also hold (an older spelling: "1" for a switch that became a
     choice, say); matched without regard to case or surrounding spaces, and written back as
@@ -326,8 +343,14 @@ def choice(label, name, options, default, radio=False, advanced=False, aliases=N
     _state().options[name] = options
     widget = st.radio if radio else st.selectbox
     extra = {"horizontal": True} if radio else {}
-    return _bind(name, default, _one_of(options, aliases), str, lambda key: widget(
-        label, options, key=key, **extra, **kwargs), advanced)
+    return _bind(
+        name,
+        default,
+        _one_of(options, aliases),
+        str,
+        lambda key: widget(label, options, key=key, **extra, **kwargs),
+        advanced,
+    )
 
 
 def steps(label, name, options, default, advanced=False, **kwargs):
@@ -335,8 +358,14 @@ def steps(label, name, options, default, advanced=False, **kwargs):
     inside the range snaps to the nearest option."""
     options = list(options)
     _state().options[name] = options
-    return _bind(name, default, _nearest_of(options), _show_number, lambda key: st.select_slider(
-        label, options, key=key, **kwargs), advanced)
+    return _bind(
+        name,
+        default,
+        _nearest_of(options),
+        _show_number,
+        lambda key: st.select_slider(label, options, key=key, **kwargs),
+        advanced,
+    )
 
 
 def multichoice(label, name, options, default, advanced=False, **kwargs):
@@ -344,14 +373,26 @@ def multichoice(label, name, options, default, advanced=False, **kwargs):
     options = list(options)
     _state().options[name] = options
     parse = _subset_of(options, kwargs.get("max_selections"))
-    return _bind(name, list(default), parse, lambda v: ",".join(map(str, v)),
-                 lambda key: st.multiselect(label, options, key=key, **kwargs), advanced)
+    return _bind(
+        name,
+        list(default),
+        parse,
+        lambda v: ",".join(map(str, v)),
+        lambda key: st.multiselect(label, options, key=key, **kwargs),
+        advanced,
+    )
 
 
 def toggle(label, name, default, advanced=False, **kwargs):
     """An on/off switch; the URL holds 1 or 0."""
-    return _bind(name, default, _parse_bool, lambda v: "1" if v else "0", lambda key: st.toggle(
-        label, key=key, **kwargs), advanced)
+    return _bind(
+        name,
+        default,
+        _parse_bool,
+        lambda v: "1" if v else "0",
+        lambda key: st.toggle(label, key=key, **kwargs),
+        advanced,
+    )
 
 
 def _show_number(value):
@@ -386,6 +427,7 @@ def _float_in(lo, hi):
         if not math.isfinite(value) or not lo <= value <= hi:
             raise ValueError(f"outside {lo:g}..{hi:g}")
         return value + 0.0  # -0 reads as 0
+
     return parse
 
 
@@ -398,6 +440,7 @@ def _int_in(lo, hi):
         if not lo <= value <= hi:
             raise ValueError(f"outside {lo}..{hi}")
         return value
+
     return parse
 
 
@@ -410,13 +453,14 @@ def _one_of(options, aliases=None):
         if raw.strip().lower() in aliases:
             return aliases[raw.strip().lower()]
         raise ValueError("not one of " + _listed(options))
+
     return parse
 
 
 def _listed(options, most=8):
     """Options for a message, the middle left out when there are many (units 0 to 63, say)."""
     texts = list(map(str, options))
-    return ", ".join(texts if len(texts) <= most else [*texts[:most - 1], "…", texts[-1]])
+    return ", ".join(texts if len(texts) <= most else [*texts[: most - 1], "…", texts[-1]])
 
 
 def _subset_of(options, most=None):
@@ -431,6 +475,7 @@ def _subset_of(options, most=None):
         if most is not None and len(chosen) > most:
             raise ValueError(f"more than {most}")
         return chosen
+
     return parse
 
 
@@ -442,6 +487,7 @@ def _nearest_of(options):
         if min(options) > 0:  # then value > 0 too: nearest on a log scale
             return min(options, key=lambda option: abs(math.log(option / value)))
         return min(options, key=lambda option: abs(option - value))
+
     return parse
 
 
@@ -478,12 +524,20 @@ def predict(prediction, name, skip_label="Just show me"):
     options = list(p.options)
     _state().options[name] = options
     with st.container(border=True):
-        st.markdown("**Predict, then look.** Answer first: the chart below appears once you "
-                    "have.")
-        chosen = _bind(name, None, _one_of_or_unanswered(options), _show_answer,
-                       lambda key: st.radio(p.question, options, key=key, index=None))
-        skip = toggle(skip_label, name + SKIP_SUFFIX, False,
-                      help="Skip the question and show the chart and the answer now.")
+        st.markdown("**Predict, then look.** Answer first: the chart below appears once you have.")
+        chosen = _bind(
+            name,
+            None,
+            _one_of_or_unanswered(options),
+            _show_answer,
+            lambda key: st.radio(p.question, options, key=key, index=None),
+        )
+        skip = toggle(
+            skip_label,
+            name + SKIP_SUFFIX,
+            False,
+            help="Skip the question and show the chart and the answer now.",
+        )
         if chosen is None and not skip:
             st.caption("The chart that settles it appears once you answer.")
             return False
@@ -506,6 +560,7 @@ def _one_of_or_unanswered(options):
 
     def parse(raw):
         return None if raw == "" else inner(raw)
+
     return parse
 
 
@@ -537,8 +592,9 @@ def presets(items, on_apply=None):
     cols = st.columns(len(items))
     for col, preset in zip(cols, items, strict=True):
         tip = f"{preset.blurb}  \nLink: `{preset_link(preset)}`"
-        if col.button(preset.label, help=tip, key=f"preset.{_state().slug}.{preset.label}",
-                      width="stretch"):
+        if col.button(
+            preset.label, help=tip, key=f"preset.{_state().slug}.{preset.label}", width="stretch"
+        ):
             apply_params(preset.params)
             if on_apply:
                 on_apply()
@@ -550,12 +606,18 @@ def apply_params(params):
     own, such as `embed`, are dropped: Streamlit refuses them), keep presentation mode, and
     forget the controls' current values so they re-read the URL."""
     keep_present = presenting()
-    for key in [k for k in st.session_state if str(k).startswith((f"{_state().slug}.",
-                                                                   f"_kept.{_state().slug}."))]:
+    for key in [
+        k
+        for k in st.session_state
+        if str(k).startswith((f"{_state().slug}.", f"_kept.{_state().slug}."))
+    ]:
         del st.session_state[key]
-    st.query_params.from_dict({**{k: str(v) for k, v in params.items()
-                                  if k.lower() not in STREAMLIT_PARAMS},
-                               **({PRESENT: "1"} if keep_present else {})})
+    st.query_params.from_dict(
+        {
+            **{k: str(v) for k, v in params.items() if k.lower() not in STREAMLIT_PARAMS},
+            **({PRESENT: "1"} if keep_present else {}),
+        }
+    )
 
 
 # --- showing figures -------------------------------------------------------------------------
@@ -572,7 +634,6 @@ def columns(spec, per_row=1, **kwargs):
     return cells[:n]
 
 
-
 def dark():
     """Whether the page is in Streamlit's dark theme (as far as the browser has said)."""
     return st.context.theme.type == "dark"
@@ -586,8 +647,9 @@ def chart(fig, key=None, name=None, summary=None):
     theme), not Streamlit's chart theme, which greys the chart text to 3.7:1, with its titles
     wrapped to fit a narrow screen. In presentation mode the type is larger."""
     text, tables = describe.read(fig, name, summary)
-    fig.update_layout(meta={bn_a11y.CHART_TEXT_META: {"name": text.name,
-                                              "description": text.description}})
+    fig.update_layout(
+        meta={bn_a11y.CHART_TEXT_META: {"name": text.name, "description": text.description}}
+    )
     if presenting():
         fig.update_layout(font={"size": 18}, height=(fig.layout.height or 320) + 80)
     viz_theme.fit_figure(fig)  # titles in lines that fit a narrow screen
@@ -604,7 +666,6 @@ def chart_numbers(text, tables):
         for table in tables:
             st.markdown(f"**{user_text(table.caption, MESSAGE_LIMIT)}**")
             st.table(table.columns)
-
 
 
 def num(value):

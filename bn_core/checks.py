@@ -43,8 +43,9 @@ def check_labels(y, m, n_classes=None):
     """
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != m:
-        raise ValueError(f"y must be a 1-D array of {m} labels (one per column of X), "
-                         f"got shape {y.shape}")
+        raise ValueError(
+            f"y must be a 1-D array of {m} labels (one per column of X), got shape {y.shape}"
+        )
     if y.dtype.kind == "f":
         if not np.isfinite(y).all() or not np.all(y == np.round(y)):
             raise ValueError("y must hold integer class labels, got non-integers, NaN or inf")
@@ -57,8 +58,10 @@ def check_labels(y, m, n_classes=None):
         if y.min() < 0:
             raise ValueError(f"labels must be >= 0, got {y.min()}")
     elif y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(f"labels must lie in 0..{n_classes - 1} (the output layer has "
-                         f"{n_classes} units), got {y.min()}..{y.max()}")
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1} (the output layer has "
+            f"{n_classes} units), got {y.min()}..{y.max()}"
+        )
     return y
 
 

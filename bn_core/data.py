@@ -30,8 +30,10 @@ def _check_feature_scales(feature_scales):
     except (TypeError, ValueError):
         raise ValueError(f"feature_scales must be numbers, got {feature_scales!r}") from None
     if scales.shape != (2,):
-        raise ValueError(f"feature_scales must hold 2 numbers (one per feature of a 2-D set), "
-                         f"got {feature_scales!r}")
+        raise ValueError(
+            f"feature_scales must hold 2 numbers (one per feature of a 2-D set), "
+            f"got {feature_scales!r}"
+        )
     if not np.all(np.isfinite(scales)) or np.any(scales <= 0):
         raise ValueError(f"feature_scales must be finite and > 0, got {feature_scales!r}")
     return scales.reshape(2, 1)
@@ -105,8 +107,13 @@ def _moons(n, noise, rng):
     return X + noise * rng.standard_normal((2, n)), y
 
 
-_BUILDERS_2D = {"circles": _circles, "xor": _xor, "blobs": _blobs, "spiral": _spiral,
-                "moons": _moons}
+_BUILDERS_2D = {
+    "circles": _circles,
+    "xor": _xor,
+    "blobs": _blobs,
+    "spiral": _spiral,
+    "moons": _moons,
+}
 
 
 # ---------------------------------------------------------------- digits
@@ -217,8 +224,10 @@ def train_test_split(X, y, test_fraction=0.25, seed=0):
         train.append(members[n_test:])
     train, test = np.concatenate(train), np.concatenate(test)
     if test.size == 0:
-        raise ValueError("cannot split: every class has a single example, so none can go to "
-                         "the test set without leaving its class out of training")
+        raise ValueError(
+            "cannot split: every class has a single example, so none can go to "
+            "the test set without leaving its class out of training"
+        )
     train, test = rng.permutation(train), rng.permutation(test)
     return X[:, train], y[train], X[:, test], y[test]
 
@@ -284,8 +293,10 @@ class MiniBatchIterator:
         if min_batch not in (1, 2):
             raise ValueError(f"min_batch must be 1 or 2, got {min_batch!r}")
         if min_batch == 2 and (m < 2 or batch_size < 2):
-            raise ValueError("batch norm needs at least 2 examples per mini-batch: got "
-                             f"m={m}, batch_size={batch_size}")
+            raise ValueError(
+                "batch norm needs at least 2 examples per mini-batch: got "
+                f"m={m}, batch_size={batch_size}"
+            )
         self.m = m
         self.batch_size = min(batch_size, m)
         self.seed = check_int(seed, "seed", 0)
@@ -300,7 +311,7 @@ class MiniBatchIterator:
         if self.step_in_epoch == 0:
             self._perm = self._rng.permutation(self.m)
         start = self.step_in_epoch * self.batch_size
-        batch = self._perm[start:start + self.batch_size].copy()
+        batch = self._perm[start : start + self.batch_size].copy()
         self.step_in_epoch += 1
         if self.step_in_epoch == self.steps_per_epoch:
             self.step_in_epoch = 0
@@ -314,8 +325,10 @@ class MiniBatchIterator:
         return self.next_indices()
 
     def __repr__(self):
-        return (f"MiniBatchIterator(m={self.m}, batch_size={self.batch_size}, seed={self.seed}, "
-                f"epoch={self.epoch}, step={self.step_in_epoch}/{self.steps_per_epoch})")
+        return (
+            f"MiniBatchIterator(m={self.m}, batch_size={self.batch_size}, seed={self.seed}, "
+            f"epoch={self.epoch}, step={self.step_in_epoch}/{self.steps_per_epoch})"
+        )
 
 
 def minibatches(m, batch_size, seed=0):

@@ -62,9 +62,14 @@ def history_rows(runs):
         yield from _example_rows(name, rec)
         for l in range(rec.percentiles.values.shape[1] if rec.percentiles.n else 0):
             for k, q in enumerate(PERCENTILES):
-                yield from _scalar_rows(name, f"input_p{q}", rec.percentiles.steps,
-                                        rec.percentiles.values[:, l, k], layer=l + 1,
-                                        unit=rec.watch_unit + 1)
+                yield from _scalar_rows(
+                    name,
+                    f"input_p{q}",
+                    rec.percentiles.steps,
+                    rec.percentiles.values[:, l, k],
+                    layer=l + 1,
+                    unit=rec.watch_unit + 1,
+                )
 
 
 def _example_rows(name, rec):
@@ -76,8 +81,9 @@ def _example_rows(name, rec):
         for l in range(1, len(rec.layer_units.widths) + 1):
             steps, values = rec.example_series(quantity, l)
             for k, stat in enumerate(EXAMPLE_STATS):
-                yield from _scalar_rows(name, f"example_{quantity}_{stat}", steps, values[:, k],
-                                        layer=l)
+                yield from _scalar_rows(
+                    name, f"example_{quantity}_{stat}", steps, values[:, k], layer=l
+                )
 
 
 def _scalar_rows(name, quantity, steps, values, layer="", unit=""):
@@ -99,8 +105,15 @@ def history_csv(runs):
 
 def settings_json(page, settings):
     """A page's settings (its URL parameters, name -> text) as a small JSON document."""
-    return json.dumps({"app": APP_NAME, "version": SETTINGS_VERSION, "page": page,
-                       "settings": {str(k): str(v) for k, v in settings.items()}}, indent=2)
+    return json.dumps(
+        {
+            "app": APP_NAME,
+            "version": SETTINGS_VERSION,
+            "page": page,
+            "settings": {str(k): str(v) for k, v in settings.items()},
+        },
+        indent=2,
+    )
 
 
 def parse_settings_json(data, page):
@@ -111,23 +124,29 @@ def parse_settings_json(data, page):
     """
     doc = _load_json(data)
     if not isinstance(doc, dict) or doc.get("app") != APP_NAME:
-        raise ValueError("this is not a BatchNorm Lab settings file (no \"app\": "
-                         f"\"{APP_NAME}\" in it)")
+        raise ValueError(
+            f'this is not a BatchNorm Lab settings file (no "app": "{APP_NAME}" in it)'
+        )
     if doc.get("version") != SETTINGS_VERSION:
-        raise ValueError(f"unsupported settings version {quoted(doc.get('version'))} "
-                         f"(this app reads version {SETTINGS_VERSION})")
+        raise ValueError(
+            f"unsupported settings version {quoted(doc.get('version'))} "
+            f"(this app reads version {SETTINGS_VERSION})"
+        )
     if doc.get("page") != page:
-        raise ValueError(f"these settings are for the page {quoted(doc.get('page'))}, "
-                         f"not {quoted(page)}")
+        raise ValueError(
+            f"these settings are for the page {quoted(doc.get('page'))}, not {quoted(page)}"
+        )
     settings = doc.get("settings")
     if not isinstance(settings, dict):
-        raise ValueError("\"settings\" must be an object of name: value pairs")
+        raise ValueError('"settings" must be an object of name: value pairs')
     if len(settings) > MAX_SETTINGS_KEYS:
         raise ValueError(f"too many settings ({len(settings)}; at most {MAX_SETTINGS_KEYS})")
     bad = [k for k, v in settings.items() if not isinstance(v, str | int | float | bool)]
     if bad:
-        raise ValueError("settings must be plain text or numbers; not so for "
-                         + quoted(", ".join(bad), quotes=False))
+        raise ValueError(
+            "settings must be plain text or numbers; not so for "
+            + quoted(", ".join(bad), quotes=False)
+        )
     texts = {k: _setting_text(v) for k, v in settings.items()}
     for text in (*texts, *texts.values()):
         _check_setting_text(text)
@@ -144,8 +163,10 @@ def _setting_text(value):
 
 def _check_setting_text(text):
     if len(text) > MAX_SETTING_CHARS:
-        raise ValueError(f"the setting {quoted(text)} is too long ({len(text):,} characters; "
-                         f"at most {MAX_SETTING_CHARS})")
+        raise ValueError(
+            f"the setting {quoted(text)} is too long ({len(text):,} characters; "
+            f"at most {MAX_SETTING_CHARS})"
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate, which JSON can write as an escape
@@ -154,12 +175,19 @@ def _check_setting_text(text):
 
 def _load_json(data):
     if len(data) > MAX_SETTINGS_BYTES:
-        raise ValueError(f"the file is too big for a settings file ({len(data):,} bytes; "
-                         f"at most {MAX_SETTINGS_BYTES:,})")
+        raise ValueError(
+            f"the file is too big for a settings file ({len(data):,} bytes; "
+            f"at most {MAX_SETTINGS_BYTES:,})"
+        )
     text = _text(data)
     try:
-        return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int,
-                          parse_float=_json_float, parse_constant=_json_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=_json_object,
+            parse_int=_json_int,
+            parse_float=_json_float,
+            parse_constant=_json_constant,
+        )
     except json.JSONDecodeError as err:
         raise ValueError(f"the file is not valid JSON ({err.msg}, line {err.lineno})") from None
     except RecursionError:
@@ -192,8 +220,9 @@ def _short_number(text):
     ints of over 4,300 digits with a long message, and can't format ints of over ~309 as
     floats)."""
     if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError(f"a number in the file has too many digits ({len(text):,}; at most "
-                         f"{MAX_NUMBER_CHARS})")
+        raise ValueError(
+            f"a number in the file has too many digits ({len(text):,}; at most {MAX_NUMBER_CHARS})"
+        )
     return text
 
 
@@ -241,8 +270,7 @@ def parse_points_csv(data):
     Every cell, name and label is checked for length as it is read, before any NumPy call.
     """
     if len(data) > MAX_POINTS_BYTES:
-        raise ValueError(f"the file is too big ({len(data):,} bytes; at most "
-                         f"{MAX_POINTS_BYTES:,})")
+        raise ValueError(f"the file is too big ({len(data):,} bytes; at most {MAX_POINTS_BYTES:,})")
     rows = _csv_rows(_text(data))
     if len(rows) < 2:
         raise ValueError("the CSV needs a header row and at least one row of data")
@@ -284,21 +312,27 @@ def _csv_rows(text):
 def _check_row(row, line, header):
     if len(row) != 3:
         if header:
-            raise ValueError("the CSV must have exactly 3 columns (two features and a label), "
-                             f"found {len(row)}: {quoted(', '.join(row), quotes=False)}")
+            raise ValueError(
+                "the CSV must have exactly 3 columns (two features and a label), "
+                f"found {len(row)}: {quoted(', '.join(row), quotes=False)}"
+            )
         plural = "" if len(row) == 1 else "s"
         raise ValueError(f"line {line} has {len(row)} column{plural}, not 3")
     for cell in row:
         if len(cell) > MAX_CELL_CHARS:
-            raise ValueError(f"line {line}: a cell of {len(cell):,} characters "
-                             f"({quoted(cell)}); at most {MAX_CELL_CHARS}")
+            raise ValueError(
+                f"line {line}: a cell of {len(cell):,} characters "
+                f"({quoted(cell)}); at most {MAX_CELL_CHARS}"
+            )
 
 
 def _column_name(cell):
     name = cell.strip().lower()
     if len(name) > MAX_NAME_CHARS:
-        raise ValueError(f"the column name {quoted(name)} is too long ({len(name):,} "
-                         f"characters; at most {MAX_NAME_CHARS})")
+        raise ValueError(
+            f"the column name {quoted(name)} is too long ({len(name):,} "
+            f"characters; at most {MAX_NAME_CHARS})"
+        )
     return name
 
 
@@ -307,8 +341,10 @@ def _label(cell, line):
     if not label:
         raise ValueError(f"line {line} has no label")
     if len(label) > MAX_NAME_CHARS:
-        raise ValueError(f"line {line}: the label {quoted(label)} is too long "
-                         f"({len(label):,} characters; at most {MAX_NAME_CHARS})")
+        raise ValueError(
+            f"line {line}: the label {quoted(label)} is too long "
+            f"({len(label):,} characters; at most {MAX_NAME_CHARS})"
+        )
     return label
 
 
@@ -319,18 +355,21 @@ def _number(cell, line):
     except ValueError:
         raise ValueError(f"line {line}: {quoted(text)} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"line {line}: {quoted(text)} is NaN or infinite; every feature must "
-                         "be a finite number")
+        raise ValueError(
+            f"line {line}: {quoted(text)} is NaN or infinite; every feature must be a finite number"
+        )
     if abs(value) > MAX_ABS_FEATURE:
-        raise ValueError(f"line {line}: {quoted(text)} is too large (at most {MAX_ABS_FEATURE:g} "
-                         "in size)")
+        raise ValueError(
+            f"line {line}: {quoted(text)} is too large (at most {MAX_ABS_FEATURE:g} in size)"
+        )
     return value
 
 
 def _check_class_count(names):
     if len(names) < MIN_CLASSES:
-        raise ValueError("the labels must name at least two classes, found only "
-                         f"{quoted(names[0])}")
+        raise ValueError(
+            f"the labels must name at least two classes, found only {quoted(names[0])}"
+        )
     if len(names) > MAX_CLASSES:
         raise ValueError(f"too many classes ({len(names)}; at most {MAX_CLASSES})")
 
@@ -339,6 +378,8 @@ def _check_class_sizes(names, y):
     counts = np.bincount(y, minlength=len(names))
     rare = [n for n, c in zip(names, counts, strict=True) if c < MIN_CLASS_POINTS]
     if rare:
-        raise ValueError(f"class {quoted(', '.join(rare), quotes=False)} has fewer than "
-                         f"{MIN_CLASS_POINTS} points; each class needs {MIN_CLASS_POINTS} or more "
-                         "so it appears in training and in test")
+        raise ValueError(
+            f"class {quoted(', '.join(rare), quotes=False)} has fewer than "
+            f"{MIN_CLASS_POINTS} points; each class needs {MIN_CLASS_POINTS} or more "
+            "so it appears in training and in test"
+        )

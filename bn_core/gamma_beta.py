@@ -43,8 +43,10 @@ class UnitEdit:
 def check_unit(net, layer, unit):
     """Refuse a layer or unit the network does not have, or a layer without γ and β."""
     if layer not in net.norm_layers:
-        raise ValueError(f"hidden layer {layer} has no γ and β (normalized layers: "
-                         f"{list(net.norm_layers) or 'none'})")
+        raise ValueError(
+            f"hidden layer {layer} has no γ and β (normalized layers: "
+            f"{list(net.norm_layers) or 'none'})"
+        )
     width = net.config.layer_dims[layer]
     if not 0 <= unit < width:
         raise ValueError(f"unit index {unit} outside 0..{width - 1}")
@@ -53,8 +55,7 @@ def check_unit(net, layer, unit):
 def learned_values(net, layer, unit):
     """(γ, β) the network has learned for this unit, as floats."""
     check_unit(net, layer, unit)
-    return (float(net.params[f"gamma{layer}"][unit, 0]),
-            float(net.params[f"beta{layer}"][unit, 0]))
+    return (float(net.params[f"gamma{layer}"][unit, 0]), float(net.params[f"beta{layer}"][unit, 0]))
 
 
 def undo_values(net, layer, unit):
@@ -130,9 +131,14 @@ def outcome_of(net, split, layer, unit):
     with np.errstate(all="ignore"):
         trace = net.layer_trace(split.X_train, train=False)[layer - 1]
     Z_tilde = trace.Z_tilde[unit]
-    return EditOutcome(evaluate(net, split.X_train, split.y_train),
-                       evaluate(net, split.X_test, split.y_test), trace.Z[unit], Z_tilde,
-                       trace.A[unit], saturated_share(Z_tilde, net.config.activation))
+    return EditOutcome(
+        evaluate(net, split.X_train, split.y_train),
+        evaluate(net, split.X_test, split.y_test),
+        trace.Z[unit],
+        Z_tilde,
+        trace.A[unit],
+        saturated_share(Z_tilde, net.config.activation),
+    )
 
 
 def saturated_share(Z_tilde, activation):
@@ -154,15 +160,22 @@ class Importance:
 
     def ranked(self):
         """[(loss increase, layer, unit)], the unit that matters most first."""
-        return sorted(((float(v) - self.base, l, int(u)) for l, losses in self.loss_off.items()
-                       for u, v in enumerate(losses)), reverse=True)
+        return sorted(
+            (
+                (float(v) - self.base, l, int(u))
+                for l, losses in self.loss_off.items()
+                for u, v in enumerate(losses)
+            ),
+            reverse=True,
+        )
 
 
 def importance(net, split):
     """Try switching off each unit of each normalized hidden layer, one at a time, and measure
     the eval-mode training loss. Returns an Importance (the network is unchanged)."""
-    probe = edited_net(net, UnitEdit(net.norm_layers[0], 0, *learned_values(
-        net, net.norm_layers[0], 0)))
+    probe = edited_net(
+        net, UnitEdit(net.norm_layers[0], 0, *learned_values(net, net.norm_layers[0], 0))
+    )
     X, y = split.X_train, split.y_train
     base = evaluate(probe, X, y)[0]
     loss_off = {}

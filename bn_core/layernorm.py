@@ -84,8 +84,9 @@ def backward(dZ_tilde, cache):
     """
     dZ_tilde = check_matrix(dZ_tilde, "dZ_tilde", rows=cache.Z_norm.shape[0])
     if dZ_tilde.shape != cache.Z_norm.shape:
-        raise ValueError(f"dZ_tilde must have the forward's shape {cache.Z_norm.shape}, "
-                         f"got {dZ_tilde.shape}")
+        raise ValueError(
+            f"dZ_tilde must have the forward's shape {cache.Z_norm.shape}, got {dZ_tilde.shape}"
+        )
     return backward_unchecked(dZ_tilde, cache)
 
 

@@ -77,8 +77,9 @@ class NetConfig:
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.batch_norm and self.layer_norm:
-            raise ValueError("choose batch_norm or layer_norm, not both: each hidden layer has "
-                             "one normalization")
+            raise ValueError(
+                "choose batch_norm or layer_norm, not both: each hidden layer has one normalization"
+            )
         check_int(self.seed, "seed", 0)
 
     @property
@@ -95,15 +96,16 @@ class NetConfig:
         """The same config with another normalization: "batch", "layer", or None (or "none")
         for none."""
         normalization = check_normalization(normalization)
-        return replace(self, batch_norm=normalization == "batch",
-                       layer_norm=normalization == "layer")
+        return replace(
+            self, batch_norm=normalization == "batch", layer_norm=normalization == "layer"
+        )
 
 
 NORMALIZATIONS = ("batch", "layer", None)
 
 
 def check_normalization(normalization):
-    """"batch", "layer" or None (the text "none" reads as None)."""
+    """ "batch", "layer" or None (the text "none" reads as None)."""
     if isinstance(normalization, str) and normalization in ("batch", "layer", "none"):
         return None if normalization == "none" else normalization
     if normalization is None:
@@ -172,10 +174,14 @@ class MLP:
         self.running_flat = np.zeros((2, sum(widths)))
         self.running_flat[1] = 1.0
         starts = np.cumsum([0, *widths])
-        self.running_mu = {l: self.running_flat[0, a:b].reshape(-1, 1)
-                           for l, a, b in zip(self.bn_layers, starts[:-1], starts[1:], strict=True)}
-        self.running_var = {l: self.running_flat[1, a:b].reshape(-1, 1)
-                            for l, a, b in zip(self.bn_layers, starts[:-1], starts[1:], strict=True)}
+        self.running_mu = {
+            l: self.running_flat[0, a:b].reshape(-1, 1)
+            for l, a, b in zip(self.bn_layers, starts[:-1], starts[1:], strict=True)
+        }
+        self.running_var = {
+            l: self.running_flat[1, a:b].reshape(-1, 1)
+            for l, a, b in zip(self.bn_layers, starts[:-1], starts[1:], strict=True)
+        }
 
     # --- structure -------------------------------------------------------------------------
 
@@ -207,8 +213,11 @@ class MLP:
         cfg = self.config
         for l in range(1, self.L + 1):
             n_prev = cfg.layer_dims[l - 1]
-            std = {"he": np.sqrt(2.0 / n_prev), "xavier": np.sqrt(1.0 / n_prev),
-                   "gaussian": cfg.init_scale}[cfg.init]
+            std = {
+                "he": np.sqrt(2.0 / n_prev),
+                "xavier": np.sqrt(1.0 / n_prev),
+                "gaussian": cfg.init_scale,
+            }[cfg.init]
             self.params[f"W{l}"] = rng.standard_normal(self.params[f"W{l}"].shape) * std
             if l in self.norm_layers:
                 self.params[f"gamma{l}"][...] = 1.0
@@ -221,8 +230,10 @@ class MLP:
     def __repr__(self):
         cfg = self.config
         tag = {**dict.fromkeys(self.bn_layers, " BN"), **dict.fromkeys(self.ln_layers, " LN")}
-        hidden = [f"[{n}{tag.get(l, '')} {cfg.activation}]"
-                  for l, n in enumerate(cfg.layer_dims[1:-1], start=1)]
+        hidden = [
+            f"[{n}{tag.get(l, '')} {cfg.activation}]"
+            for l, n in enumerate(cfg.layer_dims[1:-1], start=1)
+        ]
         return " -> ".join([str(cfg.layer_dims[0]), *hidden, f"{cfg.layer_dims[-1]} softmax"])
 
     # --- forward ---------------------------------------------------------------------------
@@ -260,21 +271,35 @@ class MLP:
             norm_cache = None
             if l in self.ln_layers:  # per example: no running averages, train or not
                 Z_tilde, norm_cache = layernorm.forward_unchecked(
-                    Z, p[f"gamma{l}"], p[f"beta{l}"], cfg.eps)
+                    Z, p[f"gamma{l}"], p[f"beta{l}"], cfg.eps
+                )
             elif l not in self.bn_layers:
                 Z_tilde = Z
             elif train:
                 Z_tilde, norm_cache = batchnorm.forward_unchecked(
-                    Z, p[f"gamma{l}"], p[f"beta{l}"], cfg.eps)
+                    Z, p[f"gamma{l}"], p[f"beta{l}"], cfg.eps
+                )
                 if update_running:
                     self._update_running(l, norm_cache.mu, norm_cache.var, Z.shape[1])
             else:
-                Z_tilde = batchnorm.forward_eval(Z, p[f"gamma{l}"], p[f"beta{l}"],
-                                                 self.running_mu[l], self.running_var[l], cfg.eps)
+                Z_tilde = batchnorm.forward_eval(
+                    Z,
+                    p[f"gamma{l}"],
+                    p[f"beta{l}"],
+                    self.running_mu[l],
+                    self.running_var[l],
+                    cfg.eps,
+                )
             A_next = activation_forward(Z_tilde, cfg.activation)
             caches.append(_HiddenCache(A, A_next, norm_cache))
-            traces.append(LayerTrace(Z, Z_tilde, A_next, *(
-                (norm_cache.mu, norm_cache.var, norm_cache.Z_norm) if norm_cache else ())))
+            traces.append(
+                LayerTrace(
+                    Z,
+                    Z_tilde,
+                    A_next,
+                    *((norm_cache.mu, norm_cache.var, norm_cache.Z_norm) if norm_cache else ()),
+                )
+            )
             A = A_next
         return dense_forward(A, p[f"W{self.L}"], p[f"b{self.L}"]), caches, traces, A
 
@@ -321,8 +346,7 @@ class MLP:
             dZ = activation_backward(dA, cache.A, self.config.activation, out=dA)
             if cache.norm is not None:
                 norm = layernorm if l in self.ln_layers else batchnorm
-                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = norm.backward_unchecked(
-                    dZ, cache.norm)
+                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = norm.backward_unchecked(dZ, cache.norm)
             dA = self._dense_backward(l, dZ, cache.A_prev, grads)
         return grads
 
@@ -339,6 +363,8 @@ class MLP:
         n_x = self.config.layer_dims[0]
         X = check_matrix(X, "X", rows=n_x)
         if train and self.bn_layers and X.shape[1] < 2:
-            raise ValueError("batch norm needs a mini-batch of at least 2 examples in training "
-                             f"mode, got m={X.shape[1]}; use forward(X, train=False) for one")
+            raise ValueError(
+                "batch norm needs a mini-batch of at least 2 examples in training "
+                f"mode, got m={X.shape[1]}; use forward(X, train=False) for one"
+            )
         return X

@@ -36,8 +36,10 @@ class Optimizer:
     def __init__(self, lr, **hyper):
         unknown = set(hyper) - set(DEFAULTS)
         if unknown:
-            raise ValueError(f"unknown optimizer keyword(s) {', '.join(sorted(unknown))}; "
-                             f"known: {', '.join(DEFAULTS)}")
+            raise ValueError(
+                f"unknown optimizer keyword(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(DEFAULTS)}"
+            )
         self.lr = lr
         self.hyper = {**DEFAULTS, **hyper}
         for key, value in self.hyper.items():
@@ -81,8 +83,9 @@ class Optimizer:
         self.t += 1
         stores = [self.averages_of[name] for name in self.averages]
         for key, W in params.items():
-            self.update(W, grads[key], [store[key] for store in stores],
-                        np.empty_like(W), np.empty_like(W))
+            self.update(
+                W, grads[key], [store[key] for store in stores], np.empty_like(W), np.empty_like(W)
+            )
 
     def _start_averages(self, params):
         """The averages start at zero. For a FlatDict of parameters they are FlatDicts of the
@@ -106,8 +109,7 @@ class Optimizer:
         for start in range(0, theta.size, CHUNK):
             part = slice(start, start + CHUNK)
             n = min(CHUNK, theta.size - start)
-            self.update(theta[part], grad[part], [flat[part] for flat in flats],
-                        tmp[:n], tmp2[:n])
+            self.update(theta[part], grad[part], [flat[part] for flat in flats], tmp[:n], tmp2[:n])
 
     def _scratch(self, size):
         """Two scratch vectors of `size`, kept from step to step: allocated anew on every step,
@@ -124,7 +126,7 @@ class Optimizer:
 class GradientDescent(Optimizer):
     """Gradient descent: a step down the gradient.
 
-        W = W − α dW
+    W = W − α dW
     """
 
     name = "gd"
@@ -172,9 +174,9 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum and RMSprop together, both averages corrected for starting at zero.
 
-        v = β₁ v + (1 − β₁) dW                 s = β₂ s + (1 − β₂) dW²
-        v_corrected = v / (1 − β₁ᵗ)            s_corrected = s / (1 − β₂ᵗ)
-        W = W − α v_corrected / (√s_corrected + ε)
+    v = β₁ v + (1 − β₁) dW                 s = β₂ s + (1 − β₂) dW²
+    v_corrected = v / (1 − β₁ᵗ)            s_corrected = s / (1 − β₂ᵗ)
+    W = W − α v_corrected / (√s_corrected + ε)
     """
 
     name, uses, averages = "adam", ("beta1", "beta2", "eps"), ("v", "s")
@@ -216,8 +218,11 @@ def _check_grad(key, W, dW):
 
 
 def _same_flat_layout(params, grads):
-    return (isinstance(params, FlatDict) and isinstance(grads, FlatDict)
-            and params.layout == grads.layout)
+    return (
+        isinstance(params, FlatDict)
+        and isinstance(grads, FlatDict)
+        and params.layout == grads.layout
+    )
 
 
 def make(name, lr=0.01, **hyper):

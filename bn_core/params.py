@@ -24,8 +24,10 @@ class FlatDict(dict):
 
     def _fill(self, flat):
         self.flat = flat
-        dict.update(self, ((key, flat[start:stop].reshape(shape))
-                           for key, shape, start, stop in self._slots))
+        dict.update(
+            self,
+            ((key, flat[start:stop].reshape(shape)) for key, shape, start, stop in self._slots),
+        )
 
     def __setitem__(self, key, value):
         if key not in self:

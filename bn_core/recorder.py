@@ -63,18 +63,18 @@ class Series:
     def _thin(self):
         """Keep every other point (those on multiples of twice the stride)."""
         kept = (self.n + 1) // 2
-        self._steps[:kept] = self._steps[:self.n:2]
-        self._values[:kept] = self._values[:self.n:2]
+        self._steps[:kept] = self._steps[: self.n : 2]
+        self._values[:kept] = self._values[: self.n : 2]
         self.n = kept
         self.stride *= 2
 
     @property
     def steps(self):
-        return self._steps[:self.n]
+        return self._steps[: self.n]
 
     @property
     def values(self):
-        return self._values[:self.n]
+        return self._values[: self.n]
 
     @property
     def nbytes(self):
@@ -89,7 +89,7 @@ class LayerSlices:
 
     def __getitem__(self, l):
         """Columns of layer l (1-based, as in the course)."""
-        start = sum(self.widths[:l - 1])
+        start = sum(self.widths[: l - 1])
         return slice(start, start + self.widths[l - 1])
 
 
@@ -120,13 +120,23 @@ class Recorder:
     units, is in `examples`. normalization: "batch", "layer" or None.
     """
 
-    def __init__(self, net, budget_bytes=4_000_000, detail_every=10, sample_size=2048,
-                 watch_unit=0, batch_size=None):
+    def __init__(
+        self,
+        net,
+        budget_bytes=4_000_000,
+        detail_every=10,
+        sample_size=2048,
+        watch_unit=0,
+        batch_size=None,
+    ):
         widths = net.config.layer_dims[1:-1]
         self.batch_norm = bool(net.bn_layers)
-        self.normalization = ("batch" if net.bn_layers else "layer" if net.ln_layers else None)
-        self.unit_fields = {"batch": UNIT_FIELDS, "layer": LAYER_NORM_FIELDS,
-                            None: UNIT_FIELDS[:2]}[self.normalization]
+        self.normalization = "batch" if net.bn_layers else "layer" if net.ln_layers else None
+        self.unit_fields = {
+            "batch": UNIT_FIELDS,
+            "layer": LAYER_NORM_FIELDS,
+            None: UNIT_FIELDS[:2],
+        }[self.normalization]
         self.layer_units = LayerSlices(tuple(widths))
         self.detail_every = int(detail_every)
         self.sample_size = int(sample_size)
@@ -135,20 +145,27 @@ class Recorder:
         self.budget_bytes = int(budget_bytes)
         self._w_slices = _weight_slices(net)
         self._gamma_beta = _gamma_beta_index(net)
-        shapes = {"train": (2,), "test": (2,), "units": (len(self.unit_fields), sum(widths)),
-                  "layers": (2, net.L), "percentiles": (len(widths), len(PERCENTILES))}
+        shapes = {
+            "train": (2,),
+            "test": (2,),
+            "units": (len(self.unit_fields), sum(widths)),
+            "layers": (2, net.L),
+            "percentiles": (len(widths), len(PERCENTILES)),
+        }
         if self.normalization == "layer":
             shapes["examples"] = (len(widths), len(EXAMPLE_FIELDS), len(EXAMPLE_STATS))
         point_bytes = sum(4 * int(np.prod(shape)) + 8 for shape in shapes.values())
         samples_bytes = len(STAGES) * len(widths) * self.sample_size * 4
         capacity = (self.budget_bytes - samples_bytes) // point_bytes
         if capacity < MIN_CAPACITY:
-            raise ValueError(f"a memory budget of {budget_bytes} bytes is too small for this "
-                             f"network (it needs at least {MIN_CAPACITY} points per series)")
+            raise ValueError(
+                f"a memory budget of {budget_bytes} bytes is too small for this "
+                f"network (it needs at least {MIN_CAPACITY} points per series)"
+            )
         self.train, self.test, self.units, self.layers, self.percentiles = (
-            Series(capacity, shapes[name]) for name in SERIES)
-        self.examples = (Series(capacity, shapes["examples"]) if "examples" in shapes
-                         else None)
+            Series(capacity, shapes[name]) for name in SERIES
+        )
+        self.examples = Series(capacity, shapes["examples"]) if "examples" in shapes else None
         self.samples = {}
         self.samples_step = None
 
@@ -187,8 +204,15 @@ class Recorder:
             return np.vstack((mu, sigma, net.params.flat[self._gamma_beta]))
         mu = np.concatenate([t.mu[:, 0] for t in trace])
         var = np.concatenate([t.var[:, 0] for t in trace])
-        return np.vstack((mu, np.sqrt(var), net.running_flat[0], np.sqrt(net.running_flat[1]),
-                          net.params.flat[self._gamma_beta]))
+        return np.vstack(
+            (
+                mu,
+                np.sqrt(var),
+                net.running_flat[0],
+                np.sqrt(net.running_flat[1]),
+                net.params.flat[self._gamma_beta],
+            )
+        )
 
     def _layer_values(self, theta, grad, theta_before):
         """(2, L): ||dW[l]|| and ||W[l] after - W[l] before|| / ||W[l] after||, from dot
@@ -202,8 +226,9 @@ class Recorder:
         return np.sqrt(values)
 
     def _record_details(self, step, net):
-        inputs = np.stack([t.Z_tilde[min(self.watch_unit, t.Z_tilde.shape[0] - 1)]
-                           for t in net.trace])
+        inputs = np.stack(
+            [t.Z_tilde[min(self.watch_unit, t.Z_tilde.shape[0] - 1)] for t in net.trace]
+        )
         self.percentiles.add(step, _percentiles(inputs))
         for l, t in enumerate(net.trace, start=1):
             for stage in STAGES:
@@ -250,10 +275,15 @@ class Recorder:
     @property
     def nbytes(self):
         """Memory held by the recorded series and samples."""
-        series = (self.train, self.test, self.units, self.layers, self.percentiles,
-                  *([self.examples] if self.examples is not None else []))
-        return (sum(s.nbytes for s in series)
-                + sum(v.nbytes for v in self.samples.values()))
+        series = (
+            self.train,
+            self.test,
+            self.units,
+            self.layers,
+            self.percentiles,
+            *([self.examples] if self.examples is not None else []),
+        )
+        return sum(s.nbytes for s in series) + sum(v.nbytes for v in self.samples.values())
 
 
 def _example_values(trace):
@@ -286,5 +316,4 @@ def _gamma_beta_index(net):
 
 def _weight_slices(net):
     """Where each W[l] sits in the flat parameter vector, l = 1..L."""
-    return [slice(start, stop) for key, _, start, stop in net.params._slots
-            if key.startswith("W")]
+    return [slice(start, stop) for key, _, start, stop in net.params._slots if key.startswith("W")]

@@ -70,25 +70,49 @@ class Trainer:
     recorders' percentiles and histogram samples every `detail_every`.
     """
 
-    def __init__(self, config, split, optimizer="adam", lr=0.01, batch_size=32, twin=True,
-                 eval_every=10, record=True, budget_bytes=4_000_000, detail_every=10, **hyper):
+    def __init__(
+        self,
+        config,
+        split,
+        optimizer="adam",
+        lr=0.01,
+        batch_size=32,
+        twin=True,
+        eval_every=10,
+        record=True,
+        budget_bytes=4_000_000,
+        detail_every=10,
+        **hyper,
+    ):
         dims = config.layer_dims
         if dims[0] != split.X_train.shape[0] or dims[-1] < split.n_classes:
-            raise ValueError(f"a {dims[0]}-input, {dims[-1]}-class network cannot train on "
-                             f"{split.X_train.shape[0]}-feature data with {split.n_classes} "
-                             "classes")
+            raise ValueError(
+                f"a {dims[0]}-input, {dims[-1]}-class network cannot train on "
+                f"{split.X_train.shape[0]}-feature data with {split.n_classes} "
+                "classes"
+            )
         self.split = split
         # Examples as rows, so a mini-batch is a gather of contiguous rows; its transpose is
         # the course's (n_x, m) view (F-ordered, which matmul takes as is).
         self._examples = np.ascontiguousarray(split.X_train.T)
         configs = [config, *_twin_config(config, twin)]
-        self.batches = MiniBatchIterator(split.X_train.shape[1], batch_size, seed=config.seed,
-                                         min_batch=2 if any(c.batch_norm for c in configs)
-                                         else 1)
+        self.batches = MiniBatchIterator(
+            split.X_train.shape[1],
+            batch_size,
+            seed=config.seed,
+            min_batch=2 if any(c.batch_norm for c in configs) else 1,
+        )
         self.eval_every = int(eval_every)
         self.step_count = 0
-        recording = {"budget_bytes": budget_bytes, "detail_every": detail_every,
-                     "batch_size": self.batches.batch_size} if record else None
+        recording = (
+            {
+                "budget_bytes": budget_bytes,
+                "detail_every": detail_every,
+                "batch_size": self.batches.batch_size,
+            }
+            if record
+            else None
+        )
         nets = [MLP(c) for c in configs]
         for other in nets[1:]:
             _copy_shared_params(nets[0], other)
@@ -150,8 +174,9 @@ class Trainer:
         to go on with the same epoch: long work in chunks). Returns steps done."""
         start = self.epoch
         done = 0
-        while self.epoch == start and not self.stop_reason and (max_steps is None
-                                                             or done < max_steps):
+        while (
+            self.epoch == start and not self.stop_reason and (max_steps is None or done < max_steps)
+        ):
             done += self.step()
         return done
 
@@ -190,8 +215,9 @@ def _twin_config(config, twin):
         raise ValueError(f'twin must be True, False, "none", "batch" or "layer", got {twin!r}')
     normalization = check_normalization(twin)
     if normalization == config.normalization:
-        raise ValueError(f"the twin must differ from the main network, which already has "
-                         f"normalization {twin!r}")
+        raise ValueError(
+            f"the twin must differ from the main network, which already has normalization {twin!r}"
+        )
     return [config.with_normalization(normalization)]
 
 
@@ -219,20 +245,31 @@ def _divergence_reason(loss, net, opt, step, grads=None):
     """A plain-language reason to stop this network, or None if it is fine. grads: given when
     they are not finite."""
     # One sum finds any NaN or inf among the parameters (an overflowing sum means they blew up).
-    if (grads is None and np.isfinite(loss) and loss <= EXPLODED_LOSS
-            and np.isfinite(net.params.flat.sum())):
+    if (
+        grads is None
+        and np.isfinite(loss)
+        and loss <= EXPLODED_LOSS
+        and np.isfinite(net.params.flat.sum())
+    ):
         return None
-    what = ("the loss became NaN or infinite" if not np.isfinite(loss)
-            else f"the loss exploded to {loss:.3g}" if loss > EXPLODED_LOSS
-            else "the gradients became NaN or infinite" if grads is not None
-            else "some weights became NaN or infinite")
+    what = (
+        "the loss became NaN or infinite"
+        if not np.isfinite(loss)
+        else f"the loss exploded to {loss:.3g}"
+        if loss > EXPLODED_LOSS
+        else "the gradients became NaN or infinite"
+        if grads is not None
+        else "some weights became NaN or infinite"
+    )
     tips = [f"lower the learning rate (now {opt.lr:g})"]
     if not net.norm_layers:
         tips.append("turn batch norm on")
     if opt.name in ("gd", "momentum"):
         tips.append("try Adam")
-    return (f"Training stopped at step {step}: {what}. The updates overshot and the weights "
-            f"blew up. Try to {', or '.join(tips)}, then press Reset.")
+    return (
+        f"Training stopped at step {step}: {what}. The updates overshot and the weights "
+        f"blew up. Try to {', or '.join(tips)}, then press Reset."
+    )
 
 
 # Digit pixels near the border are almost always 0 in training: dividing by their tiny sigma

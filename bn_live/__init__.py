@@ -31,15 +31,23 @@ PLOTLY_URL = f"component/{__name__}.plotly_js/plotly.min.js"
 _live_chart = st.components.v2.component(
     "bnlab_live_chart",
     # one module: explore.js (keyboard exploration) defines what live_chart.js calls
-    js="\n".join((HERE / name).read_text(encoding="utf-8")
-                  for name in ("explore.js", "live_chart.js")),
+    js="\n".join(
+        (HERE / name).read_text(encoding="utf-8") for name in ("explore.js", "live_chart.js")
+    ),
     css=(HERE / "live_chart.css").read_text(encoding="utf-8"),
     isolate_styles=False,  # Plotly styles its hover labels and mode bar from the page's head
 )
 
-_DTYPES = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
-           np.dtype(np.uint8): "u1", np.dtype(np.int8): "i1", np.dtype(np.int16): "i2",
-           np.dtype(np.uint16): "u2", np.dtype(np.uint32): "u4"}
+_DTYPES = {
+    np.dtype(np.float32): "f4",
+    np.dtype(np.float64): "f8",
+    np.dtype(np.int32): "i4",
+    np.dtype(np.uint8): "u1",
+    np.dtype(np.int8): "i1",
+    np.dtype(np.int16): "i2",
+    np.dtype(np.uint16): "u2",
+    np.dtype(np.uint32): "u4",
+}
 
 
 def encode(value):
@@ -56,8 +64,10 @@ def encode(value):
             return value.tolist()
         if value.dtype == np.bool_:
             value = value.astype(np.uint8)
-        out = {"dtype": _DTYPES[value.dtype],
-               "bdata": base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")}
+        out = {
+            "dtype": _DTYPES[value.dtype],
+            "bdata": base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii"),
+        }
         if value.ndim > 1:
             out["shape"] = ",".join(str(n) for n in value.shape)
         return out
@@ -76,8 +86,9 @@ def session_token():
     return st.session_state.setdefault(SESSION_KEY, secrets.token_hex(8))
 
 
-def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=None,
-                template=None):
+def live_charts(
+    key, run, charts, *, playing, interval_s, present=False, on_gap=None, template=None
+):
     """Place the live charts (one component holding them, one under the other in `charts`
     order, or as the page's CSS lays them out).
 
@@ -87,9 +98,15 @@ def live_charts(key, run, charts, *, playing, interval_s, present=False, on_gap=
     when the browser finds it missed a tick and asks for the whole figures again; template:
     a Plotly template (JSON) that replaces the figures' own (the dark theme's), or None.
     """
-    message = {"run": str(run), "session": session_token(), "playing": bool(playing),
-               "interval_ms": 1000 * interval_s, "present": bool(present),
-               "plotly_url": PLOTLY_URL, "charts": charts}
+    message = {
+        "run": str(run),
+        "session": session_token(),
+        "playing": bool(playing),
+        "interval_ms": 1000 * interval_s,
+        "present": bool(present),
+        "plotly_url": PLOTLY_URL,
+        "charts": charts,
+    }
     if template is not None:
         message["template"] = template
     return _live_chart(key=key, data=encode(message), on_gap_change=on_gap or (lambda: None))

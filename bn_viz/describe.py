@@ -77,16 +77,23 @@ def _panel_titles(layout):
     """{x axis name: the subplot title above it}, for subplot titles that are paper-positioned
     annotations centred over an x axis domain (make_subplots and lab_layout.Grid both do so)."""
     titles = {}
-    notes = [a for a in layout.get("annotations") or []
-             if a.get("xref", "paper") == "paper" and a.get("text") and a.get("x") is not None]
+    notes = [
+        a
+        for a in layout.get("annotations") or []
+        if a.get("xref", "paper") == "paper" and a.get("text") and a.get("x") is not None
+    ]
     for key, axis in layout.items():
         if not (key.startswith("xaxis") and isinstance(axis, dict) and axis.get("domain")):
             continue
         centre = sum(axis["domain"]) / 2
         y_axis = _axis(layout, "y" + key[5:], "y")
         top = (y_axis.get("domain") or [0, 1])[1]
-        near = [a for a in notes if abs(a["x"] - centre) < 0.02
-                and abs((a.get("y") if a.get("y") is not None else top) - top) < 0.08]
+        near = [
+            a
+            for a in notes
+            if abs(a["x"] - centre) < 0.02
+            and abs((a.get("y") if a.get("y") is not None else top) - top) < 0.08
+        ]
         if near:
             titles["x" + key[5:]] = plain(near[0]["text"])
     return titles
@@ -99,8 +106,9 @@ def _values(trace, letter):
     other = trace.get("y" if letter == "x" else "x")
     if trace.get(f"{letter}0") is None or other is None:
         return None
-    return trace[f"{letter}0"] + trace.get(f"d{letter}", 1) * np.arange(len(_array(other)),
-                                                                         dtype=float)
+    return trace[f"{letter}0"] + trace.get(f"d{letter}", 1) * np.arange(
+        len(_array(other)), dtype=float
+    )
 
 
 def _array(values):
@@ -167,7 +175,8 @@ def _series(fig, x_title=None):
     out = []
     for i, (trace, name) in enumerate(zip(traces, names, strict=True)):
         if trace.get("visible") is False or (
-                trace.get("hoverinfo") in ("skip", "none") and _kind(trace) in ("line", "grid")):
+            trace.get("hoverinfo") in ("skip", "none") and _kind(trace) in ("line", "grid")
+        ):
             continue  # a band's edge or fill, a faint line, a shading: seen, not read
         group = plain(trace.get("legendgroup"))
         if not name:
@@ -181,8 +190,7 @@ def _series(fig, x_title=None):
         z = _array(trace["z"]) if trace.get("z") is not None else None
         x, y = _values(trace, "x"), _values(trace, "y")
         numbers = [a for a in (x, y, z) if a is not None and a.dtype != object]
-        if kind != "other" and numbers and not any(np.isfinite(a).any() for a in numbers
-                                                   if a.size):
+        if kind != "other" and numbers and not any(np.isfinite(a).any() for a in numbers if a.size):
             continue
         out.append(_Series(name, titles.get(xa, ""), kind, x, y, z, x_title, y_title))
     return out, layout
@@ -219,8 +227,10 @@ def _say_line(s):
     where = s.x_title or "x"
     if y.size == 1:
         return f"{s.name}: {_num(y[0])} at {where} {_label(x[0])}"
-    return (f"{s.name}: from {_num(y[0])} at {where} {_label(x[0])} to {_num(y[-1])} at "
-            f"{_label(x[-1])} (lowest {_num(y.min())}, highest {_num(y.max())})")
+    return (
+        f"{s.name}: from {_num(y[0])} at {where} {_label(x[0])} to {_num(y[-1])} at "
+        f"{_label(x[-1])} (lowest {_num(y.min())}, highest {_num(y.max())})"
+    )
 
 
 def _label(value):
@@ -231,8 +241,9 @@ def _say_points(s):
     n = s.x.size if s.x is not None else (s.y.size if s.y is not None else 0)
     axes = ((s.x, s.x_title or "x"), (s.y, s.y_title or "y"))
     if n == 1:
-        return f"{s.name}: at " + ", ".join(f"{title} {_label(values[0])}"
-                                            for values, title in axes if values is not None)
+        return f"{s.name}: at " + ", ".join(
+            f"{title} {_label(values[0])}" for values, title in axes if values is not None
+        )
     parts = [f"{s.name}: {n} points"]
     for values, title in axes:
         finite = _finite(values)
@@ -245,8 +256,10 @@ def _say_histogram(s):
     values = _finite(s.x if s.x is not None else s.y)
     if values is None or not values.size:
         return f"{s.name}: no values yet"
-    return (f"{s.name}: {values.size} values, mean {_num(values.mean())}, standard deviation "
-            f"{_num(values.std())}, from {_num(values.min())} to {_num(values.max())}")
+    return (
+        f"{s.name}: {values.size} values, mean {_num(values.mean())}, standard deviation "
+        f"{_num(values.std())}, from {_num(values.min())} to {_num(values.max())}"
+    )
 
 
 def _say_bars(s):
@@ -254,11 +267,14 @@ def _say_bars(s):
     if s.y is None or not s.y.size:
         return f"{s.name}: no bars"
     if s.y.size <= 8:
-        return f"{s.name}: " + ", ".join(f"{_label(a)}: {_num(b)}" for a, b in zip(x, s.y,
-                                                                               strict=False))
+        return f"{s.name}: " + ", ".join(
+            f"{_label(a)}: {_num(b)}" for a, b in zip(x, s.y, strict=False)
+        )
     top = int(np.nanargmax(s.y))
-    return (f"{s.name}: {s.y.size} bars over {s.x_title or 'x'} {_label(x[0])} to "
-            f"{_label(x[-1])}, the highest ({_num(s.y[top])}) at {_label(x[top])}")
+    return (
+        f"{s.name}: {s.y.size} bars over {s.x_title or 'x'} {_label(x[0])} to "
+        f"{_label(x[-1])}, the highest ({_num(s.y[top])}) at {_label(x[top])}"
+    )
 
 
 def _say_grid(s):
@@ -269,8 +285,13 @@ def _say_grid(s):
     return f"{s.name}: a {rows} by {cols} grid of values from {_num(z.min())} to {_num(z.max())}"
 
 
-_SAY = {"line": _say_line, "points": _say_points, "histogram": _say_histogram,
-        "bars": _say_bars, "grid": _say_grid}
+_SAY = {
+    "line": _say_line,
+    "points": _say_points,
+    "histogram": _say_histogram,
+    "bars": _say_bars,
+    "grid": _say_grid,
+}
 
 
 def describe_series(s):
@@ -280,10 +301,10 @@ def describe_series(s):
 
 
 def chart_text(fig, name=None, summary=None, x_title=None):
-    """ChartText of a figure: `name` (else the title, subplot titles or axes) and a description: `summary` first (a
-    sentence the page knows best, e.g. the loss after the last step), then each series, panel
-    by panel, at most MOST_SERIES_NAMED of them. x_title: what an untitled x axis counts
-    (the live charts' "step")."""
+    """ChartText of a figure: `name` (else the title, subplot titles or axes) and a
+    description: `summary` first (a sentence the page knows best, e.g. the loss after the last
+    step), then each series, panel by panel, at most MOST_SERIES_NAMED of them. x_title: what
+    an untitled x axis counts (the live charts' "step")."""
     series, layout = _series(fig, x_title)
     return _text(series, layout, name, summary)
 
@@ -369,8 +390,11 @@ def _histogram_tables(series):
         columns = {"from": [_cell(v) for v in edges[:-1]], "to": [_cell(v) for v in edges[1:]]}
         for s, v in zip(members, samples, strict=True):
             columns[f"{s.name} (count)"] = [int(c) for c in np.histogram(v, edges)[0]]
-        caption = f"{panel}: how many values fall in each bin" if panel else (
-            "How many values fall in each bin")
+        caption = (
+            f"{panel}: how many values fall in each bin"
+            if panel
+            else ("How many values fall in each bin")
+        )
         tables.append(Table(caption, columns))
     return tables
 
@@ -383,7 +407,8 @@ def chart_tables(fig, x_title=None):
 
 
 def _tables(series):
-    lines = [s for s in series if s.kind in ("line", "points", "bars") and s.y is not None
-             and s.y.size]
+    lines = [
+        s for s in series if s.kind in ("line", "points", "bars") and s.y is not None and s.y.size
+    ]
     hists = [s for s in series if s.kind == "histogram"]
     return _line_tables(lines) + _histogram_tables(hists)

@@ -39,8 +39,11 @@ from bn_viz.theme import (
 MAX_SAMPLES = 400  # values per histogram
 MANY_LINES_POINTS = 200  # points per line when a chart has many lines
 SMOOTHING = 0.9  # weight of the exponentially weighted average drawn over the train loss
-STAGE_TITLES = {"Z": "Z = W a (+ b)", "Z_tilde": "Z̃ = γ Z_norm + β, the input to g",
-                "A": "A = g(Z̃)"}
+STAGE_TITLES = {
+    "Z": "Z = W a (+ b)",
+    "Z_tilde": "Z̃ = γ Z_norm + β, the input to g",
+    "A": "A = g(Z̃)",
+}
 HEALTHY_RATIO = 1e-3  # a common rule of thumb for the update-to-data ratio
 EXAMPLES_COLUMN = "each example, over the units"  # layer norm's column of mini-batch statistics
 
@@ -50,8 +53,7 @@ def _no_data(recorders):
 
 
 def _legend_ids(recorders):
-    return [(rec, net_color(rec.normalization), net_label(rec.normalization))
-            for rec in recorders]
+    return [(rec, net_color(rec.normalization), net_label(rec.normalization)) for rec in recorders]
 
 
 def normalized(recorders):
@@ -71,8 +73,11 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
     mode, running averages): dashed. Accuracy: smoothed mini-batch accuracy and test accuracy.
     """
     if _no_data(recorders):
-        return empty_figure("Press ▶ Play, Step or Epoch to train:<br>the loss and accuracy of "
-                            "every step appear here.", height=height)
+        return empty_figure(
+            "Press ▶ Play, Step or Epoch to train:<br>the loss and accuracy of "
+            "every step appear here.",
+            height=height,
+        )
     grid = Grid(2, 1, shared_x=True, vspace=0.08)
     top, bottom = grid.axes(1, 1), grid.axes(2, 1)
     traces = []
@@ -82,16 +87,38 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
         idx = thin(train.n)
         x = x_of(train.steps[idx])
         traces += [
-            scatter(**x, **top, y=f32(train.values[idx, 0]), mode="lines",
-                    name="each mini-batch", line={"color": color, "width": 0.8},
-                    legendgroup=label, showlegend=False, hoverinfo="skip"),
-            scatter(**x, **top, y=f32(smooth[idx, 0]), mode="lines+markers", name=label,
-                    marker=net_marker(rec.normalization),
-                    line={"color": color, "width": 3}, legendgroup=label),
-            scatter(**x, **bottom, y=f32(smooth[idx, 1]), mode="lines+markers",
-                    marker=net_marker(rec.normalization),
-                    name=f"train, {label}", line={"color": color, "width": 2.5},
-                    legendgroup=label, showlegend=False),
+            scatter(
+                **x,
+                **top,
+                y=f32(train.values[idx, 0]),
+                mode="lines",
+                name="each mini-batch",
+                line={"color": color, "width": 0.8},
+                legendgroup=label,
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            scatter(
+                **x,
+                **top,
+                y=f32(smooth[idx, 0]),
+                mode="lines+markers",
+                name=label,
+                marker=net_marker(rec.normalization),
+                line={"color": color, "width": 3},
+                legendgroup=label,
+            ),
+            scatter(
+                **x,
+                **bottom,
+                y=f32(smooth[idx, 1]),
+                mode="lines+markers",
+                marker=net_marker(rec.normalization),
+                name=f"train, {label}",
+                line={"color": color, "width": 2.5},
+                legendgroup=label,
+                showlegend=False,
+            ),
         ]
         if test.n:
             tidx = thin(test.n)
@@ -99,15 +126,37 @@ def loss_figure(recorders, smoothing=SMOOTHING, height=360):
             dashed = {"color": color, "width": 2, "dash": TEST_DASH}
             mode = "lines" if test.n > 2 else "lines+markers"  # a lone point shows too
             traces += [
-                scatter(**tx, **top, y=f32(test.values[tidx, 0]), mode=mode,
-                        name=f"test, {label}", legendgroup=label, line=dashed,
-                        showlegend=False),
-                scatter(**tx, **bottom, y=f32(test.values[tidx, 1]), mode=mode,
-                        name=f"test, {label}", legendgroup=label, showlegend=False,
-                        line=dashed),
+                scatter(
+                    **tx,
+                    **top,
+                    y=f32(test.values[tidx, 0]),
+                    mode=mode,
+                    name=f"test, {label}",
+                    legendgroup=label,
+                    line=dashed,
+                    showlegend=False,
+                ),
+                scatter(
+                    **tx,
+                    **bottom,
+                    y=f32(test.values[tidx, 1]),
+                    mode=mode,
+                    name=f"test, {label}",
+                    legendgroup=label,
+                    showlegend=False,
+                    line=dashed,
+                ),
             ]
-    traces.append(scatter(x=[None], y=[None], **top, mode="lines", name="test set, eval mode",
-                          line={"color": GREY, "width": 2, "dash": TEST_DASH}))
+    traces.append(
+        scatter(
+            x=[None],
+            y=[None],
+            **top,
+            mode="lines",
+            name="test set, eval mode",
+            line={"color": GREY, "width": 2, "dash": TEST_DASH},
+        )
+    )
     grid.yaxis(1, 1).update(type="log", tickformat=".2g", title={"text": "loss (log scale)"})
     grid.yaxis(2, 1).update(range=[0, 1.02], tickformat=".0%", title={"text": "accuracy"})
     grid.xaxis(2, 1).update(title={"text": "step"})
@@ -122,30 +171,49 @@ def histograms_figure(recorders, max_samples=MAX_SAMPLES, stages=("Z", "Z_tilde"
     one row per layer, both networks overlaid."""
     recorders = [r for r in recorders if r.samples]
     if not recorders:
-        return empty_figure("Train a few steps: the histograms of Z, Z̃ and A<br>of each hidden "
-                            "layer appear here.")
+        return empty_figure(
+            "Train a few steps: the histograms of Z, Z̃ and A<br>of each hidden layer appear here."
+        )
     n_hidden = len(recorders[0].layer_units.widths)
-    grid = Grid(n_hidden, len(stages), column_titles=[STAGE_TITLES[s] for s in stages],
-                row_titles=[f"layer {l}" for l in range(1, n_hidden + 1)], hspace=0.05,
-                vspace=0.3 / n_hidden)
+    grid = Grid(
+        n_hidden,
+        len(stages),
+        column_titles=[STAGE_TITLES[s] for s in stages],
+        row_titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
+        hspace=0.05,
+        vspace=0.3 / n_hidden,
+    )
     traces = []
     for rec, color, label in _legend_ids(recorders):
         for l in range(1, n_hidden + 1):
             for c, stage in enumerate(stages, start=1):
                 values = rec.samples[(l, stage)]
                 values = values[thin(values.size, max_samples)]
-                traces.append(histogram(
-                    x=f32(values), **grid.axes(l, c), name=label, legendgroup=label,
-                    nbinsx=30, bingroup=f"{l},{c}", histnorm="probability",
-                    marker={"color": rgba(color, 0.4), "line": {"color": color, "width": 1}},
-                    showlegend=l == 1 and c == 1,
-                    hovertemplate="%{x}: %{y:.0%}<extra></extra>"))
+                traces.append(
+                    histogram(
+                        x=f32(values),
+                        **grid.axes(l, c),
+                        name=label,
+                        legendgroup=label,
+                        nbinsx=30,
+                        bingroup=f"{l},{c}",
+                        histnorm="probability",
+                        marker={"color": rgba(color, 0.4), "line": {"color": color, "width": 1}},
+                        showlegend=l == 1 and c == 1,
+                        hovertemplate="%{x}: %{y:.0%}<extra></extra>",
+                    )
+                )
     for axis in grid.every_yaxis():
         axis["showticklabels"] = False
     step = recorders[0].samples_step
-    return figure(traces, {**grid.layout, "barmode": "overlay"},
-                  f"Each hidden layer's values on the mini-batch of step {step}",
-                  height=140 + 120 * n_hidden, legend=BOTTOM_LEGEND, margin=BOTTOM_MARGIN)
+    return figure(
+        traces,
+        {**grid.layout, "barmode": "overlay"},
+        f"Each hidden layer's values on the mini-batch of step {step}",
+        height=140 + 120 * n_hidden,
+        legend=BOTTOM_LEGEND,
+        margin=BOTTOM_MARGIN,
+    )
 
 
 # --- 3. distributions over time --------------------------------------------------------------
@@ -162,12 +230,19 @@ def percentiles_figure(recorders, watch_unit=0):
     without batch norm) over training, per hidden layer: Figure 1 of Ioffe & Szegedy (2015)."""
     recorders = [r for r in recorders if r.percentiles.n]
     if not recorders:
-        return empty_figure("Train a few steps: the 15th/50th/85th percentiles<br>of each layer's "
-                            "activation input appear here, step after step.")
+        return empty_figure(
+            "Train a few steps: the 15th/50th/85th percentiles<br>of each layer's "
+            "activation input appear here, step after step."
+        )
     n_hidden = len(recorders[0].layer_units.widths)
     n_rows, n_cols = _shape(n_hidden)
-    grid = Grid(n_rows, n_cols, titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
-                vspace=0.35 / n_rows, hspace=0.06)
+    grid = Grid(
+        n_rows,
+        n_cols,
+        titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
+        vspace=0.35 / n_rows,
+        hspace=0.06,
+    )
     traces = []
     for rec, color, label in _legend_ids(recorders):
         idx = thin(rec.percentiles.n, MANY_LINES_POINTS)
@@ -178,18 +253,48 @@ def percentiles_figure(recorders, watch_unit=0):
             p15, p50, p85 = (f32(values[:, l - 1, k]) for k in range(3))
             first = l == 1
             traces += [
-                scatter(**x, **axes, y=p85, mode="lines", line={"width": 0, "color": color},
-                        legendgroup=label, showlegend=False, hoverinfo="skip"),
-                scatter(**x, **axes, y=p15, mode="lines", fill="tonexty",
-                        fillcolor=rgba(color, 0.25), line={"width": 0, "color": color},
-                        name=f"15th-85th percentile, {label}", legendgroup=label,
-                        showlegend=first, hoverinfo="skip"),
-                scatter(**x, **axes, y=p50, mode="lines", line={"width": 2, "color": color},
-                        name=f"median, {label}", legendgroup=label, showlegend=first),
+                scatter(
+                    **x,
+                    **axes,
+                    y=p85,
+                    mode="lines",
+                    line={"width": 0, "color": color},
+                    legendgroup=label,
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                scatter(
+                    **x,
+                    **axes,
+                    y=p15,
+                    mode="lines",
+                    fill="tonexty",
+                    fillcolor=rgba(color, 0.25),
+                    line={"width": 0, "color": color},
+                    name=f"15th-85th percentile, {label}",
+                    legendgroup=label,
+                    showlegend=first,
+                    hoverinfo="skip",
+                ),
+                scatter(
+                    **x,
+                    **axes,
+                    y=p50,
+                    mode="lines",
+                    line={"width": 2, "color": color},
+                    name=f"median, {label}",
+                    legendgroup=label,
+                    showlegend=first,
+                ),
             ]
-    return figure(traces, grid.layout, f"Input to the activation of unit {watch_unit + 1} of "
-                  "each layer, over the training steps", height=160 + 200 * n_rows,
-                  legend=BOTTOM_LEGEND, margin=BOTTOM_MARGIN)
+    return figure(
+        traces,
+        grid.layout,
+        f"Input to the activation of unit {watch_unit + 1} of each layer, over the training steps",
+        height=160 + 200 * n_rows,
+        legend=BOTTOM_LEGEND,
+        margin=BOTTOM_MARGIN,
+    )
 
 
 # --- 4. mini-batch statistics ----------------------------------------------------------------
@@ -201,28 +306,32 @@ def minibatch_title(layer, recorders):
     title = f"Hidden layer {layer}: mean and spread of Z on every mini-batch, step after step"
     m = next((r.batch_size for r in recorders if r.normalization == "batch"), None)
     if m:
-        title += (f"<br><sup>black σ: √(running σ² × (m−1)/m), on the mini-batch σ's scale (m "
-                  f"= {m}); test time divides by √(running σ² + ε), {(m / (m - 1)) ** 0.5:.2f}"
-                  "× higher</sup>")
+        title += (
+            f"<br><sup>black σ: √(running σ² × (m−1)/m), on the mini-batch σ's scale (m "
+            f"= {m}); test time divides by √(running σ² + ε), {(m / (m - 1)) ** 0.5:.2f}"
+            "× higher</sup>"
+        )
     if any(r.normalization == "layer" for r in recorders):
-        title += ("<br><sup>layer norm: each example's own μ and σ over the layer's units, their "
-                  "mean (line) and range (band) across the mini-batch; no running averages, "
-                  "as test time needs none</sup>")
+        title += (
+            "<br><sup>layer norm: each example's own μ and σ over the layer's units, their "
+            "mean (line) and range (band) across the mini-batch; no running averages, "
+            "as test time needs none</sup>"
+        )
     return title
 
 
 def minibatch_label(layer, recorders):
     """The mini-batch chart in words (its accessible name)."""
     norms = {r.normalization for r in recorders}
-    return (f"Mini-batch mean and standard deviation of Z in hidden layer {layer}"
-            + (", with the running averages" if "batch" in norms else "")
-            + (", and layer norm's per-example mean and standard deviation" if "layer" in norms
-               else ""))
+    return (
+        f"Mini-batch mean and standard deviation of Z in hidden layer {layer}"
+        + (", with the running averages" if "batch" in norms else "")
+        + (", and layer norm's per-example mean and standard deviation" if "layer" in norms else "")
+    )
 
 
 def gamma_beta_title(layer):
-    return (f"Layer {layer}: γ and β of every unit, learned like W (bold: the units chosen "
-            "above)")
+    return f"Layer {layer}: γ and β of every unit, learned like W (bold: the units chosen above)"
 
 
 def minibatch_series(rec, name, layer):
@@ -245,8 +354,15 @@ def minibatch_columns(recorders, units):
     per_example = [r for r in recorders if r.normalization == "layer"]
     units = (list(units) or [0]) if per_unit else []
     titles = [f"unit {u + 1}" for u in units] + ([EXAMPLES_COLUMN] if per_example else [])
-    grid = Grid(2, len(titles), column_titles=titles, row_titles=["μ of Z", "σ of Z"],
-                shared_x=True, hspace=0.05, vspace=0.1)
+    grid = Grid(
+        2,
+        len(titles),
+        column_titles=titles,
+        row_titles=["μ of Z", "σ of Z"],
+        shared_x=True,
+        hspace=0.05,
+        vspace=0.1,
+    )
     return per_unit, per_example, units, grid
 
 
@@ -265,20 +381,38 @@ def minibatch_figure(recorders, layer, units):
     for rec, color, label in _legend_ids(per_unit):
         idx = thin(rec.units.n, MANY_LINES_POINTS * 2 // len(units))
         x = x_of(rec.units.steps[idx])
-        fields = [("mu", 1, batch_traces, f"each mini-batch, {label}", color, 1.2),
-                  ("sigma", 2, batch_traces, None, color, 1.2)]
+        fields = [
+            ("mu", 1, batch_traces, f"each mini-batch, {label}", color, 1.2),
+            ("sigma", 2, batch_traces, None, color, 1.2),
+        ]
         if rec.normalization == "batch":
-            fields += [("running_mu", 1, running_traces, "running average (used at test time)",
-                        RUNNING_COLOR, 2.5),
-                       ("running_sigma", 2, running_traces, None, RUNNING_COLOR, 2.5)]
+            fields += [
+                (
+                    "running_mu",
+                    1,
+                    running_traces,
+                    "running average (used at test time)",
+                    RUNNING_COLOR,
+                    2.5,
+                ),
+                ("running_sigma", 2, running_traces, None, RUNNING_COLOR, 2.5),
+            ]
         for field, row, into, name, line_color, width in fields:
             values = minibatch_series(rec, field, layer)[1][idx]
             group = name or into[-1]["legendgroup"]
             for c, u in enumerate(units, start=1):
-                into.append(scatter(
-                    **x, **grid.axes(row, c), y=f32(values[:, u]), mode="lines",
-                    line={"color": line_color, "width": width}, name=group,
-                    legendgroup=group, showlegend=bool(name) and c == 1))
+                into.append(
+                    scatter(
+                        **x,
+                        **grid.axes(row, c),
+                        y=f32(values[:, u]),
+                        mode="lines",
+                        line={"color": line_color, "width": width},
+                        name=group,
+                        legendgroup=group,
+                        showlegend=bool(name) and c == 1,
+                    )
+                )
     for rec, color, label in _legend_ids(per_example):
         idx = thin(rec.examples.n, MANY_LINES_POINTS)
         x = x_of(rec.examples.steps[idx])
@@ -287,22 +421,53 @@ def minibatch_figure(recorders, layer, units):
             values = rec.example_series(field, layer)[1][idx]  # mean, min, max
             axes = grid.axes(row, len(units) + 1)
             batch_traces += [
-                scatter(**x, **axes, y=f32(values[:, 2]), mode="lines",
-                        line={"width": 0, "color": color}, legendgroup=band,
-                        showlegend=False, hoverinfo="skip"),
-                scatter(**x, **axes, y=f32(values[:, 1]), mode="lines", fill="tonexty",
-                        fillcolor=rgba(color, 0.25), line={"width": 0, "color": color},
-                        name=band, legendgroup=band, showlegend=row == 1, hoverinfo="skip"),
-                scatter(**x, **axes, y=f32(values[:, 0]), mode="lines",
-                        line={"color": color, "width": 2}, name=mean, legendgroup=mean,
-                        showlegend=row == 1),
+                scatter(
+                    **x,
+                    **axes,
+                    y=f32(values[:, 2]),
+                    mode="lines",
+                    line={"width": 0, "color": color},
+                    legendgroup=band,
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                scatter(
+                    **x,
+                    **axes,
+                    y=f32(values[:, 1]),
+                    mode="lines",
+                    fill="tonexty",
+                    fillcolor=rgba(color, 0.25),
+                    line={"width": 0, "color": color},
+                    name=band,
+                    legendgroup=band,
+                    showlegend=row == 1,
+                    hoverinfo="skip",
+                ),
+                scatter(
+                    **x,
+                    **axes,
+                    y=f32(values[:, 0]),
+                    mode="lines",
+                    line={"color": color, "width": 2},
+                    name=mean,
+                    legendgroup=mean,
+                    showlegend=row == 1,
+                ),
             ]
     # the running averages go on top of the noisy mini-batch values
-    return figure(batch_traces + running_traces, grid.layout, minibatch_title(layer, recorders),
-                  height=460, legend=BOTTOM_LEGEND,
-                  margin={**BOTTOM_MARGIN, "r": 40,
-                          "t": BOTTOM_MARGIN["t"]
-                          + 20 * minibatch_title(layer, recorders).count("<br>")})
+    return figure(
+        batch_traces + running_traces,
+        grid.layout,
+        minibatch_title(layer, recorders),
+        height=460,
+        legend=BOTTOM_LEGEND,
+        margin={
+            **BOTTOM_MARGIN,
+            "r": 40,
+            "t": BOTTOM_MARGIN["t"] + 20 * minibatch_title(layer, recorders).count("<br>"),
+        },
+    )
 
 
 # --- 5. gamma and beta -----------------------------------------------------------------------
@@ -314,8 +479,9 @@ def gamma_beta_figure(recorders, layer, highlight=()):
     drawn bold."""
     normed = normalized(recorders)
     if not normed:
-        return empty_figure("γ and β exist only with a normalization: choose batch norm or "
-                            "layer norm.")
+        return empty_figure(
+            "γ and β exist only with a normalization: choose batch norm or layer norm."
+        )
     if normed[0].units.n == 0:
         return empty_figure("Train a few steps: γ and β of every unit appear here.")
     grid = Grid(1, 2, titles=("γ (scale)", "β (shift)"), hspace=0.08)
@@ -328,19 +494,40 @@ def gamma_beta_figure(recorders, layer, highlight=()):
             values = rec.unit_series(field, layer)[1][idx]
             for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
                 bold = u in highlight
-                traces.append(scatter(
-                    **x, **grid.axes(1, c), y=f32(values[:, u]), mode="lines",
-                    name=f"unit {u + 1}", legendgroup=label,
-                    line={"color": color, "width": 2.5 if bold else 1}, showlegend=False))
+                traces.append(
+                    scatter(
+                        **x,
+                        **grid.axes(1, c),
+                        y=f32(values[:, u]),
+                        mode="lines",
+                        name=f"unit {u + 1}",
+                        legendgroup=label,
+                        line={"color": color, "width": 2.5 if bold else 1},
+                        showlegend=False,
+                    )
+                )
     many = len(normed) > 1
     if many:  # legend entries only: which colour is which network
-        traces += [scatter(x=[None], y=[None], mode="lines", name=label, legendgroup=label,
-                           line={"color": color, "width": 2.5})
-                   for _, color, label in _legend_ids(normed)]
+        traces += [
+            scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                name=label,
+                legendgroup=label,
+                line={"color": color, "width": 2.5},
+            )
+            for _, color, label in _legend_ids(normed)
+        ]
     for axis in grid.every_xaxis():
         axis["title"] = {"text": "step"}
-    return figure(traces, grid.layout, gamma_beta_title(layer), height=340 + 40 * many,
-                  **({"legend": BOTTOM_LEGEND, "margin": BOTTOM_MARGIN} if many else {}))
+    return figure(
+        traces,
+        grid.layout,
+        gamma_beta_title(layer),
+        height=340 + 40 * many,
+        **({"legend": BOTTOM_LEGEND, "margin": BOTTOM_MARGIN} if many else {}),
+    )
 
 
 # --- 6. gradients ----------------------------------------------------------------------------
@@ -351,10 +538,10 @@ def gradients_figure(recorders, smoothing=SMOOTHING):
     ||W[l] after - W[l] before|| / ||W[l]||, each smoothed by an exponentially weighted
     average, log scale. Each layer has its own dash."""
     if _no_data(recorders):
-        return empty_figure("Train a few steps: each layer's gradient norm<br>and update size "
-                            "appear here.")
-    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"),
-                hspace=0.12)
+        return empty_figure(
+            "Train a few steps: each layer's gradient norm<br>and update size appear here."
+        )
+    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"), hspace=0.12)
     traces = []
     for rec, color, label in _legend_ids(recorders):
         idx = thin(rec.layers.n, MANY_LINES_POINTS)
@@ -363,28 +550,66 @@ def gradients_figure(recorders, smoothing=SMOOTHING):
             values = ema(rec.layer_series(name)[1], smoothing)[idx]
             L = values.shape[1]
             for l in range(1, L + 1):
-                traces.append(scatter(
-                    **x, **grid.axes(1, c), y=f32(values[:, l - 1]), mode="lines",
-                    name=f"layer {l}" + (" (output)" if l == L else ""),
-                    legendgroup=label, legendgrouptitle={"text": label}, showlegend=c == 1,
-                    line={"color": color, "width": 1.5,
-                          "dash": LAYER_DASHES[(l - 1) % len(LAYER_DASHES)]}))
+                traces.append(
+                    scatter(
+                        **x,
+                        **grid.axes(1, c),
+                        y=f32(values[:, l - 1]),
+                        mode="lines",
+                        name=f"layer {l}" + (" (output)" if l == L else ""),
+                        legendgroup=label,
+                        legendgrouptitle={"text": label},
+                        showlegend=c == 1,
+                        line={
+                            "color": color,
+                            "width": 1.5,
+                            "dash": LAYER_DASHES[(l - 1) % len(LAYER_DASHES)],
+                        },
+                    )
+                )
     for axis in grid.every_yaxis():
         axis.update(type="log", exponentformat="power", dtick="D2")
     for axis in grid.every_xaxis():
         axis["title"] = {"text": "step"}
-    ratio_line = {"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1,
-                  "y0": HEALTHY_RATIO, "y1": HEALTHY_RATIO,
-                  "line": {"color": GREY, "dash": "dot", "width": 1}}
-    note = {"text": "10⁻³: a common rule of thumb", "xref": "x2 domain", "yref": "y2",
-            "x": 1, "y": -3, "xanchor": "right", "yanchor": "top", "showarrow": False,
-            "font": {"size": 11, "color": MUTED_TEXT}}
-    layout = {**grid.layout, "shapes": [ratio_line],
-              "annotations": [*grid.layout["annotations"], note]}
-    return figure(traces, layout, "Per layer (each its own dash), smoothed: how big the "
-                  "gradients and the updates are", height=380,
-                  legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top",
-                          "groupclick": "toggleitem"})
+    ratio_line = {
+        "type": "line",
+        "xref": "x2 domain",
+        "yref": "y2",
+        "x0": 0,
+        "x1": 1,
+        "y0": HEALTHY_RATIO,
+        "y1": HEALTHY_RATIO,
+        "line": {"color": GREY, "dash": "dot", "width": 1},
+    }
+    note = {
+        "text": "10⁻³: a common rule of thumb",
+        "xref": "x2 domain",
+        "yref": "y2",
+        "x": 1,
+        "y": -3,
+        "xanchor": "right",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 11, "color": MUTED_TEXT},
+    }
+    layout = {
+        **grid.layout,
+        "shapes": [ratio_line],
+        "annotations": [*grid.layout["annotations"], note],
+    }
+    return figure(
+        traces,
+        layout,
+        "Per layer (each its own dash), smoothed: how big the gradients and the updates are",
+        height=380,
+        legend={
+            "orientation": "v",
+            "x": 1.02,
+            "y": 1,
+            "yanchor": "top",
+            "groupclick": "toggleitem",
+        },
+    )
 
 
 # --- the lower panel of the page -------------------------------------------------------------

@@ -24,8 +24,10 @@ def _class_colorscale(k):
     scale = []
     for c in range(k):
         color = CLASS_PALETTE[c % len(CLASS_PALETTE)]
-        scale += [[c / k, shade(color, 0.06)], [(c + 1) / k - 1e-9 if c < k - 1 else 1.0,
-                                                  shade(color, 0.45)]]
+        scale += [
+            [c / k, shade(color, 0.06)],
+            [(c + 1) / k - 1e-9 if c < k - 1 else 1.0, shade(color, 0.45)],
+        ]
     return scale
 
 
@@ -54,41 +56,97 @@ def boundary_figure(maps, split, height=360):
     for c, (_, dmap) in enumerate(maps, start=1):
         axes = grid.axes(1, c)
         if dmap is None:
-            notes.append({"text": "stopped: its weights blew up", "showarrow": False,
-                          "xref": f"{axes['xaxis']} domain", "yref": f"{axes['yaxis']} domain",
-                          "x": 0.5, "y": 0.5})
+            notes.append(
+                {
+                    "text": "stopped: its weights blew up",
+                    "showarrow": False,
+                    "xref": f"{axes['xaxis']} domain",
+                    "yref": f"{axes['yaxis']} domain",
+                    "x": 0.5,
+                    "y": 0.5,
+                }
+            )
         else:
             z, zmin, zmax = _decision_z(dmap, k)
-            traces.append(heatmap(x=f32(dmap.xs), y=f32(dmap.ys), z=z, **axes, zmin=zmin,
-                                  zmax=zmax, colorscale=_class_colorscale(k),
-                                  showscale=False, zsmooth="best", hoverinfo="skip"))
+            traces.append(
+                heatmap(
+                    x=f32(dmap.xs),
+                    y=f32(dmap.ys),
+                    z=z,
+                    **axes,
+                    zmin=zmin,
+                    zmax=zmax,
+                    colorscale=_class_colorscale(k),
+                    showscale=False,
+                    zsmooth="best",
+                    hoverinfo="skip",
+                )
+            )
         for cls in range(k):
             color = CLASS_PALETTE[cls % len(CLASS_PALETTE)]
             symbol = CLASS_SYMBOLS[cls % len(CLASS_SYMBOLS)]
             train, test = split.y_train == cls, split.y_test == cls
             traces += [
-                scatter(x=f32(split.X_train[0, train]), y=f32(split.X_train[1, train]),
-                        **axes, mode="markers", name=f"train, class {cls}",
-                        marker={"size": 7, "color": color, "symbol": symbol,
-                                "line": {"color": "white", "width": 0.8}},
-                        hoverinfo="skip"),
-                scatter(x=f32(split.X_test[0, test]), y=f32(split.X_test[1, test]),
-                        **axes, mode="markers", name=f"test, class {cls}",
-                        marker={"size": 8, "symbol": f"{symbol}-open", "color": color,
-                                "line": {"color": color, "width": 2}}, hoverinfo="skip"),
+                scatter(
+                    x=f32(split.X_train[0, train]),
+                    y=f32(split.X_train[1, train]),
+                    **axes,
+                    mode="markers",
+                    name=f"train, class {cls}",
+                    marker={
+                        "size": 7,
+                        "color": color,
+                        "symbol": symbol,
+                        "line": {"color": "white", "width": 0.8},
+                    },
+                    hoverinfo="skip",
+                ),
+                scatter(
+                    x=f32(split.X_test[0, test]),
+                    y=f32(split.X_test[1, test]),
+                    **axes,
+                    mode="markers",
+                    name=f"test, class {cls}",
+                    marker={
+                        "size": 8,
+                        "symbol": f"{symbol}-open",
+                        "color": color,
+                        "line": {"color": color, "width": 2},
+                    },
+                    hoverinfo="skip",
+                ),
             ]
     for c in range(1, len(maps) + 1):
         x, _ = axis_names(c)
-        grid.xaxis(1, c).update(showticklabels=False, constrain="domain", showgrid=False,
-                                zeroline=False)
-        grid.yaxis(1, c).update(showticklabels=False, constrain="domain", showgrid=False,
-                                zeroline=False, scaleanchor=x)
-    key = {"text": "● train (filled)   ○ test (outlined)", "x": 0.5, "y": 0, "xref": "paper", "yref": "paper",
-           "xanchor": "center", "yanchor": "top", "yshift": -4, "showarrow": False}
-    layout = {**grid.layout, "annotations": [*grid.layout["annotations"], *notes, key],
-              "showlegend": False}
-    return figure(traces, layout, "Decision regions (eval mode)", height=height,
-                  margin={"l": 10, "r": 10, "t": 70, "b": 30})
+        grid.xaxis(1, c).update(
+            showticklabels=False, constrain="domain", showgrid=False, zeroline=False
+        )
+        grid.yaxis(1, c).update(
+            showticklabels=False, constrain="domain", showgrid=False, zeroline=False, scaleanchor=x
+        )
+    key = {
+        "text": "● train (filled)   ○ test (outlined)",
+        "x": 0.5,
+        "y": 0,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "center",
+        "yanchor": "top",
+        "yshift": -4,
+        "showarrow": False,
+    }
+    layout = {
+        **grid.layout,
+        "annotations": [*grid.layout["annotations"], *notes, key],
+        "showlegend": False,
+    }
+    return figure(
+        traces,
+        layout,
+        "Decision regions (eval mode)",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 70, "b": 30},
+    )
 
 
 SIDE = 8  # the digits are 8x8 pixels
@@ -106,12 +164,10 @@ def mosaic(images, n_cols=8, side=SIDE):
     out = np.full((n_rows * th, n_cols * tw - COL_GAP), np.nan, dtype=np.float32)
     for i in range(n):
         r, c = divmod(i, n_cols)
-        out[r * th + ROW_GAP:r * th + ROW_GAP + side, c * tw:c * tw + side] = \
-            images[i].reshape(side, side)
+        out[r * th + ROW_GAP : r * th + ROW_GAP + side, c * tw : c * tw + side] = images[i].reshape(
+            side, side
+        )
     return out
-
-
-
 
 
 def digits_figure(images, y_true, predictions, n_cols=8, height=360):
@@ -133,37 +189,72 @@ def digits_figure(images, y_true, predictions, n_cols=8, height=360):
     traces, notes, shapes = [], [], []
     for r, (_, preds) in enumerate(predictions, start=1):
         axes = grid.axes(r, 1)
-        traces.append(heatmap(z=tile, **axes, colorscale="Greys", zmin=0, zmax=1,
-                              showscale=False, hoverinfo="skip"))
+        traces.append(
+            heatmap(
+                z=tile,
+                **axes,
+                colorscale="Greys",
+                zmin=0,
+                zmax=1,
+                showscale=False,
+                hoverinfo="skip",
+            )
+        )
         for i in range(n):
             row, col = divmod(i, n_cols)
             x0, y0 = col * (SIDE + COL_GAP), row * (SIDE + ROW_GAP) + ROW_GAP
             wrong = preds[i] != y_true[i]
             guess = "?" if preds[i] < 0 else str(preds[i])
-            notes.append({"x": x0 + SIDE / 2 - 0.5, "y": y0 - 0.6, "xref": axes["xaxis"],
-                          "yref": axes["yaxis"], "showarrow": False, "yanchor": "bottom",
-                          "text": f"<b>{guess}</b>" + (f" (is {y_true[i]})" if wrong else ""),
-                          "font": {"size": 11}})
+            notes.append(
+                {
+                    "x": x0 + SIDE / 2 - 0.5,
+                    "y": y0 - 0.6,
+                    "xref": axes["xaxis"],
+                    "yref": axes["yaxis"],
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "text": f"<b>{guess}</b>" + (f" (is {y_true[i]})" if wrong else ""),
+                    "font": {"size": 11},
+                }
+            )
             if wrong:
-                shapes.append({"type": "rect", "x0": x0 - 0.5, "x1": x0 + SIDE - 0.5,
-                               "y0": y0 - 0.5, "y1": y0 + SIDE - 0.5, "xref": axes["xaxis"],
-                               "yref": axes["yaxis"], "line": {"color": WRONG_COLOR, "width": 2}})
+                shapes.append(
+                    {
+                        "type": "rect",
+                        "x0": x0 - 0.5,
+                        "x1": x0 + SIDE - 0.5,
+                        "y0": y0 - 0.5,
+                        "y1": y0 + SIDE - 0.5,
+                        "xref": axes["xaxis"],
+                        "yref": axes["yaxis"],
+                        "line": {"color": WRONG_COLOR, "width": 2},
+                    }
+                )
         grid.xaxis(r, 1).update(visible=False, constrain="domain")
-        grid.yaxis(r, 1).update(visible=False, autorange="reversed", constrain="domain",
-                                scaleanchor=axes["xaxis"])
-    layout = {**grid.layout, "annotations": [*grid.layout["annotations"], *notes],
-              "shapes": shapes}
-    return figure(traces, layout, "Test digits and the label each network predicts (framed: wrong)",
-                  height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+        grid.yaxis(r, 1).update(
+            visible=False, autorange="reversed", constrain="domain", scaleanchor=axes["xaxis"]
+        )
+    layout = {**grid.layout, "annotations": [*grid.layout["annotations"], *notes], "shapes": shapes}
+    return figure(
+        traces,
+        layout,
+        "Test digits and the label each network predicts (framed: wrong)",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
 
 
 def data_figure(panel, digit_images=None, height=360):
     """The data panel: decision regions over 2-D inputs, or test digits with each network's
-    predictions. panel: a bn_core.lessons.training_lab.DataPanel; digit_images: the panel's test images as raw
-    pixels (64, m_test), from bn_core.lessons.training_lab.raw_test_inputs (else the inputs, rescaled)."""
+    predictions. panel: a bn_core.lessons.training_lab.DataPanel; digit_images: the panel's
+    test images as raw pixels (64, m_test), from bn_core.lessons.training_lab.raw_test_inputs
+    (else the inputs, rescaled)."""
     if panel.maps:
         return boundary_figure(list(panel.maps), panel.split, height=height)
     n = panel.X.shape[1]
-    images = (digit_images[:, :n] if digit_images is not None
-              else (panel.X - panel.X.min()) / max(np.ptp(panel.X), 1e-12)).T
+    images = (
+        digit_images[:, :n]
+        if digit_images is not None
+        else (panel.X - panel.X.min()) / max(np.ptp(panel.X), 1e-12)
+    ).T
     return digits_figure(images, panel.y, list(panel.predictions), height=height)

@@ -36,8 +36,17 @@ class Grid:
     labels only on the bottom row.
     """
 
-    def __init__(self, rows, cols, titles=None, column_titles=None, row_titles=None,
-                 hspace=0.06, vspace=0.12, shared_x=False):
+    def __init__(
+        self,
+        rows,
+        cols,
+        titles=None,
+        column_titles=None,
+        row_titles=None,
+        hspace=0.06,
+        vspace=0.12,
+        shared_x=False,
+    ):
         self.rows, self.cols = rows, cols
         self.layout = {}
         annotations = []
@@ -55,17 +64,25 @@ class Grid:
                     if x != bottom:
                         xaxis.update(matches=bottom, showticklabels=False)
                 self.layout["xaxis" + x[1:]] = xaxis
-                self.layout["yaxis" + y[1:]] = {"domain": [max(top - height, 0.0), top],
-                                                "anchor": x}
+                self.layout["yaxis" + y[1:]] = {
+                    "domain": [max(top - height, 0.0), top],
+                    "anchor": x,
+                }
                 title = titles[k - 1] if titles and k <= len(titles) else None
                 if r == 1 and column_titles:
                     title = column_titles[c - 1]
                 if title:
                     annotations.append(_title(title, left + width / 2, top))
             if row_titles:
-                annotations.append({**_title(row_titles[r - 1], 1.0, top - height / 2),
-                                    "textangle": 90, "xanchor": "left", "yanchor": "middle",
-                                    "xshift": 4})
+                annotations.append(
+                    {
+                        **_title(row_titles[r - 1], 1.0, top - height / 2),
+                        "textangle": 90,
+                        "xanchor": "left",
+                        "yanchor": "middle",
+                        "xshift": 4,
+                    }
+                )
         self.layout["annotations"] = annotations
 
     def axes(self, r, c):
@@ -87,18 +104,28 @@ class Grid:
 
 def _title(text, x, y):
     # no font size of its own: a title follows the figure's font (presentation mode enlarges it)
-    return {"text": text, "x": x, "y": y, "xref": "paper", "yref": "paper", "showarrow": False,
-            "xanchor": "center", "yanchor": "bottom"}
+    return {
+        "text": text,
+        "x": x,
+        "y": y,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "xanchor": "center",
+        "yanchor": "bottom",
+    }
 
 
 def figure(traces, layout, title=None, height=320, legend=None, margin=None):
     """A go.Figure with the theme's layout (its default template, a tight margin, the legend on
     top), built in one go. theme.finish does the same but sets the template again, which costs
     ~8 ms a figure; the default template is already the theme's."""
-    full = {"height": height,
-            "margin": margin or {"l": 50, "r": 20, "t": 60 if title else 30, "b": 40},
-            "legend": legend or {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-            **layout}
+    full = {
+        "height": height,
+        "margin": margin or {"l": 50, "r": 20, "t": 60 if title else 30, "b": 40},
+        "legend": legend or {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        **layout,
+    }
     if title:
         full["title"] = {"text": title}
     if pio.templates.default != TEMPLATE:  # Streamlit, imported later, made its own the default
@@ -139,11 +166,11 @@ def x_of(steps):
 
 
 def rgba(hex_color, alpha):
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 
 
 def shade(hex_color, t):
     """hex_color mixed with white: t = 0 white, t = 1 the colour itself."""
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return "#" + "".join(f"{round(255 - t * (255 - c)):02x}" for c in (r, g, b))

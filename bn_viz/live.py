@@ -116,10 +116,13 @@ def series_since(chart, after, upto):
 
 
 def _figure_layout(layout, title=None, height=320, legend=None, margin=None):
-    full = {"height": height,
-            "margin": margin or {"l": 50, "r": 20, "t": 60 if title else 30, "b": 40},
-            "legend": legend or {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-            "template": TEMPLATE, **layout}
+    full = {
+        "height": height,
+        "margin": margin or {"l": 50, "r": 20, "t": 60 if title else 30, "b": 40},
+        "legend": legend or {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "template": TEMPLATE,
+        **layout,
+    }
     if title:
         full["title"] = {"text": title}
     return full
@@ -131,8 +134,7 @@ def _hint(recorders, series, text):
 
 
 def _ids(recorders):
-    return [(rec, net_color(rec.normalization), net_label(rec.normalization))
-            for rec in recorders]
+    return [(rec, net_color(rec.normalization), net_label(rec.normalization)) for rec in recorders]
 
 
 def _marked(rec):
@@ -152,28 +154,71 @@ def loss_chart(recorders, smoothing=SMOOTHING, height=230):
         train, test = rec.train, rec.test
         smooth = ema(train.values[:, 0], smoothing)
         traces += [
-            LiveTrace({"type": "scatter", "mode": "lines", "name": "each mini-batch",
-                       "line": {"color": color, "width": 0.8},
-                       "legendgroup": label, "showlegend": False, "hoverinfo": "skip"},
-                      train.steps, train.values[:, 0]),
-            LiveTrace({"type": "scatter", **_marked(rec), "name": label,
-                       "line": {"color": color, "width": 3}, "legendgroup": label},
-                      train.steps, smooth),
-            LiveTrace({"type": "scatter", "mode": "lines", "name": f"test, {label}",
-                       "legendgroup": label, "showlegend": False,
-                       "line": {"color": color, "width": 2, "dash": TEST_DASH}},
-                      test.steps, test.values[:, 0]),
+            LiveTrace(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": "each mini-batch",
+                    "line": {"color": color, "width": 0.8},
+                    "legendgroup": label,
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                },
+                train.steps,
+                train.values[:, 0],
+            ),
+            LiveTrace(
+                {
+                    "type": "scatter",
+                    **_marked(rec),
+                    "name": label,
+                    "line": {"color": color, "width": 3},
+                    "legendgroup": label,
+                },
+                train.steps,
+                smooth,
+            ),
+            LiveTrace(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": f"test, {label}",
+                    "legendgroup": label,
+                    "showlegend": False,
+                    "line": {"color": color, "width": 2, "dash": TEST_DASH},
+                },
+                test.steps,
+                test.values[:, 0],
+            ),
         ]
-    traces.append(LiveTrace({"type": "scatter", "mode": "lines", "name": "test set, eval mode",
-                             "line": {"color": GREY, "width": 2, "dash": TEST_DASH}},
-                            np.array([np.nan]), np.array([np.nan])))  # a legend entry only
-    layout = {"yaxis": {"type": "log", "tickformat": ".2g", "title": {"text": "loss (log)"}},
-              "xaxis": {"showticklabels": False}}
-    return SeriesChart("loss", "Loss against the training step, for each network",
-                       _figure_layout(layout, height=height,
-                                      margin={"l": 60, "r": 20, "t": 30, "b": 10}), traces,
-                       hint=_hint(recorders, "train", "Press ▶ Play, Step or Epoch to train: "
-                                  "the loss and accuracy of every step appear here."))
+    traces.append(
+        LiveTrace(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "test set, eval mode",
+                "line": {"color": GREY, "width": 2, "dash": TEST_DASH},
+            },
+            np.array([np.nan]),
+            np.array([np.nan]),
+        )
+    )  # a legend entry only
+    layout = {
+        "yaxis": {"type": "log", "tickformat": ".2g", "title": {"text": "loss (log)"}},
+        "xaxis": {"showticklabels": False},
+    }
+    return SeriesChart(
+        "loss",
+        "Loss against the training step, for each network",
+        _figure_layout(layout, height=height, margin={"l": 60, "r": 20, "t": 30, "b": 10}),
+        traces,
+        hint=_hint(
+            recorders,
+            "train",
+            "Press ▶ Play, Step or Epoch to train: "
+            "the loss and accuracy of every step appear here.",
+        ),
+    )
 
 
 def accuracy_chart(recorders, smoothing=SMOOTHING, height=170):
@@ -182,20 +227,42 @@ def accuracy_chart(recorders, smoothing=SMOOTHING, height=170):
     for rec, color, label in _ids(recorders):
         train, test = rec.train, rec.test
         traces += [
-            LiveTrace({"type": "scatter", **_marked(rec), "name": f"train, {label}",
-                       "line": {"color": color, "width": 2.5}, "legendgroup": label,
-                       "showlegend": False},
-                      train.steps, ema(train.values[:, 1], smoothing)),
-            LiveTrace({"type": "scatter", "mode": "lines", "name": f"test, {label}",
-                       "legendgroup": label, "showlegend": False,
-                       "line": {"color": color, "width": 2, "dash": TEST_DASH}},
-                      test.steps, test.values[:, 1]),
+            LiveTrace(
+                {
+                    "type": "scatter",
+                    **_marked(rec),
+                    "name": f"train, {label}",
+                    "line": {"color": color, "width": 2.5},
+                    "legendgroup": label,
+                    "showlegend": False,
+                },
+                train.steps,
+                ema(train.values[:, 1], smoothing),
+            ),
+            LiveTrace(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": f"test, {label}",
+                    "legendgroup": label,
+                    "showlegend": False,
+                    "line": {"color": color, "width": 2, "dash": TEST_DASH},
+                },
+                test.steps,
+                test.values[:, 1],
+            ),
         ]
-    layout = {"yaxis": {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "accuracy"}},
-              "xaxis": {"title": {"text": "step"}}, "showlegend": False}
-    return SeriesChart("accuracy", "Accuracy against the training step, for each network",
-                       _figure_layout(layout, height=height,
-                                      margin={"l": 60, "r": 20, "t": 5, "b": 40}), traces)
+    layout = {
+        "yaxis": {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "accuracy"}},
+        "xaxis": {"title": {"text": "step"}},
+        "showlegend": False,
+    }
+    return SeriesChart(
+        "accuracy",
+        "Accuracy against the training step, for each network",
+        _figure_layout(layout, height=height, margin={"l": 60, "r": 20, "t": 5, "b": 40}),
+        traces,
+    )
 
 
 # --- 2. distributions now (a snapshot) ---------------------------------------------------------
@@ -221,14 +288,22 @@ def histograms_chart(recorders, stages=("Z", "Z_tilde", "A")):
     one row per layer, both networks overlaid, as bars of counts on shared bins."""
     recorders = [r for r in recorders if r.samples]
     if not recorders:
-        return SnapshotChart("distributions", "Histograms of each hidden layer's values",
-                             {"data": [], "layout": _figure_layout({}, height=240)},
-                             hint="Train a few steps: the histograms of Z, Z̃ and A of each "
-                                  "hidden layer appear here.")
+        return SnapshotChart(
+            "distributions",
+            "Histograms of each hidden layer's values",
+            {"data": [], "layout": _figure_layout({}, height=240)},
+            hint="Train a few steps: the histograms of Z, Z̃ and A of each "
+            "hidden layer appear here.",
+        )
     n_hidden = len(recorders[0].layer_units.widths)
-    grid = Grid(n_hidden, len(stages), column_titles=[STAGE_TITLES[s] for s in stages],
-                row_titles=[f"layer {l}" for l in range(1, n_hidden + 1)], hspace=0.05,
-                vspace=0.3 / n_hidden)
+    grid = Grid(
+        n_hidden,
+        len(stages),
+        column_titles=[STAGE_TITLES[s] for s in stages],
+        row_titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
+        hspace=0.05,
+        vspace=0.3 / n_hidden,
+    )
     data = []
     panels = {}
     for l in range(1, n_hidden + 1):
@@ -238,21 +313,37 @@ def histograms_chart(recorders, stages=("Z", "Z_tilde", "A")):
         for l in range(1, n_hidden + 1):
             for c, stage in enumerate(stages, start=1):
                 centers, shares = panels[(l, stage)]
-                data.append({"type": "bar", "x": centers, "y": shares[i], **grid.axes(l, c),
-                             "name": label, "legendgroup": label,
-                             "marker": {"color": rgba(color, 0.4),  # outlined: 3:1
-                                        "line": {"color": color, "width": 1}},
-                             "showlegend": l == 1 and c == 1,
-                             "hovertemplate": "%{x:.3g}: %{y:.0%}<extra></extra>"})
+                data.append(
+                    {
+                        "type": "bar",
+                        "x": centers,
+                        "y": shares[i],
+                        **grid.axes(l, c),
+                        "name": label,
+                        "legendgroup": label,
+                        "marker": {
+                            "color": rgba(color, 0.4),  # outlined: 3:1
+                            "line": {"color": color, "width": 1},
+                        },
+                        "showlegend": l == 1 and c == 1,
+                        "hovertemplate": "%{x:.3g}: %{y:.0%}<extra></extra>",
+                    }
+                )
     for axis in grid.every_yaxis():
         axis["showticklabels"] = False
     step = recorders[0].samples_step
-    layout = _figure_layout({**grid.layout, "barmode": "overlay", "bargap": 0},
-                            f"Each hidden layer's values on the mini-batch of step {step}",
-                            height=140 + 120 * n_hidden, legend=BOTTOM_LEGEND,
-                            margin=BOTTOM_MARGIN)
-    return SnapshotChart("distributions", "Histograms of Z, Z̃ and A of each hidden layer on "
-                         "the latest mini-batch", {"data": data, "layout": layout})
+    layout = _figure_layout(
+        {**grid.layout, "barmode": "overlay", "bargap": 0},
+        f"Each hidden layer's values on the mini-batch of step {step}",
+        height=140 + 120 * n_hidden,
+        legend=BOTTOM_LEGEND,
+        margin=BOTTOM_MARGIN,
+    )
+    return SnapshotChart(
+        "distributions",
+        "Histograms of Z, Z̃ and A of each hidden layer on the latest mini-batch",
+        {"data": data, "layout": layout},
+    )
 
 
 # --- 3. distributions over time --------------------------------------------------------------
@@ -263,8 +354,13 @@ def percentiles_chart(recorders):
     training, per hidden layer (Figure 1 of Ioffe & Szegedy 2015)."""
     n_hidden = len(recorders[0].layer_units.widths)
     n_rows, n_cols = _shape(n_hidden)
-    grid = Grid(n_rows, n_cols, titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
-                vspace=0.35 / n_rows, hspace=0.06)
+    grid = Grid(
+        n_rows,
+        n_cols,
+        titles=[f"layer {l}" for l in range(1, n_hidden + 1)],
+        vspace=0.35 / n_rows,
+        hspace=0.06,
+    )
     traces = []
     for rec, color, label in _ids(recorders):
         steps, values = rec.percentiles.steps, rec.percentiles.values  # (n, n_hidden, 3)
@@ -272,28 +368,68 @@ def percentiles_chart(recorders):
             axes = grid.axes((l - 1) // n_cols + 1, (l - 1) % n_cols + 1)
             first = l == 1
             traces += [
-                LiveTrace({"type": "scatter", **axes, "mode": "lines",
-                           "line": {"width": 0, "color": color}, "legendgroup": label,
-                           "showlegend": False, "hoverinfo": "skip"},
-                          steps, values[:, l - 1, 2]),
-                LiveTrace({"type": "scatter", **axes, "mode": "lines", "fill": "tonexty",
-                           "fillcolor": rgba(color, 0.25), "line": {"width": 0, "color": color},
-                           "name": f"15th-85th percentile, {label}", "legendgroup": label,
-                           "showlegend": first, "hoverinfo": "skip"},
-                          steps, values[:, l - 1, 0]),
-                LiveTrace({"type": "scatter", **axes, "mode": "lines",
-                           "line": {"width": 2, "color": color}, "name": f"median, {label}",
-                           "legendgroup": label, "showlegend": first},
-                          steps, values[:, l - 1, 1]),
+                LiveTrace(
+                    {
+                        "type": "scatter",
+                        **axes,
+                        "mode": "lines",
+                        "line": {"width": 0, "color": color},
+                        "legendgroup": label,
+                        "showlegend": False,
+                        "hoverinfo": "skip",
+                    },
+                    steps,
+                    values[:, l - 1, 2],
+                ),
+                LiveTrace(
+                    {
+                        "type": "scatter",
+                        **axes,
+                        "mode": "lines",
+                        "fill": "tonexty",
+                        "fillcolor": rgba(color, 0.25),
+                        "line": {"width": 0, "color": color},
+                        "name": f"15th-85th percentile, {label}",
+                        "legendgroup": label,
+                        "showlegend": first,
+                        "hoverinfo": "skip",
+                    },
+                    steps,
+                    values[:, l - 1, 0],
+                ),
+                LiveTrace(
+                    {
+                        "type": "scatter",
+                        **axes,
+                        "mode": "lines",
+                        "line": {"width": 2, "color": color},
+                        "name": f"median, {label}",
+                        "legendgroup": label,
+                        "showlegend": first,
+                    },
+                    steps,
+                    values[:, l - 1, 1],
+                ),
             ]
     watch = recorders[0].watch_unit + 1
-    layout = _figure_layout(grid.layout, f"Input to the activation of unit {watch} of each "
-                            "layer, over the training steps", height=160 + 200 * n_rows,
-                            legend=BOTTOM_LEGEND, margin=BOTTOM_MARGIN)
-    return SeriesChart("over_time", "15th, 50th and 85th percentiles of each layer's input to "
-                       "the activation over training", layout, traces,
-                       hint=_hint(recorders, "percentiles", "Train a few steps: the percentiles "
-                                  "appear here, step after step."))
+    layout = _figure_layout(
+        grid.layout,
+        f"Input to the activation of unit {watch} of each layer, over the training steps",
+        height=160 + 200 * n_rows,
+        legend=BOTTOM_LEGEND,
+        margin=BOTTOM_MARGIN,
+    )
+    return SeriesChart(
+        "over_time",
+        "15th, 50th and 85th percentiles of each layer's input to the activation over training",
+        layout,
+        traces,
+        hint=_hint(
+            recorders,
+            "percentiles",
+            "Train a few steps: the percentiles appear here, step after step.",
+        ),
+    )
 
 
 # --- 4. mini-batch statistics ----------------------------------------------------------------
@@ -310,34 +446,64 @@ def minibatch_chart(recorders, layer, units):
     per_unit, per_example, units, grid = minibatch_columns(recorders, units)
     batch, running = [], []
     for rec, color, label in _ids(per_unit):
-        fields = [("mu", 1, batch, f"each mini-batch, {label}", color, 1.2),
-                  ("sigma", 2, batch, None, color, 1.2)]
+        fields = [
+            ("mu", 1, batch, f"each mini-batch, {label}", color, 1.2),
+            ("sigma", 2, batch, None, color, 1.2),
+        ]
         if rec.normalization == "batch":
-            fields += [("running_mu", 1, running, "running average (used at test time)",
-                        RUNNING_COLOR, 2.5),
-                       ("running_sigma", 2, running, None, RUNNING_COLOR, 2.5)]
+            fields += [
+                (
+                    "running_mu",
+                    1,
+                    running,
+                    "running average (used at test time)",
+                    RUNNING_COLOR,
+                    2.5,
+                ),
+                ("running_sigma", 2, running, None, RUNNING_COLOR, 2.5),
+            ]
         for name, row, into, legend, line_color, width in fields:
             steps, values = minibatch_series(rec, name, layer)
             group = legend or into[-1].style["legendgroup"]
             for c, u in enumerate(units, start=1):
-                into.append(LiveTrace(
-                    {"type": "scatter", **grid.axes(row, c), "mode": "lines",
-                     "line": {"color": line_color, "width": width}, "name": group,
-                     "legendgroup": group, "showlegend": bool(legend) and c == 1},
-                    steps, values[:, u]))
+                into.append(
+                    LiveTrace(
+                        {
+                            "type": "scatter",
+                            **grid.axes(row, c),
+                            "mode": "lines",
+                            "line": {"color": line_color, "width": width},
+                            "name": group,
+                            "legendgroup": group,
+                            "showlegend": bool(legend) and c == 1,
+                        },
+                        steps,
+                        values[:, u],
+                    )
+                )
     for rec, color, label in _ids(per_example):
         for row, name in enumerate(("mu", "sigma"), start=1):
-            batch += _example_traces(rec, name, layer, grid.axes(row, len(units) + 1), color,
-                                     label, row == 1)
-    layout = _figure_layout(grid.layout, minibatch_title(layer, recorders), height=460,
-                            legend=BOTTOM_LEGEND,
-                            margin={**BOTTOM_MARGIN, "r": 40,
-                                    "t": BOTTOM_MARGIN["t"] + 20 * minibatch_title(
-                                        layer, recorders).count("<br>")})
-    return SeriesChart(f"minibatch-{layer}-{'-'.join(map(str, units))}",
-                       minibatch_label(layer, recorders), layout, batch + running,
-                       hint=_hint(recorders, "units", "Train a few steps: each mini-batch's μ "
-                                  "and σ appear here."))
+            batch += _example_traces(
+                rec, name, layer, grid.axes(row, len(units) + 1), color, label, row == 1
+            )
+    layout = _figure_layout(
+        grid.layout,
+        minibatch_title(layer, recorders),
+        height=460,
+        legend=BOTTOM_LEGEND,
+        margin={
+            **BOTTOM_MARGIN,
+            "r": 40,
+            "t": BOTTOM_MARGIN["t"] + 20 * minibatch_title(layer, recorders).count("<br>"),
+        },
+    )
+    return SeriesChart(
+        f"minibatch-{layer}-{'-'.join(map(str, units))}",
+        minibatch_label(layer, recorders),
+        layout,
+        batch + running,
+        hint=_hint(recorders, "units", "Train a few steps: each mini-batch's μ and σ appear here."),
+    )
 
 
 def _example_traces(rec, name, layer, axes, color, label, legend):
@@ -347,16 +513,48 @@ def _example_traces(rec, name, layer, axes, color, label, legend):
     steps, values = rec.example_series(name, layer)  # (n, 3): mean, min, max
     band, mean = f"lowest to highest example, {label}", f"mean over the examples, {label}"
     return [
-        LiveTrace({"type": "scatter", **axes, "mode": "lines",
-                   "line": {"width": 0, "color": color}, "legendgroup": band,
-                   "showlegend": False, "hoverinfo": "skip"}, steps, values[:, 2]),
-        LiveTrace({"type": "scatter", **axes, "mode": "lines", "fill": "tonexty",
-                   "fillcolor": rgba(color, 0.25), "line": {"width": 0, "color": color},
-                   "name": band, "legendgroup": band, "showlegend": legend,
-                   "hoverinfo": "skip"}, steps, values[:, 1]),
-        LiveTrace({"type": "scatter", **axes, "mode": "lines",
-                   "line": {"color": color, "width": 2}, "name": mean, "legendgroup": mean,
-                   "showlegend": legend}, steps, values[:, 0]),
+        LiveTrace(
+            {
+                "type": "scatter",
+                **axes,
+                "mode": "lines",
+                "line": {"width": 0, "color": color},
+                "legendgroup": band,
+                "showlegend": False,
+                "hoverinfo": "skip",
+            },
+            steps,
+            values[:, 2],
+        ),
+        LiveTrace(
+            {
+                "type": "scatter",
+                **axes,
+                "mode": "lines",
+                "fill": "tonexty",
+                "fillcolor": rgba(color, 0.25),
+                "line": {"width": 0, "color": color},
+                "name": band,
+                "legendgroup": band,
+                "showlegend": legend,
+                "hoverinfo": "skip",
+            },
+            steps,
+            values[:, 1],
+        ),
+        LiveTrace(
+            {
+                "type": "scatter",
+                **axes,
+                "mode": "lines",
+                "line": {"color": color, "width": 2},
+                "name": mean,
+                "legendgroup": mean,
+                "showlegend": legend,
+            },
+            steps,
+            values[:, 0],
+        ),
     ]
 
 
@@ -372,10 +570,13 @@ def gamma_beta_chart(recorders, layer, highlight=()):
     for axis in grid.every_xaxis():
         axis["title"] = {"text": "step"}
     if not normed:
-        return SeriesChart("gamma_beta", "γ and β (batch or layer norm only)",
-                           _figure_layout({}, height=240), [],
-                           hint="γ and β exist only with a normalization: choose batch norm "
-                                "or layer norm.")
+        return SeriesChart(
+            "gamma_beta",
+            "γ and β (batch or layer norm only)",
+            _figure_layout({}, height=240),
+            [],
+            hint="γ and β exist only with a normalization: choose batch norm or layer norm.",
+        )
     highlight = set(highlight)
     traces = []
     for rec, color, label in _ids(normed):
@@ -383,26 +584,50 @@ def gamma_beta_chart(recorders, layer, highlight=()):
             steps, values = rec.unit_series(name, layer)
             for u in sorted(range(values.shape[1]), key=lambda u: u in highlight):
                 bold = u in highlight
-                traces.append(LiveTrace(
-                    {"type": "scatter", **grid.axes(1, c), "mode": "lines",
-                     "name": f"unit {u + 1}", "legendgroup": label,
-                     "line": {"color": color, "width": 2.5 if bold else 1},
-                     "showlegend": False},
-                    steps, values[:, u]))
+                traces.append(
+                    LiveTrace(
+                        {
+                            "type": "scatter",
+                            **grid.axes(1, c),
+                            "mode": "lines",
+                            "name": f"unit {u + 1}",
+                            "legendgroup": label,
+                            "line": {"color": color, "width": 2.5 if bold else 1},
+                            "showlegend": False,
+                        },
+                        steps,
+                        values[:, u],
+                    )
+                )
     many = len(normed) > 1
     if many:  # legend entries only: which colour is which network
-        traces += [LiveTrace({"type": "scatter", "mode": "lines", "name": label,
-                              "legendgroup": label, "line": {"color": color, "width": 2.5}},
-                             np.array([np.nan]), np.array([np.nan]))
-                   for _, color, label in _ids(normed)]
-    layout = _figure_layout(grid.layout, gamma_beta_title(layer), height=340 + 40 * many,
-                            **({"legend": BOTTOM_LEGEND, "margin": BOTTOM_MARGIN} if many
-                               else {}))
-    return SeriesChart(f"gamma_beta-{layer}-{'-'.join(map(str, sorted(highlight)))}",
-                       f"γ and β of every unit of hidden layer {layer} over "
-                       "training", layout, traces,
-                       hint=_hint(normed, "units", "Train a few steps: γ and β of every "
-                                  "unit appear here."))
+        traces += [
+            LiveTrace(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": label,
+                    "legendgroup": label,
+                    "line": {"color": color, "width": 2.5},
+                },
+                np.array([np.nan]),
+                np.array([np.nan]),
+            )
+            for _, color, label in _ids(normed)
+        ]
+    layout = _figure_layout(
+        grid.layout,
+        gamma_beta_title(layer),
+        height=340 + 40 * many,
+        **({"legend": BOTTOM_LEGEND, "margin": BOTTOM_MARGIN} if many else {}),
+    )
+    return SeriesChart(
+        f"gamma_beta-{layer}-{'-'.join(map(str, sorted(highlight)))}",
+        f"γ and β of every unit of hidden layer {layer} over training",
+        layout,
+        traces,
+        hint=_hint(normed, "units", "Train a few steps: γ and β of every unit appear here."),
+    )
 
 
 # --- 6. gradients ----------------------------------------------------------------------------
@@ -411,8 +636,7 @@ def gamma_beta_chart(recorders, layer, highlight=()):
 def gradients_chart(recorders, smoothing=SMOOTHING):
     """Per layer: the gradient norm ||dW[l]|| and the update-to-data ratio, each smoothed,
     log scale; each layer its own dash."""
-    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"),
-                hspace=0.12)
+    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"), hspace=0.12)
     traces = []
     for rec, color, label in _ids(recorders):
         for c, name in enumerate(("grad_norm", "update_ratio"), start=1):
@@ -420,35 +644,78 @@ def gradients_chart(recorders, smoothing=SMOOTHING):
             values = ema(raw, smoothing)
             L = values.shape[1]
             for l in range(1, L + 1):
-                traces.append(LiveTrace(
-                    {"type": "scatter", **grid.axes(1, c), "mode": "lines",
-                     "name": f"layer {l}" + (" (output)" if l == L else ""),
-                     "legendgroup": label, "legendgrouptitle": {"text": label},
-                     "showlegend": c == 1,
-                     "line": {"color": color, "width": 1.5,
-                              "dash": LAYER_DASHES[(l - 1) % len(LAYER_DASHES)]}},
-                    steps, values[:, l - 1]))
+                traces.append(
+                    LiveTrace(
+                        {
+                            "type": "scatter",
+                            **grid.axes(1, c),
+                            "mode": "lines",
+                            "name": f"layer {l}" + (" (output)" if l == L else ""),
+                            "legendgroup": label,
+                            "legendgrouptitle": {"text": label},
+                            "showlegend": c == 1,
+                            "line": {
+                                "color": color,
+                                "width": 1.5,
+                                "dash": LAYER_DASHES[(l - 1) % len(LAYER_DASHES)],
+                            },
+                        },
+                        steps,
+                        values[:, l - 1],
+                    )
+                )
     for axis in grid.every_yaxis():
         axis.update(type="log", exponentformat="power", dtick="D2")
     for axis in grid.every_xaxis():
         axis["title"] = {"text": "step"}
-    ratio_line = {"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1,
-                  "y0": HEALTHY_RATIO, "y1": HEALTHY_RATIO,
-                  "line": {"color": GREY, "dash": "dot", "width": 1}}
-    note = {"text": "10⁻³: a common rule of thumb", "xref": "x2 domain", "yref": "y2",
-            "x": 1, "y": -3, "xanchor": "right", "yanchor": "top", "showarrow": False,
-            "font": {"size": 11, "color": MUTED_TEXT}}
-    layout = {**grid.layout, "shapes": [ratio_line],
-              "annotations": [*grid.layout["annotations"], note]}
-    return SeriesChart("gradients", "Gradient norm and update-to-data ratio of each layer over "
-                       "training", _figure_layout(
-                           layout, "Per layer (each its own dash), smoothed: how big "
-                           "the gradients and the updates are",
-                           height=380,
-                           legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top",
-                                   "groupclick": "toggleitem"}), traces,
-                       hint=_hint(recorders, "layers", "Train a few steps: each layer's "
-                                  "gradient norm and update size appear here."))
+    ratio_line = {
+        "type": "line",
+        "xref": "x2 domain",
+        "yref": "y2",
+        "x0": 0,
+        "x1": 1,
+        "y0": HEALTHY_RATIO,
+        "y1": HEALTHY_RATIO,
+        "line": {"color": GREY, "dash": "dot", "width": 1},
+    }
+    note = {
+        "text": "10⁻³: a common rule of thumb",
+        "xref": "x2 domain",
+        "yref": "y2",
+        "x": 1,
+        "y": -3,
+        "xanchor": "right",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 11, "color": MUTED_TEXT},
+    }
+    layout = {
+        **grid.layout,
+        "shapes": [ratio_line],
+        "annotations": [*grid.layout["annotations"], note],
+    }
+    return SeriesChart(
+        "gradients",
+        "Gradient norm and update-to-data ratio of each layer over training",
+        _figure_layout(
+            layout,
+            "Per layer (each its own dash), smoothed: how big the gradients and the updates are",
+            height=380,
+            legend={
+                "orientation": "v",
+                "x": 1.02,
+                "y": 1,
+                "yanchor": "top",
+                "groupclick": "toggleitem",
+            },
+        ),
+        traces,
+        hint=_hint(
+            recorders,
+            "layers",
+            "Train a few steps: each layer's gradient norm and update size appear here.",
+        ),
+    )
 
 
 def view_chart(view, recorders, layer=1, units=(0, 1, 2)):
@@ -485,8 +752,12 @@ def chart_text(chart):
 
 def read(chart):
     """A live chart's (ChartText, [Table]) (bn_viz.describe.read)."""
-    return describe.read(chart_figure(chart), name=chart.label,
-                         summary=getattr(chart, "summary", ""), x_title=_x_title(chart))
+    return describe.read(
+        chart_figure(chart),
+        name=chart.label,
+        summary=getattr(chart, "summary", ""),
+        x_title=_x_title(chart),
+    )
 
 
 def chart_message(chart, upto, after=NO_STEP, description=None):
@@ -497,8 +768,13 @@ def chart_message(chart, upto, after=NO_STEP, description=None):
     Returns {"id", "label", "hint", "last": upto} and either "figure" or "after" and "extend"
     (see series_since); and "description" when one is given (read's, for the screen reader)."""
     series = isinstance(chart, SeriesChart)
-    message = {"id": chart.id, "label": chart.label, "hint": chart.hint, "last": int(upto),
-               "series": series}
+    message = {
+        "id": chart.id,
+        "label": chart.label,
+        "hint": chart.hint,
+        "last": int(upto),
+        "series": series,
+    }
     if series and after != NO_STEP:
         message["after"] = int(after)
         message["extend"] = series_since(chart, after, upto)

@@ -43,11 +43,31 @@ TEST_DASH = "dash"  # test-set curves are dashed, train solid
 STAGE_COLORS = {"Z": GREY, "Z_norm": REDDISH_PURPLE, "Z_tilde": BLUISH_GREEN, "A": VERMILLION}
 # classes leave out the three network colours; orange and purple first (told apart by every
 # colour vision), all 3:1 on both backgrounds
-CLASS_COLORS = (DARK_ORANGE, "#8C6BB1", GREY, REDDISH_PURPLE, "#5E8C00", "#A0522D", "#1F7A8C",
-                "#937860", "#7F7F3F", "#8A6D3B")
+CLASS_COLORS = (
+    DARK_ORANGE,
+    "#8C6BB1",
+    GREY,
+    REDDISH_PURPLE,
+    "#5E8C00",
+    "#A0522D",
+    "#1F7A8C",
+    "#937860",
+    "#7F7F3F",
+    "#8A6D3B",
+)
 # each class also has its own marker symbol: a class is never told by colour alone
-CLASS_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon",
-                 "hexagon", "star", "cross", "x")
+CLASS_SYMBOLS = (
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "triangle-down",
+    "pentagon",
+    "hexagon",
+    "star",
+    "cross",
+    "x",
+)
 RUNNING_COLOR = GREY  # running averages used at test time
 POPULATION_COLOR = REDDISH_PURPLE  # the population value (the whole training set's), dashed
 MISTAKE_COLOR = DARK_ORANGE  # a common mistake, drawn as an outline
@@ -56,14 +76,36 @@ DEAD_COLOR, DEAD_SYMBOL = VERMILLION, "x"  # examples where it is flat (saturate
 NET_SYMBOLS = {"batch": "circle", "layer": "diamond", None: "square"}
 # the layers of one network in one colour, told apart by dash (first layer solid)
 LAYER_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-SERIES_COLORS = (BN_COLOR, PLAIN_COLOR, LN_COLOR, *STAGE_COLORS.values(), *CLASS_COLORS,
-                 RUNNING_COLOR, POPULATION_COLOR, MISTAKE_COLOR, ALIVE_COLOR, DEAD_COLOR)
+SERIES_COLORS = (
+    BN_COLOR,
+    PLAIN_COLOR,
+    LN_COLOR,
+    *STAGE_COLORS.values(),
+    *CLASS_COLORS,
+    RUNNING_COLOR,
+    POPULATION_COLOR,
+    MISTAKE_COLOR,
+    ALIVE_COLOR,
+    DEAD_COLOR,
+)
 
 # --- the two templates: background, text, lines -----------------------------------------------
-LIGHT = {"background": "#ffffff", "text": "#262730", "muted": "#555863", "grid": "#e6e6e9",
-         "line": "#8a8d96", "hover": "#ffffff"}
-DARK = {"background": "#0e1117", "text": "#f0f1f4", "muted": "#c2c5cc", "grid": "#2a2e37",
-        "line": "#80848e", "hover": "#262730"}
+LIGHT = {
+    "background": "#ffffff",
+    "text": "#262730",
+    "muted": "#555863",
+    "grid": "#e6e6e9",
+    "line": "#8a8d96",
+    "hover": "#ffffff",
+}
+DARK = {
+    "background": "#0e1117",
+    "text": "#f0f1f4",
+    "muted": "#c2c5cc",
+    "grid": "#2a2e37",
+    "line": "#80848e",
+    "hover": "#262730",
+}
 MUTED_TEXT = LIGHT["muted"]  # secondary chart text (light theme; for_dark swaps it)
 INK = LIGHT["text"]  # black-ish marks: a start, a minimum, a sum (for_dark swaps it)
 DIAGRAM_TEXT = "#262730"  # text on the pale boxes of a diagram, in either theme
@@ -83,18 +125,29 @@ DARK_TEMPLATE = "bnlab_dark"
 def _template(c):
     """A Plotly template: plotly_white's layout with these colours for text and lines."""
     t = copy.deepcopy(pio.templates["plotly_white"])
-    axis = {"color": c["text"], "tickfont": {"color": c["muted"]}, "gridcolor": c["grid"],
-            "linecolor": c["line"], "zerolinecolor": c["line"],
-            "title": {"font": {"color": c["text"]}}, "automargin": True}
+    axis = {
+        "color": c["text"],
+        "tickfont": {"color": c["muted"]},
+        "gridcolor": c["grid"],
+        "linecolor": c["line"],
+        "zerolinecolor": c["line"],
+        "title": {"font": {"color": c["text"]}},
+        "automargin": True,
+    }
     t.layout.update(
-        paper_bgcolor=c["background"], plot_bgcolor=c["background"],
-        font={"color": c["text"]}, title={"font": {"color": c["text"], "size": TITLE_SIZE}},
+        paper_bgcolor=c["background"],
+        plot_bgcolor=c["background"],
+        font={"color": c["text"]},
+        title={"font": {"color": c["text"], "size": TITLE_SIZE}},
         legend={"font": {"color": c["text"]}, "bgcolor": "rgba(0,0,0,0)"},
-        xaxis=axis, yaxis=axis, colorway=list(SERIES_COLORS[:3]) + list(CLASS_COLORS[1:]),
+        xaxis=axis,
+        yaxis=axis,
+        colorway=list(SERIES_COLORS[:3]) + list(CLASS_COLORS[1:]),
         hoverlabel={"bgcolor": c["hover"], "font": {"color": c["text"]}},
         annotationdefaults={"font": {"color": c["text"]}},
         # no animated changes: a figure changes at once (prefers-reduced-motion and calm)
-        transition={"duration": 0})
+        transition={"duration": 0},
+    )
     return t
 
 
@@ -110,12 +163,16 @@ def template_json(dark=False):
 
 
 NET_COLORS = {"batch": BN_COLOR, "layer": LN_COLOR, None: PLAIN_COLOR}
-NET_LABELS = {"batch": "with batch norm", "layer": "with layer norm",
-              None: "without normalization", False: "without batch norm"}
+NET_LABELS = {
+    "batch": "with batch norm",
+    "layer": "with layer norm",
+    None: "without normalization",
+    False: "without batch norm",
+}
 
 
 def _normalization(normalization):
-    """"batch", "layer" or None from a network's normalization: those, "none", or a bool
+    """ "batch", "layer" or None from a network's normalization: those, "none", or a bool
     (batch norm on or off, as the lessons about batch norm say it)."""
     if normalization is True:
         return "batch"
@@ -200,9 +257,14 @@ def unwrap(text):
 
 
 def _subplot_title(note):
-    return (note.get("xref") == "paper" and note.get("yref") == "paper"
-            and note.get("showarrow") is False and note.get("yanchor") == "bottom"
-            and note.get("xanchor", "center") == "center" and "textangle" not in note)
+    return (
+        note.get("xref") == "paper"
+        and note.get("yref") == "paper"
+        and note.get("showarrow") is False
+        and note.get("yanchor") == "bottom"
+        and note.get("xanchor", "center") == "center"
+        and "textangle" not in note
+    )
 
 
 def fit_titles(layout):
@@ -220,8 +282,12 @@ def fit_titles(layout):
             margin["t"] = margin.get("t", 60) + TITLE_LINE_PX * extra
             layout["margin"] = margin
     notes = layout.get("annotations") or []
-    layout["annotations"] = [{**n, "text": wrap(n["text"], SUBPLOT_TITLE_CHARS)}
-                             if _subplot_title(n) and n.get("text") else n for n in notes]
+    layout["annotations"] = [
+        {**n, "text": wrap(n["text"], SUBPLOT_TITLE_CHARS)}
+        if _subplot_title(n) and n.get("text")
+        else n
+        for n in notes
+    ]
     if not notes:
         layout.pop("annotations")
     top = _top_row_extra_lines(layout.get("annotations") or [])
@@ -235,8 +301,14 @@ def fit_titles(layout):
 def _top_row_extra_lines(notes):
     """The most lines wrap added to a subplot title of the top row (it grows upwards, into
     the top margin)."""
-    return max([n["text"].count(SOFT_BREAK) for n in notes
-                if _subplot_title(n) and n.get("text") and n.get("y", 0) >= 0.99] or [0])
+    return max(
+        [
+            n["text"].count(SOFT_BREAK)
+            for n in notes
+            if _subplot_title(n) and n.get("text") and n.get("y", 0) >= 0.99
+        ]
+        or [0]
+    )
 
 
 def fit_figure(fig):
@@ -264,10 +336,14 @@ def f32(values):
 
 def finish(fig, title=None, height=320, **layout):
     """Common layout: template, title, tight margins, legend on top."""
-    fig.update_layout(template=TEMPLATE, title=title, height=height,
-                      margin={"l": 50, "r": 20, "t": 60 if title else 30, "b": 40},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-                      **layout)
+    fig.update_layout(
+        template=TEMPLATE,
+        title=title,
+        height=height,
+        margin={"l": 50, "r": 20, "t": 60 if title else 30, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        **layout,
+    )
     return fig
 
 
@@ -290,8 +366,9 @@ def for_dark(fig):
 def empty_figure(message, height=240):
     """A figure that says why it has nothing to show yet (never an empty frame)."""
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font={"size": 14})
+    fig.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 14}
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return finish(fig, height=height)

@@ -16,12 +16,18 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Batch norm on one hidden layer, for a mini-batch of m examples")
     st.latex(r"z^{[l]} = W^{[l]} a^{[l-1]}")
-    st.caption("No + b: the mean subtraction below cancels any bias, so batch norm eliminates "
-               "it (β takes its place).")
-    st.latex(r"\mu = \frac{1}{m}\sum_{i} z^{(i)} \qquad "
-             r"\sigma^2 = \frac{1}{m}\sum_{i} \left(z^{(i)} - \mu\right)^2")
-    st.latex(r"z^{(i)}_{\text{norm}} = \frac{z^{(i)} - \mu}{\sqrt{\sigma^2 + \varepsilon}} "
-             r"\qquad \tilde z^{(i)} = \gamma\, z^{(i)}_{\text{norm}} + \beta")
+    st.caption(
+        "No + b: the mean subtraction below cancels any bias, so batch norm eliminates "
+        "it (β takes its place)."
+    )
+    st.latex(
+        r"\mu = \frac{1}{m}\sum_{i} z^{(i)} \qquad "
+        r"\sigma^2 = \frac{1}{m}\sum_{i} \left(z^{(i)} - \mu\right)^2"
+    )
+    st.latex(
+        r"z^{(i)}_{\text{norm}} = \frac{z^{(i)} - \mu}{\sqrt{\sigma^2 + \varepsilon}} "
+        r"\qquad \tilde z^{(i)} = \gamma\, z^{(i)}_{\text{norm}} + \beta"
+    )
     st.latex(r"a^{[l]} = g^{[l]}\!\left(\tilde z^{[l]}\right)")
     st.caption(
         "γ and β are learned like W. At test time μ and σ² come from exponentially weighted "

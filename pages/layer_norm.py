@@ -55,16 +55,27 @@ st.markdown(
     "the other axis: each example is normalized over its own units, so it never looks at "
     "another example."
 )
-ui.presets([
-    ui.Preset("The default", "γ = 1, β = 0, ε = 10⁻⁵; mini-batches of 8.", {}),
-    ui.Preset("Scale and shift", "γ = 2, β = 1 act on both normalizations alike.",
-              {"gamma": "2", "beta": "1"}),
-    ui.Preset("A huge ε", "ε = 10: the normalized values shrink, rows and columns alike.",
-              {"eps": "10"}),
-    ui.Preset("Mini-batches of 2", "Batch norm's train-mode and eval-mode outputs for the "
-              "digit differ by several points of probability; layer norm's agree to rounding.",
-              {"m": "2"}),
-])
+ui.presets(
+    [
+        ui.Preset("The default", "γ = 1, β = 0, ε = 10⁻⁵; mini-batches of 8.", {}),
+        ui.Preset(
+            "Scale and shift",
+            "γ = 2, β = 1 act on both normalizations alike.",
+            {"gamma": "2", "beta": "1"},
+        ),
+        ui.Preset(
+            "A huge ε",
+            "ε = 10: the normalized values shrink, rows and columns alike.",
+            {"eps": "10"},
+        ),
+        ui.Preset(
+            "Mini-batches of 2",
+            "Batch norm's train-mode and eval-mode outputs for the "
+            "digit differ by several points of probability; layer norm's agree to rounding.",
+            {"m": "2"},
+        ),
+    ]
+)
 st.info(
     "**Try this:** drag γ and β and watch both outputs move alike; set ε to 10. Then set the "
     "mini-batch size below to 2 and compare the two networks' train-mode and eval-mode bars. "
@@ -86,15 +97,21 @@ ui.chart(viz.matrix_figure(both), key="matrix")
 left, right = ui.columns(2, gap="large")
 with left:
     st.markdown("**Batch norm**: per unit *j*, over the *m* examples")
-    st.latex(r"\mu_j = \frac{1}{m}\sum_{i=1}^{m} z_j^{(i)},\quad "
-             r"\sigma_j^2 = \frac{1}{m}\sum_{i=1}^{m} \bigl(z_j^{(i)} - \mu_j\bigr)^2")
+    st.latex(
+        r"\mu_j = \frac{1}{m}\sum_{i=1}^{m} z_j^{(i)},\quad "
+        r"\sigma_j^2 = \frac{1}{m}\sum_{i=1}^{m} \bigl(z_j^{(i)} - \mu_j\bigr)^2"
+    )
 with right:
     st.markdown("**Layer norm**: per example *i*, over the *n* units")
-    st.latex(r"\mu^{(i)} = \frac{1}{n}\sum_{j=1}^{n} z_j^{(i)},\quad "
-             r"\sigma^{2\,(i)} = \frac{1}{n}\sum_{j=1}^{n} \bigl(z_j^{(i)} - \mu^{(i)}\bigr)^2")
-st.latex(r"z_{\text{norm}} = \frac{z - \mu}{\sqrt{\sigma^2 + \varepsilon}},\qquad "
-         r"\tilde z_j = \gamma_j\, z_{\text{norm}} + \beta_j"
-         r"\qquad(\gamma, \beta \text{ per unit in both})")
+    st.latex(
+        r"\mu^{(i)} = \frac{1}{n}\sum_{j=1}^{n} z_j^{(i)},\quad "
+        r"\sigma^{2\,(i)} = \frac{1}{n}\sum_{j=1}^{n} \bigl(z_j^{(i)} - \mu^{(i)}\bigr)^2"
+    )
+st.latex(
+    r"z_{\text{norm}} = \frac{z - \mu}{\sqrt{\sigma^2 + \varepsilon}},\qquad "
+    r"\tilde z_j = \gamma_j\, z_{\text{norm}} + \beta_j"
+    r"\qquad(\gamma, \beta \text{ per unit in both})"
+)
 ui.chart(viz.outputs_figure(both), key="outputs")
 st.caption(
     "The same Z and the same γ, β, ε for both. Batch norm gives every row (unit) mean β and "
@@ -114,8 +131,11 @@ with left:
         "With one example, μ is the example itself and σ² is 0: every z_norm would be 0. "
         "Layer norm has n units to average over, so it trains:"
     )
-    st.metric("Layer norm's test accuracy", f"{one.test_acc_after:.1%}",
-              delta=f"{(one.test_acc_after - one.test_acc_before) * 100:+.1f} pts from the start")
+    st.metric(
+        "Layer norm's test accuracy",
+        f"{one.test_acc_after:.1%}",
+        delta=f"{(one.test_acc_after - one.test_acc_before) * 100:+.1f} pts from the start",
+    )
 with right:
     ui.chart(viz.one_at_a_time_figure(one), key="one")
 
@@ -137,8 +157,11 @@ st.markdown(
     f"both modes (difference **{side.output_gap('layer'):.1g}**): there is nothing to average."
 )
 cols = ui.columns([1, 1, 3], per_row=2)
-cols[0].metric("|db| batch norm (last step)", f"{side.db['batch'][-1]:.1e}",
-               help="Largest |dL/db[l]| over the hidden layers, b kept.")
+cols[0].metric(
+    "|db| batch norm (last step)",
+    f"{side.db['batch'][-1]:.1e}",
+    help="Largest |dL/db[l]| over the hidden layers, b kept.",
+)
 cols[1].metric("|db| layer norm (last step)", f"{side.db['layer'][-1]:.1e}")
 with cols[2]:
     ui.chart(viz.db_figure(side), key="db")
@@ -151,26 +174,33 @@ st.markdown(
 )
 
 st.subheader("4 · How small can the mini-batch be?")
-examples_seen = ui.steps("Training examples seen", "seen", [1024, 2048, 4096], 2048,
-                         advanced=True)
+examples_seen = ui.steps("Training examples seen", "seen", [1024, 2048, 4096], 2048, advanced=True)
 st.markdown(
-    f"Each network (64-{'-'.join(map(str, lesson.HIDDEN))}-10 ReLU, Adam α = {lesson.SweepSettings().lr:g}, the same initial "
-    f"weights) sees {examples_seen} training digits in mini-batches of m, so a smaller m takes "
-    "more steps. Test accuracy in eval mode."
+    f"Each network (64-{'-'.join(map(str, lesson.HIDDEN))}-10 ReLU, "
+    f"Adam α = {lesson.SweepSettings().lr:g}, the same initial weights) sees {examples_seen} "
+    "training digits in mini-batches of m, so a smaller m takes more steps. Test accuracy in "
+    "eval mode."
 )
-if st.button(f"Run the sweep ({SWEEP_NETWORKS} networks, a few seconds)",
-             key="layer_norm.run_sweep"):
+if st.button(
+    f"Run the sweep ({SWEEP_NETWORKS} networks, a few seconds)", key="layer_norm.run_sweep"
+):
     st.session_state[SWEEP_KEY] = True
 if st.session_state.get(SWEEP_KEY):
     table = run_sweep(examples_seen)
     ui.chart(viz.sweep_figure(table, lesson.SWEEP_BATCH_SIZES), key="sweep")
-    st.dataframe({"m": list(lesson.SWEEP_BATCH_SIZES),
-                  **{viz.NORM_LABELS[k]: [f"{a:.1%}" for a in v] for k, v in table.items()}},
-                 hide_index=True)
+    st.dataframe(
+        {
+            "m": list(lesson.SWEEP_BATCH_SIZES),
+            **{viz.NORM_LABELS[k]: [f"{a:.1%}" for a in v] for k, v in table.items()},
+        },
+        hide_index=True,
+    )
     st.markdown(lesson.sweep_verdict(table, examples_seen=examples_seen))
 else:
-    st.caption(f"Press the button: the sweep trains {SWEEP_NETWORKS} small networks (a few "
-               "seconds, then cached).")
+    st.caption(
+        f"Press the button: the sweep trains {SWEEP_NETWORKS} small networks (a few "
+        "seconds, then cached)."
+    )
 
 st.subheader("5 · When to use which")
 st.markdown(

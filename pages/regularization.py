@@ -35,11 +35,14 @@ def gap_sentence(with_bn, without_bn, n_test):
     diff = (without_bn.gap - with_bn.gap) * 100
     noise = 100 * lesson.difference_noise(with_bn.test_acc[-1], without_bn.test_acc[-1], n_test)
     better = "smaller" if diff > 0 else "larger"
-    verdict = ("well within" if abs(diff) < noise else "about at" if abs(diff) < 2 * noise
-               else "beyond")
-    return (f"In this run the gap is {abs(diff):.1f} accuracy points {better} with batch norm, "
-            f"{verdict} the test set's own noise (±{noise:.1f} points for {n_test} test "
-            "digits). Change the mini-batch size and see how little of it is systematic.")
+    verdict = (
+        "well within" if abs(diff) < noise else "about at" if abs(diff) < 2 * noise else "beyond"
+    )
+    return (
+        f"In this run the gap is {abs(diff):.1f} accuracy points {better} with batch norm, "
+        f"{verdict} the test set's own noise (±{noise:.1f} points for {n_test} test "
+        "digits). Change the mini-batch size and see how little of it is systematic."
+    )
 
 
 ui.start_page(SLUG, "Batch norm as a slight regularizer", "🎲")
@@ -49,18 +52,26 @@ st.markdown(
     "a little **noise** to every hidden unit, a bit like dropout does. That noise has a "
     "slight regularizing effect, and it shrinks as the mini-batch grows."
 )
-ui.presets([
-    ui.Preset("The default", "m = 16, dropout p = 0.8 for comparison.", {}),
-    ui.Preset("Tiny mini-batches", "m = 4: the statistics are very noisy.",
-              {"m": "4", "gm": "4"}),
-    ui.Preset("The whole set as one batch", "Section 2 trains on its whole training set as "
-              f"one mini-batch (m = {lesson.GapSettings.n_train}): no mini-batch noise there. "
-              f"Section 1 takes its largest mini-batch, m = {lesson.BATCH_SIZES[-1]} of the "
-              f"{noise_pool_size():,} training digits: the least "
-              "noise, but not none.", {"m": "256", "gm": "150"}),
-    ui.Preset("Strong dropout", "p = 0.5: the noise dropout adds, for comparison.",
-              {"p": "0.5"}),
-])
+ui.presets(
+    [
+        ui.Preset("The default", "m = 16, dropout p = 0.8 for comparison.", {}),
+        ui.Preset(
+            "Tiny mini-batches", "m = 4: the statistics are very noisy.", {"m": "4", "gm": "4"}
+        ),
+        ui.Preset(
+            "The whole set as one batch",
+            "Section 2 trains on its whole training set as "
+            f"one mini-batch (m = {lesson.GapSettings.n_train}): no mini-batch noise there. "
+            f"Section 1 takes its largest mini-batch, m = {lesson.BATCH_SIZES[-1]} of the "
+            f"{noise_pool_size():,} training digits: the least "
+            "noise, but not none.",
+            {"m": "256", "gm": "150"},
+        ),
+        ui.Preset(
+            "Strong dropout", "p = 0.5: the noise dropout adds, for comparison.", {"p": "0.5"}
+        ),
+    ]
+)
 st.info(
     f"**Try this:** slide *m* from {lesson.BATCH_SIZES[0]} to {lesson.BATCH_SIZES[-1]} and "
     "watch the blue histogram narrow (about "
@@ -74,8 +85,7 @@ c1, c2, c3, c4 = ui.columns([3, 3, 2, 2], per_row=2)
 with c1:
     batch_size = ui.steps("Mini-batch size m", "m", lesson.BATCH_SIZES, 16)
 with c2:
-    keep_prob = ui.steps("Dropout keep probability p", "p", [0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
-                         0.8)
+    keep_prob = ui.steps("Dropout keep probability p", "p", [0.5, 0.6, 0.7, 0.8, 0.9, 0.95], 0.8)
 for old, new in (("ex", "example_no"), ("unit", "unit_no")):  # older links: 0-based
     ui.renamed(old, new, offset=1)
 with c3:  # shown 1-based, passed 0-based
@@ -85,19 +95,29 @@ with c4:
 study = noise_study(batch_size, keep_prob, unit, example)
 left, right = ui.columns(2)
 with left:
-    ui.chart(viz.noise_histogram(study.bn_values, study.noise_free, batch_size,
-                                 study.dropout_values, keep_prob), key="histogram")
+    ui.chart(
+        viz.noise_histogram(
+            study.bn_values, study.noise_free, batch_size, study.dropout_values, keep_prob
+        ),
+        key="histogram",
+    )
 with right:
-    ui.chart(viz.noise_vs_batch_size(study.batch_sizes, study.stds, study.c, batch_size,
-                                     study.dropout), key="noise")
+    ui.chart(
+        viz.noise_vs_batch_size(study.batch_sizes, study.stds, study.c, batch_size, study.dropout),
+        key="noise",
+    )
 left, right = ui.columns(2, gap="large")
 with left:
-    st.latex(r"z^{(i)}_{\text{norm}} = \frac{z^{(i)} - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}},"
-             r"\qquad \operatorname{std}(\mu_B) \approx \frac{\sigma}{\sqrt{m}}")
+    st.latex(
+        r"z^{(i)}_{\text{norm}} = \frac{z^{(i)} - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}},"
+        r"\qquad \operatorname{std}(\mu_B) \approx \frac{\sigma}{\sqrt{m}}"
+    )
 with right:
     st.latex(r"\text{dropout:}\ \ \tilde a = \frac{d\, a}{p},\ \ d \sim \text{Bernoulli}(p)")
-    st.latex(r"\mathbb{E}[\tilde a] = a, \qquad \frac{\operatorname{std}(\tilde a)}{a} = "
-             r"\sqrt{\frac{1-p}{p}}")
+    st.latex(
+        r"\mathbb{E}[\tilde a] = a, \qquad \frac{\operatorname{std}(\tilde a)}{a} = "
+        r"\sqrt{\frac{1-p}{p}}"
+    )
 st.caption(
     f"One unit of hidden layer 2 in a freshly initialized {NOISE_NETWORK} ReLU network with batch "
     "norm, on the 8×8 digits; layer 1 is normalized with whole-set statistics so all the noise "
@@ -119,8 +139,11 @@ with st.spinner("Training both networks…"):
     with_bn, without_bn = gap_experiment(settings)
 ui.chart(viz.gap_curves(with_bn, without_bn), key="gap")
 cols = ui.columns(4, per_row=2)
-cols[0].metric("Gap with batch norm", f"{with_bn.gap * 100:.1f} pts",
-               help="Final train accuracy minus final test accuracy.")
+cols[0].metric(
+    "Gap with batch norm",
+    f"{with_bn.gap * 100:.1f} pts",
+    help="Final train accuracy minus final test accuracy.",
+)
 cols[1].metric("Gap without", f"{without_bn.gap * 100:.1f} pts")
 cols[2].metric("Test loss with batch norm", f"{with_bn.test_loss[-1]:.3f}")
 cols[3].metric("Test loss without", f"{without_bn.test_loss[-1]:.3f}")

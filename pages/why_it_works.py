@@ -37,12 +37,13 @@ def run_sweeps(sweeps):
     losses = []
     for i, point in enumerate(points, start=1):
         losses.append(final_loss(point))
-        bar.progress(i / len(points), text=f"Training one small network per setting… "
-                                           f"{i}/{len(points)}")
+        bar.progress(
+            i / len(points), text=f"Training one small network per setting… {i}/{len(points)}"
+        )
     bar.empty()
     tables, start = [], 0
     for sweep in sweeps:
-        tables.append(lesson.sweep_table(sweep, losses[start:start + len(sweep)]))
+        tables.append(lesson.sweep_table(sweep, losses[start : start + len(sweep)]))
         start += len(sweep)
     return tables
 
@@ -59,16 +60,29 @@ st.markdown(
     "training becomes far less sensitive to the **learning rate** and to the **scale of the "
     "initial weights**, within limits."
 )
-ui.presets([
-    ui.Preset("The paper's experiment", "Three hidden layers of 100 sigmoids, gradient "
-              "descent, watching the last layer (Ioffe & Szegedy 2015, Figure 1).", {}),
-    ui.Preset("The first layer", "Layer 1 sees the data directly: its input shifts least.",
-              {"layer": "1"}),
-    ui.Preset("Bigger steps", "α = 3: without batch norm the input distribution swings "
-              "much further.", {"lr": "3"}),
-    ui.Preset("Adam", "The same comparison with Adam (α = 0.01).", {"opt": "adam",
-                                                                   "lr": "0.01"}),
-])
+ui.presets(
+    [
+        ui.Preset(
+            "The paper's experiment",
+            "Three hidden layers of 100 sigmoids, gradient "
+            "descent, watching the last layer (Ioffe & Szegedy 2015, Figure 1).",
+            {},
+        ),
+        ui.Preset(
+            "The first layer",
+            "Layer 1 sees the data directly: its input shifts least.",
+            {"layer": "1"},
+        ),
+        ui.Preset(
+            "Bigger steps",
+            "α = 3: without batch norm the input distribution swings much further.",
+            {"lr": "3"},
+        ),
+        ui.Preset(
+            "Adam", "The same comparison with Adam (α = 0.01).", {"opt": "adam", "lr": "0.01"}
+        ),
+    ]
+)
 st.info(
     "**Try this:** compare how far the shaded band travels in the two panels, then switch the "
     "watched layer. In the sweeps below, find the learning rates where the orange network "
@@ -82,9 +96,10 @@ st.markdown(
     "keeps moving under its feet (**covariate shift**), and it has to keep re-adapting. Batch "
     "norm pins the mean of every unit's input to β and its variance to γ² (about, since ε "
     "is added to σ²), which the layer itself learns, so however the earlier layers change, "
-    "the later layers see values on a steady scale: they become more robust to the earlier ones and can learn more "
-    "independently. Below, the 15th, 50th and 85th percentiles of one unit's sigmoid input "
-    "over training, in two networks with the same initial weights and mini-batches."
+    "the later layers see values on a steady scale: they become more robust to the earlier "
+    "ones and can learn more independently. Below, the 15th, 50th and 85th percentiles of one "
+    "unit's sigmoid input over training, in two networks with the same initial weights and "
+    "mini-batches."
 )
 c1, c2, c3, c4, c5 = ui.columns([2, 2, 2, 2, 2], per_row=2)
 with c1:
@@ -96,29 +111,36 @@ with c3:
 with c4:
     lr = ui.steps("Learning rate α", "lr", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], 1.0)
 with c5:
-    init_scale = ui.steps("Initial weight std", "init", [0.01, 0.03, 0.1, 0.3, 1.0], 0.1,
-                          advanced=True)
-settings = lesson.ShiftSettings(layer=layer, steps=steps, optimizer=optimizer, lr=lr,
-                                init_scale=init_scale)
+    init_scale = ui.steps(
+        "Initial weight std", "init", [0.01, 0.03, 0.1, 0.3, 1.0], 0.1, advanced=True
+    )
+settings = lesson.ShiftSettings(
+    layer=layer, steps=steps, optimizer=optimizer, lr=lr, init_scale=init_scale
+)
 with st.spinner("Training both networks on the digits…"):
     with_bn, without_bn = covariate_shift(settings)
 for run, name in ((with_bn, "with"), (without_bn, "without")):
     if run.stop_reason:
-        st.warning(f"The network {name} batch norm diverged (its loss blew up), so its curves "
-                   "stop there. Lower the learning rate α.", icon="⚠️")
+        st.warning(
+            f"The network {name} batch norm diverged (its loss blew up), so its curves "
+            "stop there. Lower the learning rate α.",
+            icon="⚠️",
+        )
 
 bands, acc = ui.columns([2, 1])
 with bands:
     ui.chart(viz.percentile_bands(with_bn, without_bn, layer), key="bands")
 with acc:
     ui.chart(viz.accuracy_curves(with_bn, without_bn), key="accuracy")
-st.latex(r"\tilde z^{[l]} = \gamma^{[l]} z^{[l]}_{\text{norm}} + \beta^{[l]}"
-         r"\quad\Rightarrow\quad \text{mean}\big(\tilde z^{[l]}\big) = \beta^{[l]},\;\; "
-         r"\text{var}\big(\tilde z^{[l]}\big) \approx \big(\gamma^{[l]}\big)^2")
+st.latex(
+    r"\tilde z^{[l]} = \gamma^{[l]} z^{[l]}_{\text{norm}} + \beta^{[l]}"
+    r"\quad\Rightarrow\quad \text{mean}\big(\tilde z^{[l]}\big) = \beta^{[l]},\;\; "
+    r"\text{var}\big(\tilde z^{[l]}\big) \approx \big(\gamma^{[l]}\big)^2"
+)
 st.caption(
     "Whatever W[1] … W[l−1] do, the mean and spread of layer l's input are set by its own β "
     f"and γ. 64-{SHIFT_HIDDEN}-10 sigmoid network, mini-batches of {lesson.SHIFT_BATCH}, on the "
-    "8×8 digits (the paper: MNIST, 50,000 steps). \"Band moved\": how far each percentile's "
+    '8×8 digits (the paper: MNIST, 50,000 steps). "Band moved": how far each percentile\'s '
     "moving average (over a tenth of the run, to leave out the mini-batch jitter) "
     "travelled, largest minus smallest value, averaged over the three. With batch norm the "
     "band still moves, slowly, as γ and β learn."
@@ -139,8 +161,8 @@ floor = epsilon_floor()
 st.markdown(
     f"- **ε floors the variance.** Z_norm = (z − μ)/√(σ² + ε), ε = {floor.eps:g}. With "
     f"initial weights of std {floor.init_scale:g} (the sweep's smallest), the variance of "
-    f"Z[1] over a mini-batch (mean over its units) is {floor.var_z[0]:.1e}, below ε, so Z_norm[1]'s variance is "
-    f"{floor.var_z_norm[0]:.2f}, not 1 (layers 2 and 3: "
+    f"Z[1] over a mini-batch (mean over its units) is {floor.var_z[0]:.1e}, below ε, so "
+    f"Z_norm[1]'s variance is {floor.var_z_norm[0]:.2f}, not 1 (layers 2 and 3: "
     f"{floor.var_z_norm[1]:.2f}, {floor.var_z_norm[2]:.2f}). Smaller weights shrink it "
     "further still, in proportion to Var(Z).\n"
     "- **γ can grow.** Z̃ = γ Z_norm + β is not normalized again: a large α can push γ and β "
@@ -150,22 +172,31 @@ st.markdown(
 )
 c1, c2, _ = ui.columns([2, 2, 4], per_row=2)
 with c1:
-    sweep_opt = ui.choice("Optimizer of the sweeps", "sopt", ["gd", "momentum", "adam"], "gd",
-                          advanced=True)
+    sweep_opt = ui.choice(
+        "Optimizer of the sweeps", "sopt", ["gd", "momentum", "adam"], "gd", advanced=True
+    )
 with c2:
-    init_lr = ui.steps("α of the weight-scale sweep", "ilr", [0.01, 0.03, 0.1, 0.3, 1.0], 0.1,
-                       advanced=True)
-lr_table, init_table = run_sweeps([
-    lesson.lr_sweep(sweep_opt),
-    lesson.init_sweep(init_lr, sweep_opt)])
+    init_lr = ui.steps(
+        "α of the weight-scale sweep", "ilr", [0.01, 0.03, 0.1, 0.3, 1.0], 0.1, advanced=True
+    )
+lr_table, init_table = run_sweeps(
+    [lesson.lr_sweep(sweep_opt), lesson.init_sweep(init_lr, sweep_opt)]
+)
 left, right = ui.columns(2)
 with left:
-    ui.chart(viz.sweep_figure(lr_table, "learning rate α", "Final loss against the learning "
-                              "rate"), key="lr_sweep")
+    ui.chart(
+        viz.sweep_figure(lr_table, "learning rate α", "Final loss against the learning rate"),
+        key="lr_sweep",
+    )
 with right:
-    ui.chart(viz.sweep_figure(init_table, "std of the initial weights",
-                              f"Final loss against the initial scale (α = {init_lr:g})"),
-             key="init_sweep")
+    ui.chart(
+        viz.sweep_figure(
+            init_table,
+            "std of the initial weights",
+            f"Final loss against the initial scale (α = {init_lr:g})",
+        ),
+        key="init_sweep",
+    )
 st.caption(
     "Honest reading: batch norm does not give the lowest loss at every setting (at its best "
     "learning rate the plain network can do better in so few steps), but it trains across a "

@@ -62,6 +62,9 @@ def downloaded(at, label):
     button = next(d for d in at.get("download_button") if d.proto.label == label)
     media = _RecordedMediaFiles.latest
     assert media is not None, "open the page with the `downloads` fixture"
-    url = (media.execute_deferred(button.proto.deferred_file_id)
-           if button.proto.deferred_file_id else button.proto.url)
+    url = (
+        media.execute_deferred(button.proto.deferred_file_id)
+        if button.proto.deferred_file_id
+        else button.proto.url
+    )
     return media._storage.get_file(url.rsplit("/", 1)[-1]).content

@@ -50,14 +50,14 @@ def local_config(replica_ports, text=None):
     lines = text.splitlines(keepends=True)
     found = [i for i, ln in enumerate(lines) if ln.lstrip().startswith("server-template ")]
     if len(found) != 1:
-        raise ValueError(f"deploy/haproxy.cfg must have one server-template line, has "
-                         f"{len(found)}")
+        raise ValueError(f"deploy/haproxy.cfg must have one server-template line, has {len(found)}")
     line = lines[found[0]]
-    indent = line[:len(line) - len(line.lstrip())]
+    indent = line[: len(line) - len(line.lstrip())]
     prefix = line.split()[1]  # the template's name prefix: servers are <prefix>1, <prefix>2...
-    servers = [f"{indent}server {prefix}{k} {HOST}:{port}\n"
-               for k, port in enumerate(replica_ports, 1)]
-    return "".join(lines[:found[0]] + servers + lines[found[0] + 1:])
+    servers = [
+        f"{indent}server {prefix}{k} {HOST}:{port}\n" for k, port in enumerate(replica_ports, 1)
+    ]
+    return "".join(lines[: found[0]] + servers + lines[found[0] + 1 :])
 
 
 def _opener():
@@ -82,8 +82,12 @@ class LocalCluster:
         self.n = replicas
         self.script = script
         self.cpus = cpus
-        self.env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-                    "OPENBLAS_NUM_THREADS": "1", **(env or {})}
+        self.env = {
+            **os.environ,
+            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+            "OPENBLAS_NUM_THREADS": "1",
+            **(env or {}),
+        }
         self._tmp = tempfile.TemporaryDirectory(prefix="bnlab-cluster-")
         self.dir = Path(log_dir or self._tmp.name)
         self.ports = [free_port() for _ in range(replicas)]
@@ -104,14 +108,27 @@ class LocalCluster:
 
     def start_replica(self, i):
         port = self.ports[i]
-        cmd = [sys.executable, "-m", "streamlit", "run", self.script,
-               "--server.port", str(port), "--server.address", HOST,
-               "--server.headless", "true", "--server.fileWatcherType", "none"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            self.script,
+            "--server.port",
+            str(port),
+            "--server.address",
+            HOST,
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+        ]
         if self.cpus:  # pinned to its CPUs (util-linux's taskset), as a container's cpuset
             cmd = ["taskset", "-c", ",".join(str(c) for c in self.cpus[i]), *cmd]
         log = self._log(f"app{i + 1}")
-        self.procs[i] = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
-                                         stderr=subprocess.STDOUT)
+        self.procs[i] = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
 
     def start(self, timeout=90.0):
         exe = haproxy_path()
@@ -121,16 +138,21 @@ class LocalCluster:
             self.start_replica(i)
         cfg = self.dir / "haproxy.cfg"
         cfg.write_text(local_config(self.ports))
-        env = {**os.environ, "BNLAB_HAPROXY_BIND": f"{HOST}:{self.port}",
-               "BNLAB_HAPROXY_SOCKET": self.socket_path,
-               "BNLAB_HAPROXY_STATS": f"{HOST}:{self.stats_port}"}
-        check = subprocess.run([exe, "-c", "-q", "-f", str(cfg)], env=env, capture_output=True,
-                               text=True, check=False)
+        env = {
+            **os.environ,
+            "BNLAB_HAPROXY_BIND": f"{HOST}:{self.port}",
+            "BNLAB_HAPROXY_SOCKET": self.socket_path,
+            "BNLAB_HAPROXY_STATS": f"{HOST}:{self.stats_port}",
+        }
+        check = subprocess.run(
+            [exe, "-c", "-q", "-f", str(cfg)], env=env, capture_output=True, text=True, check=False
+        )
         if check.returncode:
             raise RuntimeError(f"haproxy -c failed:\n{check.stdout}{check.stderr}")
         log = self._log("haproxy")
-        self.haproxy = subprocess.Popen([exe, "-db", "-f", str(cfg)], env=env, stdout=log,
-                                        stderr=subprocess.STDOUT)
+        self.haproxy = subprocess.Popen(
+            [exe, "-db", "-f", str(cfg)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         self.wait_up(range(self.n), timeout)
         return self
 
@@ -141,8 +163,10 @@ class LocalCluster:
         while time.monotonic() < deadline:
             for i, p in enumerate(self.procs):
                 if i in replicas and p is not None and p.poll() is not None:
-                    raise RuntimeError(f"replica app{i + 1} exited with code {p.returncode}:\n"
-                                       + self.log_text(f"app{i + 1}")[-2000:])
+                    raise RuntimeError(
+                        f"replica app{i + 1} exited with code {p.returncode}:\n"
+                        + self.log_text(f"app{i + 1}")[-2000:]
+                    )
             if self.haproxy.poll() is not None:
                 raise RuntimeError("haproxy exited:\n" + self.log_text("haproxy")[-2000:])
             try:
@@ -206,15 +230,20 @@ class LocalCluster:
         out = {}
         for row in rows[1:]:
             cells = dict(zip(header, row.split(","), strict=False))
-            if cells.get("svname") not in (None, "FRONTEND", "BACKEND") and \
-                    cells.get("pxname") == "lab":
+            if (
+                cells.get("svname") not in (None, "FRONTEND", "BACKEND")
+                and cells.get("pxname") == "lab"
+            ):
                 out[cells["svname"]] = cells.get("status", "").split(" ")[0]
         return out
 
     def pids(self):
         """{server name: pid} of the replicas still running."""
-        return {f"app{i + 1}": p.pid for i, p in enumerate(self.procs)
-                if p is not None and p.poll() is None}
+        return {
+            f"app{i + 1}": p.pid
+            for i, p in enumerate(self.procs)
+            if p is not None and p.poll() is None
+        }
 
     def log_text(self, name):
         try:

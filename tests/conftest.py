@@ -1,4 +1,5 @@
-"""Fixtures shared by every test. pyproject's `pythonpath = ["."]` puts the repo root on sys.path."""
+"""Fixtures shared by every test. pyproject's `pythonpath = ["."]` puts the repo root on
+sys.path."""
 
 from pathlib import Path
 
@@ -19,6 +20,5 @@ def repo_root() -> Path:
 # Hypothesis (the fuzz tests, tests/test_fuzz_*.py): the same examples on every run and every
 # machine (derandomize), no example database written into the repo, no deadline (the machine
 # may be busy; each test bounds its own max_examples instead).
-settings.register_profile("suite", derandomize=True, database=None, deadline=None,
-                          print_blob=False)
+settings.register_profile("suite", derandomize=True, database=None, deadline=None, print_blob=False)
 settings.load_profile("suite")

@@ -16,8 +16,11 @@ _HELD = weakref.WeakKeyDictionary()  # AppTest -> {(place, chart id): figure}
 def messages(at):
     """Each live chart component's message, in page order (other components, such as the
     page's scroll-box watcher, are left out)."""
-    return [json.loads(element.proto.json) for element in at.get("bidi_component")
-            if element.proto.component_name.endswith("bnlab_live_chart")]
+    return [
+        json.loads(element.proto.json)
+        for element in at.get("bidi_component")
+        if element.proto.component_name.endswith("bnlab_live_chart")
+    ]
 
 
 def figures(at):
@@ -36,8 +39,9 @@ def figures(at):
                 held[key] = unwrap_titles(copy.deepcopy(chart["figure"]))
             elif "extend" in chart:
                 assert key in held, f"{chart['id']}: new points for a chart never sent whole"
-                for trace, x, y in zip(held[key]["data"], chart["extend"]["x"],
-                                       chart["extend"]["y"], strict=True):
+                for trace, x, y in zip(
+                    held[key]["data"], chart["extend"]["x"], chart["extend"]["y"], strict=True
+                ):
                     trace["x"] = np.concatenate([decode(trace["x"]), decode(x)])
                     trace["y"] = np.concatenate([decode(trace["y"]), decode(y)])
             out.append(held[key])
@@ -47,5 +51,8 @@ def figures(at):
 
 def n_points(fig, name=None):
     """How many finite points the figure's traces (those called `name`, or all) hold."""
-    return sum(int(np.isfinite(decode(t["y"]).astype(float)).sum()) for t in fig["data"]
-               if "y" in t and name in (None, t.get("name")))
+    return sum(
+        int(np.isfinite(decode(t["y"]).astype(float)).sum())
+        for t in fig["data"]
+        if "y" in t and name in (None, t.get("name"))
+    )

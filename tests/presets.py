@@ -13,8 +13,11 @@ def page_presets(path):
     tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
     found = {}
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "Preset"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "Preset"
+        ):
             label = ast.literal_eval(node.args[0])
             params = {}
             for key, value in zip(node.args[2].keys, node.args[2].values, strict=True):

@@ -53,8 +53,9 @@ def bn_jacobian(Z_norm_row, gamma_j, var_j, eps):
     for i in range(m):
         for k in range(m):
             delta = 1.0 if i == k else 0.0
-            J[i, k] = gamma_j * ((delta - 1.0 / m) / sigma
-                                 - Z_norm_row[i] * Z_norm_row[k] / (m * sigma))
+            J[i, k] = gamma_j * (
+                (delta - 1.0 / m) / sigma - Z_norm_row[i] * Z_norm_row[k] / (m * sigma)
+            )
     return J
 
 
@@ -117,8 +118,9 @@ def ln_jacobian(Z_norm_column, gamma, var_i, eps):
     for j in range(n):
         for k in range(n):
             delta = 1.0 if j == k else 0.0
-            J[j, k] = gamma[j, 0] * ((delta - 1.0 / n) / sigma
-                                     - Z_norm_column[j] * Z_norm_column[k] / (n * sigma))
+            J[j, k] = gamma[j, 0] * (
+                (delta - 1.0 / n) / sigma - Z_norm_column[j] * Z_norm_column[k] / (n * sigma)
+            )
     return J
 
 
@@ -228,8 +230,16 @@ class RefNet:
     training and at test time.
     """
 
-    def __init__(self, params, layer_dims, activation="relu", batch_norm=True, eps=1e-5,
-                 running_beta=0.9, layer_norm=False):
+    def __init__(
+        self,
+        params,
+        layer_dims,
+        activation="relu",
+        batch_norm=True,
+        eps=1e-5,
+        running_beta=0.9,
+        layer_norm=False,
+    ):
         self.params = {key: np.array(value, dtype=np.float64) for key, value in params.items()}
         self.dims, self.act, self.bn = tuple(layer_dims), activation, batch_norm
         self.ln = layer_norm
@@ -255,22 +265,27 @@ class RefNet:
             cache = {"A_prev": A, "Z": Z}
             if self.ln:
                 Z_tilde, mu, var, Z_norm = ln_forward(
-                    Z, self.params[f"gamma{l}"], self.params[f"beta{l}"], self.eps)
+                    Z, self.params[f"gamma{l}"], self.params[f"beta{l}"], self.eps
+                )
                 cache.update(mu=mu, var=var, Z_norm=Z_norm)
             elif not self.bn:
                 Z_tilde = Z
             elif train:
                 Z_tilde, mu, var, Z_norm = bn_forward(
-                    Z, self.params[f"gamma{l}"], self.params[f"beta{l}"], self.eps)
+                    Z, self.params[f"gamma{l}"], self.params[f"beta{l}"], self.eps
+                )
                 cache.update(mu=mu, var=var, Z_norm=Z_norm)
                 m = Z.shape[1]
                 self.running_mu[l] = running_update(self.running_mu[l], mu, self.running_beta)
-                self.running_var[l] = running_update(self.running_var[l], var * m / (m - 1),
-                                                     self.running_beta)
+                self.running_var[l] = running_update(
+                    self.running_var[l], var * m / (m - 1), self.running_beta
+                )
             else:
                 sigma = np.sqrt(self.running_var[l] + self.eps)
-                Z_tilde = (self.params[f"gamma{l}"] * (Z - self.running_mu[l]) / sigma
-                           + self.params[f"beta{l}"])
+                Z_tilde = (
+                    self.params[f"gamma{l}"] * (Z - self.running_mu[l]) / sigma
+                    + self.params[f"beta{l}"]
+                )
             cache["Z_tilde"] = Z_tilde
             A = activation(Z_tilde, self.act)
             caches.append(cache)
@@ -301,7 +316,8 @@ class RefNet:
                 k = l - 1
                 backward = ln_backward if self.ln else bn_backward
                 dZ, grads[f"gamma{k}"], grads[f"beta{k}"] = backward(
-                    dZ_tilde, below["Z_norm"], self.params[f"gamma{k}"], below["var"], self.eps)
+                    dZ_tilde, below["Z_norm"], self.params[f"gamma{k}"], below["var"], self.eps
+                )
             else:
                 dZ = dZ_tilde
         return loss, probs, grads

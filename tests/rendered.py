@@ -34,8 +34,7 @@ def rendered(markdown):
         elif token.type.startswith("math"):
             found.append(("math", token.content))
         elif token.type == "inline":
-            text = "".join(child.content for child in token.children or ()
-                           if child.type == "text")
+            text = "".join(child.content for child in token.children or () if child.type == "text")
             found += [("autolink", m.group()) for m in _URL.finditer(text)]
             found += [("autolink", m.group()) for m in _EMAIL.finditer(text)]
     return found
@@ -43,8 +42,13 @@ def rendered(markdown):
 
 def plain(markdown):
     """The text a reader sees of `markdown` (escapes resolved, invisible characters gone)."""
-    words = [child.content for token in _walk(_MD.parse(markdown)) if token.type == "inline"
-             for child in token.children or () if child.type in ("text", "code_inline")]
+    words = [
+        child.content
+        for token in _walk(_MD.parse(markdown))
+        if token.type == "inline"
+        for child in token.children or ()
+        if child.type in ("text", "code_inline")
+    ]
     return "".join(words).replace("\u2060", "")
 
 

@@ -106,12 +106,18 @@ def test_each_stage_equals_its_chain_rule_formula(n, m, seed):
     Z_centered, var_eps = Z - Z.mean(axis=1, keepdims=True), cache.var + EPS
     dZ_norm = dZ_tilde * gamma
     dvar = np.sum(dZ_norm * Z_centered * -0.5 * var_eps**-1.5, axis=1, keepdims=True)
-    dmu = (np.sum(-dZ_norm / np.sqrt(var_eps), axis=1, keepdims=True)
-           + dvar * np.mean(-2.0 * Z_centered, axis=1, keepdims=True))
+    dmu = np.sum(-dZ_norm / np.sqrt(var_eps), axis=1, keepdims=True) + dvar * np.mean(
+        -2.0 * Z_centered, axis=1, keepdims=True
+    )
     dZ = dZ_norm / np.sqrt(var_eps) + dvar * 2.0 * Z_centered / m + dmu / m
-    expected = {"dbeta": dZ_tilde.sum(axis=1, keepdims=True),
-                "dgamma": np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True),
-                "dZ_norm": dZ_norm, "dvar": dvar, "dmu": dmu, "dZ": dZ}
+    expected = {
+        "dbeta": dZ_tilde.sum(axis=1, keepdims=True),
+        "dgamma": np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True),
+        "dZ_norm": dZ_norm,
+        "dvar": dvar,
+        "dmu": dmu,
+        "dZ": dZ,
+    }
     assert list(steps._fields) == list(expected)
     for name, value in expected.items():
         got = getattr(steps, name)
@@ -119,10 +125,12 @@ def test_each_stage_equals_its_chain_rule_formula(n, m, seed):
         # dZ is a difference of terms of size gamma / sigma * |dZ_tilde|; with m = 2 it cancels
         # to a few digits, so its absolute tolerance is set on that scale, not on dZ's own.
         scale = np.abs(gamma / np.sqrt(var_eps)).max() * np.abs(dZ_tilde).max()
-        assert_allclose(got, value, rtol=1e-12, atol=1e-14 * max(scale, np.abs(value).max()),
-                        err_msg=name)
-    for got, staged in zip(batchnorm.backward(dZ_tilde, cache),
-                           (steps.dZ, steps.dgamma, steps.dbeta), strict=True):
+        assert_allclose(
+            got, value, rtol=1e-12, atol=1e-14 * max(scale, np.abs(value).max()), err_msg=name
+        )
+    for got, staged in zip(
+        batchnorm.backward(dZ_tilde, cache), (steps.dZ, steps.dgamma, steps.dbeta), strict=True
+    ):
         assert_array_equal(got, staged)  # backward is the staged pass, not another
 
 
@@ -185,8 +193,22 @@ def test_dZ_rows_sum_to_zero():
         (lambda Z, g, b: (Z, g, np.full_like(b, np.inf)), "beta contains NaN or inf"),
         (lambda Z, g, b: ([["a", "b"], ["c", "d"]], g[:2], b[:2]), "Z must be a numeric array"),
     ],
-    ids=["m=1", "m=0", "nan", "inf", "-inf", "Z 1-D", "Z 3-D", "gamma short", "gamma row",
-         "gamma 1-D", "beta long", "gamma nan", "beta inf", "Z strings"],
+    ids=[
+        "m=1",
+        "m=0",
+        "nan",
+        "inf",
+        "-inf",
+        "Z 1-D",
+        "Z 3-D",
+        "gamma short",
+        "gamma row",
+        "gamma 1-D",
+        "beta long",
+        "gamma nan",
+        "beta inf",
+        "Z strings",
+    ],
 )
 def test_bad_input_raises_value_error_naming_the_problem(change, fragment):
     Z, gamma, beta = change(*make_inputs(n=4, m=6))
@@ -208,11 +230,14 @@ def test_non_numeric_eps_raises_value_error(eps):
         batchnorm.forward(Z, gamma, beta, eps=eps)
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    (lambda dZ: dZ[0], "must be 2-D"),
-    (lambda dZ: dZ[:, :1], "forward's shape"),
-    (lambda dZ: np.where(dZ > 0, np.nan, dZ), "NaN or inf"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (lambda dZ: dZ[0], "must be 2-D"),
+        (lambda dZ: dZ[:, :1], "forward's shape"),
+        (lambda dZ: np.where(dZ > 0, np.nan, dZ), "NaN or inf"),
+    ],
+)
 def test_backward_refuses_a_gradient_that_does_not_fit_the_forward(bad, message):
     rng = np.random.default_rng(0)
     Z = rng.standard_normal((3, 5))

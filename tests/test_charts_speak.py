@@ -50,8 +50,9 @@ def numbers_expanders(at):
 
 def status(at):
     """The data the page sent to its live status region this run: {text, busy, every_ms}."""
-    (element,) = [e for e in at.get("bidi_component")
-                  if e.proto.component_name.endswith("bnlab_live_status")]
+    (element,) = [
+        e for e in at.get("bidi_component") if e.proto.component_name.endswith("bnlab_live_status")
+    ]
     return json.loads(element.proto.json)
 
 
@@ -72,10 +73,14 @@ def test_every_lesson_chart_has_a_name_a_description_and_its_numbers(info):
             assert len(table.value) <= describe.TABLE_ROWS
 
 
-@pytest.mark.parametrize("file, query", [
-    ("pages/step_by_step.py", {"predict_linear_skip": "1"}),
-    ("pages/in_a_network.py", {"predict_shape_skip": "1"}),
-    ("pages/test_time.py", {"predict_same_skip": "1"})])
+@pytest.mark.parametrize(
+    "file, query",
+    [
+        ("pages/step_by_step.py", {"predict_linear_skip": "1"}),
+        ("pages/in_a_network.py", {"predict_shape_skip": "1"}),
+        ("pages/test_time.py", {"predict_same_skip": "1"}),
+    ],
+)
 def test_a_chart_revealed_by_a_prediction_speaks_too(file, query):
     at = open_page(file, query)
     texts = chart_texts(at)
@@ -101,8 +106,12 @@ def test_a_chart_description_follows_the_chart():
 
 def lab_descriptions(at):
     """{chart id: description} of the live charts whose message carried one this run."""
-    return {chart["id"]: chart["description"] for message in messages(at)
-            for chart in message["charts"] if chart.get("description")}
+    return {
+        chart["id"]: chart["description"]
+        for message in messages(at)
+        for chart in message["charts"]
+        if chart.get("description")
+    }
 
 
 def test_the_lab_status_region_says_what_to_do_before_training():

@@ -314,19 +314,27 @@ def test_iterator_rejects_bad_input(m, batch_size, match):
 # ---------------------------------------------------------------- one rule for every input
 
 
-LABELS = {"ints": np.array([0, 1, 0, 1]), "uint8": np.array([0, 1, 0, 1], dtype=np.uint8),
-          "whole floats": np.array([0.0, 1.0, 0.0, 1.0]), "half": np.array([0, 1, 0, 1.5]),
-          "nan": np.array([0, 1, 0, np.nan]), "bools": np.array([False, True, False, True]),
-          "negative": np.array([0, 1, 0, -1]), "strings": np.array(["0", "1", "0", "1"])}
+LABELS = {
+    "ints": np.array([0, 1, 0, 1]),
+    "uint8": np.array([0, 1, 0, 1], dtype=np.uint8),
+    "whole floats": np.array([0.0, 1.0, 0.0, 1.0]),
+    "half": np.array([0, 1, 0, 1.5]),
+    "nan": np.array([0, 1, 0, np.nan]),
+    "bools": np.array([False, True, False, True]),
+    "negative": np.array([0, 1, 0, -1]),
+    "strings": np.array(["0", "1", "0", "1"]),
+}
 
 
 @pytest.mark.parametrize("name", LABELS)
 def test_the_core_takes_labels_by_one_rule(name):
     """The split, the Split and the network refuse the same labels, with the same words."""
     X, y = np.arange(8.0).reshape(2, 4), LABELS[name]
-    calls = (lambda: train_test_split(X, y),
-             lambda: Split(X, y, X, y),
-             lambda: MLP(NetConfig((2, 3, 2))).loss_and_grads(X, y))
+    calls = (
+        lambda: train_test_split(X, y),
+        lambda: Split(X, y, X, y),
+        lambda: MLP(NetConfig((2, 3, 2))).loss_and_grads(X, y),
+    )
     verdicts = []
     for call in calls:
         try:
@@ -341,8 +349,11 @@ def test_the_core_takes_labels_by_one_rule(name):
 @pytest.mark.parametrize("value", [1.0, True, np.bool_(True), "3", None])
 def test_whole_number_settings_by_one_rule(value):
     """Sizes and seeds: the data sets, the iterator and the network's seed say the same."""
-    calls = (lambda: make_dataset("moons", seed=value), lambda: minibatches(8, 4, seed=value),
-             lambda: NetConfig(seed=value))
+    calls = (
+        lambda: make_dataset("moons", seed=value),
+        lambda: minibatches(8, 4, seed=value),
+        lambda: NetConfig(seed=value),
+    )
     for call in calls:
         with pytest.raises(ValueError, match=r"^seed must be an integer, got "):
             call()

@@ -78,8 +78,9 @@ def docker():
 
 
 def _index(docker, instr, pattern=""):
-    return next(i for i, (name, args) in enumerate(docker)
-                if name == instr and re.search(pattern, args))
+    return next(
+        i for i, (name, args) in enumerate(docker) if name == instr and re.search(pattern, args)
+    )
 
 
 def test_dockerfile_base_and_port(docker):
@@ -110,13 +111,17 @@ def test_dockerfile_healthcheck_and_command(docker):
     assert words[:3] == ["streamlit", "run", "app.py"]
     assert "--server.port=8501" in words and "--server.address=0.0.0.0" in words
     text = (ROOT / "Dockerfile").read_text()
-    assert "enableXsrfProtection" not in text and "maxUploadSize" not in text, \
+    assert "enableXsrfProtection" not in text and "maxUploadSize" not in text, (
         "settings belong in .streamlit/config.toml, not overridden in the image"
+    )
 
 
 def test_dockerignore_keeps_out_local_state():
-    entries = {ln.strip().rstrip("/") for ln in (ROOT / ".dockerignore").read_text().splitlines()
-               if ln.strip() and not ln.startswith("#")}
+    entries = {
+        ln.strip().rstrip("/")
+        for ln in (ROOT / ".dockerignore").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    }
     for needed in (".venv", ".git", "artifacts", "**/__pycache__"):
         assert needed in entries
     assert ".streamlit" not in entries, "the image needs .streamlit/config.toml"
@@ -141,12 +146,19 @@ def unsafe_html_calls():
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            unsafe = any(kw.arg == "unsafe_allow_html"
-                         and not (isinstance(kw.value, ast.Constant) and kw.value.value is False)
-                         for kw in node.keywords)
-            raw_html = isinstance(node.func, ast.Attribute) and node.func.attr == "html" and (
-                ast.unparse(node.func.value) in ("st", "components", "components.v1",
-                                                 "st.components.v1"))
+            unsafe = any(
+                kw.arg == "unsafe_allow_html"
+                and not (isinstance(kw.value, ast.Constant) and kw.value.value is False)
+                for kw in node.keywords
+            )
+            raw_html = (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr == "html"
+                and (
+                    ast.unparse(node.func.value)
+                    in ("st", "components", "components.v1", "st.components.v1")
+                )
+            )
             if unsafe or raw_html:
                 arg = ast.unparse(node.args[0]) if node.args else "<no positional argument>"
                 found.append((rel, arg, node.lineno))
@@ -157,17 +169,24 @@ def test_unsafe_html_only_for_the_constant_stylesheet():
     calls = unsafe_html_calls()
     assert {(f, arg) for f, arg, _ in calls} <= ALLOWED_UNSAFE_HTML, (
         "unsafe_allow_html=True / st.html with something other than a constant: "
-        + ", ".join(f"{f}:{line} ({arg})" for f, arg, line in calls))
+        + ", ".join(f"{f}:{line} ({arg})" for f, arg, line in calls)
+    )
 
 
 def test_the_stylesheet_is_a_module_level_string_constant():
     tree = ast.parse((ROOT / "bn_app" / "ui.py").read_text())
-    assigned = [node for node in ast.walk(tree)
-                if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
-                and any(isinstance(t, ast.Name) and t.id == "_PRESENT_CSS"
-                        for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))]
+    assigned = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
+        and any(
+            isinstance(t, ast.Name) and t.id == "_PRESENT_CSS"
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+    ]
     assert len(assigned) == 1 and assigned[0] in tree.body, "assign _PRESENT_CSS once, at the top"
     value = assigned[0].value
     assert isinstance(value, ast.Constant) and isinstance(value.value, str)
-    assert not any(isinstance(node, ast.Global) and "_PRESENT_CSS" in node.names
-                   for node in ast.walk(tree))
+    assert not any(
+        isinstance(node, ast.Global) and "_PRESENT_CSS" in node.names for node in ast.walk(tree)
+    )

@@ -36,11 +36,14 @@ def mib(quantity):
 def documented():
     """The per-replica sizes docs/DEPLOY.md states: {'limit': MiB, 'request': MiB}."""
     text = (ROOT / "docs" / "DEPLOY.md").read_text()
-    found = {key: re.search(rf"\*\*Memory {key}: (\d+) MiB\*\*", text)
-             for key in ("limit", "request")}
+    found = {
+        key: re.search(rf"\*\*Memory {key}: (\d+) MiB\*\*", text) for key in ("limit", "request")
+    }
     missing = [k for k, m in found.items() if m is None]
-    assert not missing, f"docs/DEPLOY.md must state **Memory limit: N MiB** and **Memory " \
-                        f"request: N MiB** (missing: {missing})"
+    assert not missing, (
+        f"docs/DEPLOY.md must state **Memory limit: N MiB** and **Memory "
+        f"request: N MiB** (missing: {missing})"
+    )
     return {k: int(m[1]) for k, m in found.items()}
 
 
@@ -207,8 +210,9 @@ def test_haproxy_sticks_checks_and_waits_a_lecture(haproxy_cfg):
     assert "http-check expect string ok" in backend
     cookie = next(d.split() for d in backend if d.startswith("cookie "))
     assert "insert" in cookie and cookie[1] != "_streamlit_xsrf"
-    defaults = dict(d.split(None, 2)[1:] for d in haproxy_cfg["defaults"]
-                    if d.startswith("timeout "))
+    defaults = dict(
+        d.split(None, 2)[1:] for d in haproxy_cfg["defaults"] if d.startswith("timeout ")
+    )
     assert _seconds(defaults["tunnel"]) >= 3600 and _seconds(defaults["client"]) >= 3600
     assert "option redispatch" in haproxy_cfg["defaults"]
 
@@ -219,13 +223,20 @@ def test_the_benchmark_rewrites_only_the_backend_addresses():
     removed = [ln for ln in shipped if ln not in local]
     added = [ln for ln in local if ln not in shipped]
     assert [ln.split()[0] for ln in removed] == ["server-template"]
-    assert [ln.split()[:3] for ln in added] == [["server", "app1", "127.0.0.1:9001"],
-                                                ["server", "app2", "127.0.0.1:9002"]]
+    assert [ln.split()[:3] for ln in added] == [
+        ["server", "app1", "127.0.0.1:9001"],
+        ["server", "app2", "127.0.0.1:9002"],
+    ]
 
 
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy not installed")
 def test_haproxy_accepts_the_shipped_file(tmp_path):
     env = {"BNLAB_HAPROXY_SOCKET": str(tmp_path / "admin.sock"), "PATH": "/usr/sbin:/usr/bin"}
-    done = subprocess.run(["haproxy", "-c", "-f", str(HAPROXY_CFG)], env=env,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["haproxy", "-c", "-f", str(HAPROXY_CFG)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

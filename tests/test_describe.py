@@ -15,8 +15,12 @@ from bn_viz import describe, live
 
 def line_figure(n=5, title="Loss"):
     x = np.arange(1, n + 1)
-    fig = go.Figure([go.Scatter(x=x, y=1.0 / x, mode="lines", name="with batch norm"),
-                     go.Scatter(x=x, y=2.0 / x, mode="lines", name="without batch norm")])
+    fig = go.Figure(
+        [
+            go.Scatter(x=x, y=1.0 / x, mode="lines", name="with batch norm"),
+            go.Scatter(x=x, y=2.0 / x, mode="lines", name="without batch norm"),
+        ]
+    )
     fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss")
     return fig
 
@@ -68,8 +72,12 @@ def test_legend_entries_and_background_lines_are_not_read():
 
 
 def test_a_name_used_twice_on_one_panel_takes_its_group():
-    fig = go.Figure([go.Scatter(x=[1, 2], y=[1, 2], name="test", legendgroup="with batch norm"),
-                     go.Scatter(x=[1, 2], y=[3, 4], name="test", legendgroup="without")])
+    fig = go.Figure(
+        [
+            go.Scatter(x=[1, 2], y=[1, 2], name="test", legendgroup="with batch norm"),
+            go.Scatter(x=[1, 2], y=[3, 4], name="test", legendgroup="without"),
+        ]
+    )
     text = describe.chart_text(fig).description
     assert "with batch norm, test: from 1" in text and "without, test: from 3" in text
 
@@ -82,9 +90,13 @@ def test_the_description_names_at_most_so_many_series():
 
 
 def test_grids_bars_and_single_points_are_described():
-    fig = go.Figure([go.Heatmap(z=[[0, 1, 2], [3, 4, 5]], name="Z"),
-                     go.Bar(x=["a", "b"], y=[0.25, 0.75], name="shares"),
-                     go.Scatter(x=[2.0], y=[3.0], mode="markers", name="μ")])
+    fig = go.Figure(
+        [
+            go.Heatmap(z=[[0, 1, 2], [3, 4, 5]], name="Z"),
+            go.Bar(x=["a", "b"], y=[0.25, 0.75], name="shares"),
+            go.Scatter(x=[2.0], y=[3.0], mode="markers", name="μ"),
+        ]
+    )
     text = describe.chart_text(fig).description
     assert "Z: a 2 by 3 grid of values from 0 to 5" in text
     assert "shares: a: 0.25, b: 0.75" in text
@@ -97,13 +109,24 @@ def test_an_empty_figure_says_so():
 
 def test_numbers_read_like_numbers():
     assert [describe._num(v) for v in (0, 0.000123, -2.5, 1234567, np.nan, np.inf)] == [
-        "0", "1.23e−04", "−2.5", "1.23e+06", "not a number", "∞"]
+        "0",
+        "1.23e−04",
+        "−2.5",
+        "1.23e+06",
+        "not a number",
+        "∞",
+    ]
 
 
 def test_plotly_typed_arrays_are_read():
     y = np.array([1.0, 0.5], dtype=np.float32)
-    trace = {"type": "scatter", "mode": "lines", "name": "loss", "x": [0, 1],
-             "y": {"dtype": "f4", "bdata": base64.b64encode(y.tobytes()).decode()}}
+    trace = {
+        "type": "scatter",
+        "mode": "lines",
+        "name": "loss",
+        "x": [0, 1],
+        "y": {"dtype": "f4", "bdata": base64.b64encode(y.tobytes()).decode()},
+    }
     text = describe.chart_text({"data": [trace], "layout": {}}).description
     assert "loss: from 1 at x 0 to 0.5 at 1" in text
 
@@ -126,16 +149,23 @@ def test_long_lines_are_cut_to_evenly_spread_rows_ending_on_the_last():
 
 
 def test_lines_with_different_x_make_separate_tables():
-    fig = go.Figure([go.Scatter(x=[1, 2, 3], y=[1, 2, 3], name="train"),
-                     go.Scatter(x=[0, 3], y=[1, 1], name="test")])
-    assert [list(t.columns) for t in describe.chart_tables(fig)] == [["x", "train"],
-                                                                     ["x", "test"]]
+    fig = go.Figure(
+        [
+            go.Scatter(x=[1, 2, 3], y=[1, 2, 3], name="train"),
+            go.Scatter(x=[0, 3], y=[1, 1], name="test"),
+        ]
+    )
+    assert [list(t.columns) for t in describe.chart_tables(fig)] == [["x", "train"], ["x", "test"]]
 
 
 def test_histograms_become_counts_in_shared_bins():
     rng = np.random.default_rng(0)
-    fig = go.Figure([go.Histogram(x=rng.normal(size=300), name="with"),
-                     go.Histogram(x=rng.normal(size=200), name="without")])
+    fig = go.Figure(
+        [
+            go.Histogram(x=rng.normal(size=300), name="with"),
+            go.Histogram(x=rng.normal(size=200), name="without"),
+        ]
+    )
     (table,) = describe.chart_tables(fig)
     assert len(table.columns["from"]) == describe.HIST_TABLE_BINS
     assert sum(table.columns["with (count)"]) == 300
@@ -153,8 +183,13 @@ def test_shadings_are_left_to_the_description():
 @pytest.fixture(scope="module")
 def trained():
     settings = lab.LabSettings(dataset="moons", n=160, hidden_layers=2, units=6, seed=1)
-    split = training.make_split(settings.dataset, n=settings.n, noise=settings.noise,
-                                test_fraction=settings.test_fraction, seed=settings.seed)
+    split = training.make_split(
+        settings.dataset,
+        n=settings.n,
+        noise=settings.noise,
+        test_fraction=settings.test_fraction,
+        seed=settings.seed,
+    )
     trainer = lab.make_trainer(settings, split)
     trainer.step(30)
     return trainer

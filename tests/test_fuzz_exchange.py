@@ -83,9 +83,36 @@ def test_random_bytes_are_parsed_or_refused_plainly(data):
 # --- CSV-shaped text -------------------------------------------------------------------------
 
 
-ODD_CELLS = ["", " ", "nan", "NaN", "-inf", "1e999", "-1e309", "1e100", "1e101", "-0", "0x10",
-             "1_000", "٣", "１", "\x00", '"', '""', '"a,b"', "\ufeff1", "\u2028", "1e-400",
-             "9" * 400, "q" * 41, "q" * 101, "z" * 131_100, "\ud800", "é✓🧪", "[](x)"]
+ODD_CELLS = [
+    "",
+    " ",
+    "nan",
+    "NaN",
+    "-inf",
+    "1e999",
+    "-1e309",
+    "1e100",
+    "1e101",
+    "-0",
+    "0x10",
+    "1_000",
+    "٣",
+    "１",
+    "\x00",
+    '"',
+    '""',
+    '"a,b"',
+    "\ufeff1",
+    "\u2028",
+    "1e-400",
+    "9" * 400,
+    "q" * 41,
+    "q" * 101,
+    "z" * 131_100,
+    "\ud800",
+    "é✓🧪",
+    "[](x)",
+]
 
 cells = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
@@ -93,8 +120,7 @@ cells = st.one_of(
     any_text(12),
     st.sampled_from(ODD_CELLS),
 )
-labels = st.one_of(st.sampled_from(["a", "b", "c"]), any_text(8),
-                   st.sampled_from(ODD_CELLS))
+labels = st.one_of(st.sampled_from(["a", "b", "c"]), any_text(8), st.sampled_from(ODD_CELLS))
 line_ends = st.sampled_from(["\n", "\r\n", "\r"])
 
 
@@ -111,8 +137,13 @@ point_rows = st.one_of(
 def points_files(draw):
     """Mostly well-formed points files (so the fuzzing reaches past the header), with hostile
     cells, labels, row widths and line endings mixed in."""
-    header = draw(st.lists(st.sampled_from(["x1", "x2", "label", "class", "y", "u", ""]) | cells,
-                           min_size=2, max_size=4))
+    header = draw(
+        st.lists(
+            st.sampled_from(["x1", "x2", "label", "class", "y", "u", ""]) | cells,
+            min_size=2,
+            max_size=4,
+        )
+    )
     rows = draw(st.lists(point_rows, max_size=30))
     end = draw(line_ends)
     text = end.join(",".join(row) for row in [header, *rows]) + draw(st.sampled_from(["", end]))
@@ -120,8 +151,9 @@ def points_files(draw):
     return encoded(bom + text)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow,
-                                                   HealthCheck.data_too_large])
+@settings(
+    max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(points_files(), st.sampled_from([0.25, 0.5]))
 def test_points_files_are_parsed_or_refused_and_what_parses_trains(data, test_fraction):
     parsed = parse_points_or_refuse(data)
@@ -139,19 +171,36 @@ def test_points_files_are_parsed_or_refused_and_what_parses_trains(data, test_fr
 # --- JSON-shaped settings --------------------------------------------------------------------
 
 
-ODD_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e-400", "9" * 5_000, "9" * 4_000,
-               "9" * 41, "-0", "1E+2", "0.1e1"]
+ODD_NUMBERS = [
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e400",
+    "-1e-400",
+    "9" * 5_000,
+    "9" * 4_000,
+    "9" * 41,
+    "-0",
+    "1E+2",
+    "0.1e1",
+]
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), any_text(20), st.sampled_from(["v" * 600, "1" * 300]),
+    st.none(),
+    st.booleans(),
+    any_text(20),
+    st.sampled_from(["v" * 600, "1" * 300]),
     st.integers(min_value=-(10**60), max_value=10**60),
     st.floats(allow_nan=True, allow_infinity=True),
 )
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(any_text(8), inner, max_size=4),
-                           max_leaves=12)
-setting_names = st.sampled_from(["lr", "bn", "layers", "seed", "embed", "embed_options",
-                                 "present", "units_shown"]) | any_text(12)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text(8), inner, max_size=4),
+    max_leaves=12,
+)
+setting_names = st.sampled_from(
+    ["lr", "bn", "layers", "seed", "embed", "embed_options", "present", "units_shown"]
+) | any_text(12)
 
 
 @st.composite
@@ -192,11 +241,14 @@ def test_deep_nesting_is_refused_plainly(depth, opener):
         parse_settings_or_refuse(data)
 
 
-@pytest.mark.parametrize("number", ODD_NUMBERS,
-                         ids=lambda n: n if len(n) < 12 else f"{len(n)}-digits")
+@pytest.mark.parametrize(
+    "number", ODD_NUMBERS, ids=lambda n: n if len(n) < 12 else f"{len(n)}-digits"
+)
 def test_odd_numbers_never_reach_formatting(number):
-    data = f'{{"app": "batchnorm-lab", "version": 1, "page": "{PAGE}", "settings": ' \
-           f'{{"seed": {number}}}}}'.encode()
+    data = (
+        f'{{"app": "batchnorm-lab", "version": 1, "page": "{PAGE}", "settings": '
+        f'{{"seed": {number}}}}}'.encode()
+    )
     loaded = parse_settings_or_refuse(data)
     if loaded is not None:
         assert math.isfinite(float(loaded["seed"]))

@@ -21,10 +21,45 @@ from tests.apptest import assert_clean, run_page
 
 MAX_MESSAGE_CHARS = 100
 
-ODD_VALUES = ["", " ", "-0", "-0.0", "+1", " 3 ", "1_0", "٣", "１", "0x10", "1e3", "1e999",
-              "-1e999", "nan", "NaN", "inf", "-inf", "5e-324", "1e-320", "9" * 30, "9" * 5_000,
-              "true", "on", "ON", "yes", ",", ",,", "0,0,1", "a,b", "63,64", "\x00", "\u202e1",
-              "é✓🧪", "[x](https://example.com)", "`", "%00", "x" * 2_000]
+ODD_VALUES = [
+    "",
+    " ",
+    "-0",
+    "-0.0",
+    "+1",
+    " 3 ",
+    "1_0",
+    "٣",
+    "１",
+    "0x10",
+    "1e3",
+    "1e999",
+    "-1e999",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "5e-324",
+    "1e-320",
+    "9" * 30,
+    "9" * 5_000,
+    "true",
+    "on",
+    "ON",
+    "yes",
+    ",",
+    ",,",
+    "0,0,1",
+    "a,b",
+    "63,64",
+    "\x00",
+    "\u202e1",
+    "é✓🧪",
+    "[x](https://example.com)",
+    "`",
+    "%00",
+    "x" * 2_000,
+]
 raw_values = st.one_of(
     st.sampled_from(ODD_VALUES),
     st.text(st.characters() | st.characters(categories=["Cs"]), max_size=20),
@@ -69,8 +104,12 @@ def test_float_controls_take_a_finite_number_in_range_or_nothing(lo, span, raw):
 
 
 # Options are the app's own words (letters, digits, "_", "-"); what the link holds is anything.
-options_text = st.lists(st.text(st.characters(categories=["L", "N"]) | st.sampled_from("_-"),
-                                min_size=1, max_size=10), min_size=1, max_size=8, unique=True)
+options_text = st.lists(
+    st.text(st.characters(categories=["L", "N"]) | st.sampled_from("_-"), min_size=1, max_size=10),
+    min_size=1,
+    max_size=8,
+    unique=True,
+)
 
 
 @settings(max_examples=150)
@@ -91,8 +130,12 @@ def test_multichoices_take_a_subset_of_their_options_or_nothing(width, raw):
         assert parse(",".join(map(str, value))) == value
 
 
-steps_options = st.lists(st.floats(min_value=0, max_value=1e4) | st.integers(1, 10_000),
-                         min_size=1, max_size=12, unique=True).map(sorted)
+steps_options = st.lists(
+    st.floats(min_value=0, max_value=1e4) | st.integers(1, 10_000),
+    min_size=1,
+    max_size=12,
+    unique=True,
+).map(sorted)
 
 
 @settings(max_examples=150)
@@ -140,9 +183,32 @@ def test_an_unreadable_number_is_refused_without_repeating_it():
 
 
 LAB = "pages/training_lab.py"
-LAB_NAMES = ["data", "n", "noise", "test", "seed", "layers", "units", "act", "bn", "nobias",
-             "init", "scale", "twin", "batch", "opt", "lr", "spu", "beta", "beta1", "beta2",
-             "eps", "units_shown", "view", "layer"]
+LAB_NAMES = [
+    "data",
+    "n",
+    "noise",
+    "test",
+    "seed",
+    "layers",
+    "units",
+    "act",
+    "bn",
+    "nobias",
+    "init",
+    "scale",
+    "twin",
+    "batch",
+    "opt",
+    "lr",
+    "spu",
+    "beta",
+    "beta1",
+    "beta2",
+    "eps",
+    "units_shown",
+    "view",
+    "layer",
+]
 RESERVED = ["embed", "embed_options", "EMBED", "Embed_Options", "present", "page", ""]
 param_names = st.sampled_from(LAB_NAMES) | st.sampled_from(RESERVED) | st.text(max_size=8)
 param_values = raw_values | st.lists(raw_values, min_size=2, max_size=3)  # repeated parameters

@@ -60,8 +60,9 @@ def test_importance_tries_every_unit_and_ranks_them(trained):
     net, split = trained
     imp = gb.importance(net, split)
     assert imp.base == pytest.approx(evaluate(net, split.X_train, split.y_train)[0])
-    assert sorted(imp.loss_off) == [1, 2, 3] and all(v.shape == (16,) for v in
-                                                      imp.loss_off.values())
+    assert sorted(imp.loss_off) == [1, 2, 3] and all(
+        v.shape == (16,) for v in imp.loss_off.values()
+    )
     rise, layer, unit = imp.ranked()[0]
     off = gb.outcome(net, split, gb.UnitEdit(layer, unit, 0.0, 0.0)).train[0]
     assert off - imp.base == pytest.approx(rise)
@@ -78,31 +79,33 @@ def test_saturated_share_counts_the_flat_tails():
 
 def test_sigmoid_units_saturate_as_gamma_grows():
     split = make_split("circles", n=200, seed=0)
-    trainer = lab.make_trainer(lab.LabSettings(dataset="circles", n=200,
-                                               activation="sigmoid"), split)
+    trainer = lab.make_trainer(
+        lab.LabSettings(dataset="circles", n=200, activation="sigmoid"), split
+    )
     trainer.step(50)  # running averages that match Z: eval-mode Z_norm has variance ~1
     net = trainer.net
     shares = [gb.outcome(net, split, gb.UnitEdit(1, 0, g, 0.0)).saturated for g in (1, 4, 12)]
     assert shares[0] < 0.05 < shares[1] < shares[2]
 
 
-@pytest.mark.parametrize(("learned", "undo", "bound"), [
-    (1.0, None, 3.0), (1.2, 3.4, 4.1), (0.05, None, 1.0), (-7.3, None, 22.0), (0.5, 9.0, 11.0)])
-def test_slider_bound_covers_three_times_the_learned_value_and_the_undo_value(learned, undo,
-                                                                             bound):
+@pytest.mark.parametrize(
+    ("learned", "undo", "bound"),
+    [(1.0, None, 3.0), (1.2, 3.4, 4.1), (0.05, None, 1.0), (-7.3, None, 22.0), (0.5, 9.0, 11.0)],
+)
+def test_slider_bound_covers_three_times_the_learned_value_and_the_undo_value(learned, undo, bound):
     assert gb.slider_bound(learned, undo) == bound
     assert gb.slider_bound(learned, undo) >= 3 * abs(learned)
 
 
 def test_layer_norm_has_no_undo_and_no_normalization_has_no_gamma_beta():
     split = make_split("moons", n=100, seed=0)
-    ln = lab.make_trainer(lab.LabSettings(dataset="moons", n=100, batch_norm=False,
-                                          layer_norm=True), split).net
+    ln = lab.make_trainer(
+        lab.LabSettings(dataset="moons", n=100, batch_norm=False, layer_norm=True), split
+    ).net
     assert gb.undo_values(ln, 1, 0) is None
     out = gb.outcome(ln, split, gb.UnitEdit(1, 0, 0.0, 0.0))
     assert np.all(out.Z_tilde == 0)
-    plain = lab.make_trainer(lab.LabSettings(dataset="moons", n=100, batch_norm=False),
-                             split).net
+    plain = lab.make_trainer(lab.LabSettings(dataset="moons", n=100, batch_norm=False), split).net
     with pytest.raises(ValueError, match="no γ and β"):
         gb.learned_values(plain, 1, 0)
     with pytest.raises(ValueError, match="outside"):

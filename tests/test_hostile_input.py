@@ -21,11 +21,15 @@ PAGES = [HOME, *LESSONS]
 LAB = "pages/training_lab.py"
 TIMEOUT = 60
 # The issue's example: close the notice's code span, then an image and a link from elsewhere.
-PHISH = ("x`![logo](https://phish.example/logo.png)"
-         "[Session expired - log in again](https://phish.example/login)")
+PHISH = (
+    "x`![logo](https://phish.example/logo.png)"
+    "[Session expired - log in again](https://phish.example/login)"
+)
 # ... and the other ways markdown could carry someone else's words.
-EXTRAS = ("https://phish.example/a www.phish.example me@phish.example "
-          "<img src=https://phish.example/b.png> $\\text{PWNED}$ :red[PWNED]")
+EXTRAS = (
+    "https://phish.example/a www.phish.example me@phish.example "
+    "<img src=https://phish.example/b.png> $\\text{PWNED}$ :red[PWNED]"
+)
 HOSTILE = PHISH + " " + EXTRAS
 MARKERS = ("phish", "PWNED")
 
@@ -35,8 +39,11 @@ def assert_shown_as_text(at):
     input (naming the first few, shortened)."""
     bad = []
     for text in shown_texts(at):
-        hits = [f"{kind} {src[:60]}" for kind, src in rendered(text)
-                if any(marker in src for marker in MARKERS)]
+        hits = [
+            f"{kind} {src[:60]}"
+            for kind, src in rendered(text)
+            if any(marker in src for marker in MARKERS)
+        ]
         if hits:
             bad.append(f"{text[:120]!r} renders {hits[:4]}")
     assert not bad, "\n".join(bad[:5])
@@ -50,8 +57,9 @@ def script(page):
 def bound_names(at, slug):
     """Names of the URL-bound controls the last run drew (their keys are "<slug>.<name>")."""
     prefix = f"{slug or 'home'}."
-    return sorted(k.split(".", 1)[1] for k in at.session_state
-                  if isinstance(k, str) and k.startswith(prefix))
+    return sorted(
+        k.split(".", 1)[1] for k in at.session_state if isinstance(k, str) and k.startswith(prefix)
+    )
 
 
 def texts_with(at, needle):
@@ -96,16 +104,19 @@ def upload(at, key, name, content):
 
 
 def points(labels, n=40):
-    rows = ["x1,x2,label"] + [f"{i / n},{(i % 7) / 7},{labels[i % len(labels)]}"
-                              for i in range(n)]
+    rows = ["x1,x2,label"] + [f"{i / n},{(i % 7) / 7},{labels[i % len(labels)]}" for i in range(n)]
     return "\n".join(rows).encode()
 
 
-@pytest.mark.parametrize(("file_name", "content"), [
-    (PHISH + ".csv", b"a,b\n1,2\n"),                                       # the file's name
-    ("labels.csv", points(["a", "b"]).replace(b",a\n", b"," + PHISH.encode() + b"\n", 1)),
-    ("columns.csv", f"x1,x2,{PHISH},{EXTRAS}\n1,2,3,4\n".encode()),        # column names
-], ids=["file-name", "label", "column-names"])
+@pytest.mark.parametrize(
+    ("file_name", "content"),
+    [
+        (PHISH + ".csv", b"a,b\n1,2\n"),  # the file's name
+        ("labels.csv", points(["a", "b"]).replace(b",a\n", b"," + PHISH.encode() + b"\n", 1)),
+        ("columns.csv", f"x1,x2,{PHISH},{EXTRAS}\n1,2,3,4\n".encode()),  # column names
+    ],
+    ids=["file-name", "label", "column-names"],
+)
 def test_hostile_point_files_render_as_text(file_name, content):
     at = run_page(LAB, {"data": "own"}, TIMEOUT)
     at = upload(at, "lab.own_file", file_name, content)
@@ -117,25 +128,38 @@ def test_hostile_point_files_render_as_text(file_name, content):
 def test_a_refusal_quoting_a_huge_label_is_cut_short():
     huge = "z" * 131_000
     at = run_page(LAB, {"data": "own"}, TIMEOUT)
-    at = upload(at, "lab.own_file", "huge.csv", points(["a", "b"]).replace(
-        b",a\n", f",{huge}\n".encode(), 1))
+    at = upload(
+        at,
+        "lab.own_file",
+        "huge.csv",
+        points(["a", "b"]).replace(b",a\n", f",{huge}\n".encode(), 1),
+    )
     assert_clean(at)
-    assert at.error and all(len(e.value) < 1000 for e in at.error), [len(e.value)
-                                                                      for e in at.error]
+    assert at.error and all(len(e.value) < 1000 for e in at.error), [len(e.value) for e in at.error]
 
 
 def settings_file(settings, page="training_lab"):
-    return json.dumps({"app": exchange.APP_NAME, "version": exchange.SETTINGS_VERSION,
-                       "page": page, "settings": settings}).encode()
+    return json.dumps(
+        {
+            "app": exchange.APP_NAME,
+            "version": exchange.SETTINGS_VERSION,
+            "page": page,
+            "settings": settings,
+        }
+    ).encode()
 
 
-@pytest.mark.parametrize(("file_name", "content"), [
-    (PHISH + ".json", settings_file({"lr": "0.1"})),                      # the file's name
-    ("keys.json", settings_file({PHISH: "1", EXTRAS: "2"})),              # settings keys
-    ("values.json", settings_file({"lr": PHISH, "act": EXTRAS})),         # settings values
-    ("page.json", settings_file({"lr": "0.1"}, page=PHISH)),              # its page
-    ("nested.json", settings_file({PHISH: {"a": 1}})),                    # a key, refused
-], ids=["file-name", "keys", "values", "page", "refused-key"])
+@pytest.mark.parametrize(
+    ("file_name", "content"),
+    [
+        (PHISH + ".json", settings_file({"lr": "0.1"})),  # the file's name
+        ("keys.json", settings_file({PHISH: "1", EXTRAS: "2"})),  # settings keys
+        ("values.json", settings_file({"lr": PHISH, "act": EXTRAS})),  # settings values
+        ("page.json", settings_file({"lr": "0.1"}, page=PHISH)),  # its page
+        ("nested.json", settings_file({PHISH: {"a": 1}})),  # a key, refused
+    ],
+    ids=["file-name", "keys", "values", "page", "refused-key"],
+)
 def test_hostile_settings_files_render_as_text(file_name, content):
     at = run_page(LAB, timeout=TIMEOUT)
     at = upload(at, "lab.settings_file", file_name, content)
@@ -146,15 +170,35 @@ def test_hostile_settings_files_render_as_text(file_name, content):
 # --- the escaping itself ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["lr=0.1", "mine (2).csv", "a_b*c* #1 <x> & $5 :red[x] 1. ~y~",
-                                  "back\\slash `tick` [a](b) ![c](d)", "é✓🧪 héllo"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lr=0.1",
+        "mine (2).csv",
+        "a_b*c* #1 <x> & $5 :red[x] 1. ~y~",
+        "back\\slash `tick` [a](b) ![c](d)",
+        "é✓🧪 héllo",
+    ],
+)
 def test_user_text_reads_as_typed(text):
     assert plain(ui.user_text(text)) == text
     assert rendered(ui.user_text(text)) == []
 
 
-@pytest.mark.parametrize("text", [PHISH, EXTRAS, HOSTILE, "https://a.example", "WWW.a.example",
-                                  "a@b.example", "<a href='x'>y</a>", "$$x$$", "```\ncode\n```"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        PHISH,
+        EXTRAS,
+        HOSTILE,
+        "https://a.example",
+        "WWW.a.example",
+        "a@b.example",
+        "<a href='x'>y</a>",
+        "$$x$$",
+        "```\ncode\n```",
+    ],
+)
 def test_user_text_renders_nothing_but_text(text):
     shown = ui.user_text(text, limit=1000)
     assert rendered(shown) == []

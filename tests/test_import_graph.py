@@ -44,9 +44,14 @@ def imports(path, root=ROOT):
         if isinstance(node, ast.Import):
             found.extend((alias.name, node.lineno, in_function) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            found.append((".".join([*base, *([node.module] if node.module else [])]),
-                          node.lineno, in_function))
+            base = package[: len(package) - node.level + 1] if node.level else []
+            found.append(
+                (
+                    ".".join([*base, *([node.module] if node.module else [])]),
+                    node.lineno,
+                    in_function,
+                )
+            )
         for child in ast.iter_child_nodes(node):
             visit(child, in_function or isinstance(node, FUNCTIONS))
 
@@ -88,16 +93,25 @@ def test_the_reader_sees_every_kind_of_import(tmp_path):
         "try:\n"
         "    import sklearn\n"
         "except ImportError:\n"
-        "    pass\n")
+        "    pass\n"
+    )
     assert imports(pkg / "mod.py", root=tmp_path) == [
-        ("os", 1, False), ("numpy", 1, False), ("pkg.sub", 2, False), ("pkg.other", 3, False),
-        ("streamlit", 5, True), ("plotly", 8, True), ("sklearn", 10, False)]
+        ("os", 1, False),
+        ("numpy", 1, False),
+        ("pkg.sub", 2, False),
+        ("pkg.other", 3, False),
+        ("streamlit", 5, True),
+        ("plotly", 8, True),
+        ("sklearn", 10, False),
+    ]
 
 
 def assert_imports_allowed(package):
     bad = forbidden_imports(package)
-    assert not bad, (f"{package} may import only the standard library and "
-                     f"{', '.join(sorted(ALLOWED[package]))}:\n  " + "\n  ".join(bad))
+    assert not bad, (
+        f"{package} may import only the standard library and "
+        f"{', '.join(sorted(ALLOWED[package]))}:\n  " + "\n  ".join(bad)
+    )
 
 
 def test_every_layer_has_modules_to_check():
@@ -134,22 +148,32 @@ def test_no_import_hides_from_the_reader(package):
     for path in modules(package):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and ast.unparse(node.func) in (
-                    "importlib.import_module", "import_module", "__import__"):
+                "importlib.import_module",
+                "import_module",
+                "__import__",
+            ):
                 hidden.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
     assert not hidden, "imports by name at run time: " + ", ".join(hidden)
 
 
 def test_bn_app_imports_no_page():
-    bad = [f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}"
-           for path in modules("bn_app") for module, line, _ in imports(path)
-           if module.partition(".")[0] in ("pages", "app")]
+    bad = [
+        f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}"
+        for path in modules("bn_app")
+        for module, line, _ in imports(path)
+        if module.partition(".")[0] in ("pages", "app")
+    ]
     assert not bad, bad
 
 
 def test_no_lower_layer_imports_the_app_side():
-    bad = [f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}"
-           for package in LOWER for path in modules(package)
-           for module, line, _ in imports(path) if module.partition(".")[0] == "bn_app"]
+    bad = [
+        f"{path.relative_to(ROOT).as_posix()}:{line} imports {module}"
+        for package in LOWER
+        for path in modules(package)
+        for module, line, _ in imports(path)
+        if module.partition(".")[0] == "bn_app"
+    ]
     assert not bad, bad
 
 
@@ -162,7 +186,14 @@ def test_bn_app_is_the_first_import_of_every_script_streamlit_runs(script):
     # bn_app loads pandas and Plotly under its import lock (see its docstring). A page that a
     # cold server runs on its own (Streamlit's old folder-of-pages mode) must not reach them
     # first: its first import beyond the standard library is bn_app.
-    first = next((module for module, _, in_function in imports(script) if not in_function
-                  and module.partition(".")[0] not in STDLIB), None)
+    first = next(
+        (
+            module
+            for module, _, in_function in imports(script)
+            if not in_function and module.partition(".")[0] not in STDLIB
+        ),
+        None,
+    )
     assert first is not None and first.partition(".")[0] == "bn_app", (
-        f"{script.name} imports {first} before bn_app")
+        f"{script.name} imports {first} before bn_app"
+    )

@@ -10,12 +10,15 @@ from bn_core.lessons import training_lab as lab
 from bn_core.optimizers import OPTIMIZERS, USES
 
 
-@pytest.mark.parametrize(("m_train", "expected"), [
-    (2, [2]),
-    (3, [2, 3]),
-    (32, [2, 4, 8, 16, 32]),
-    (300, [2, 4, 8, 16, 32, 64, 128, 256, 300]),
-])
+@pytest.mark.parametrize(
+    ("m_train", "expected"),
+    [
+        (2, [2]),
+        (3, [2, 3]),
+        (32, [2, 4, 8, 16, 32]),
+        (300, [2, 4, 8, 16, 32, 64, 128, 256, 300]),
+    ],
+)
 def test_batch_sizes_double_up_to_the_whole_training_set(m_train, expected):
     assert opts.batch_sizes(m_train) == expected
 
@@ -27,11 +30,14 @@ def test_nearest_moves_a_value_to_the_closest_option():
     assert opts.nearest(opts.LEARNING_RATES, 0.04) == 0.03
 
 
-@pytest.mark.parametrize(("norm", "offered"), [
-    ("batch", ("none", "layer", "off")),
-    ("layer", ("none", "batch", "off")),
-    ("none", ("none", "batch", "layer", "off")),
-])
+@pytest.mark.parametrize(
+    ("norm", "offered"),
+    [
+        ("batch", ("none", "layer", "off")),
+        ("layer", ("none", "batch", "off")),
+        ("none", ("none", "batch", "layer", "off")),
+    ],
+)
 def test_the_twin_is_never_offered_the_main_networks_own_normalization(norm, offered):
     assert opts.twin_options(norm) == offered
     assert set(offered) <= set(opts.TWIN_NAMES)
@@ -60,17 +66,20 @@ def test_the_smoothed_tick_starts_at_the_first_and_follows_slowly():
     assert opts.smoothed_tick(0.1, 1.1) == pytest.approx(0.7 * 0.1 + 0.3 * 1.1)
 
 
-@pytest.mark.parametrize(("interval", "tick", "expected"), [
-    (0.5, 0.3, 1.0),    # a tick takes over half its interval: twice as long
-    (1.0, 0.9, 2.0),
-    (2.0, 1.5, 2.0),    # never past the longest
-    (2.0, 0.2, 1.0),    # quick again: half as long
-    (1.0, 0.1, 0.5),
-    (0.5, 0.0, 0.5),    # never under the shortest
-    (1.0, 0.3, 1.0),    # in between: unchanged
-    (1.0, 0.5, 1.0),
-    (1.0, 0.15, 1.0),
-])
+@pytest.mark.parametrize(
+    ("interval", "tick", "expected"),
+    [
+        (0.5, 0.3, 1.0),  # a tick takes over half its interval: twice as long
+        (1.0, 0.9, 2.0),
+        (2.0, 1.5, 2.0),  # never past the longest
+        (2.0, 0.2, 1.0),  # quick again: half as long
+        (1.0, 0.1, 0.5),
+        (0.5, 0.0, 0.5),  # never under the shortest
+        (1.0, 0.3, 1.0),  # in between: unchanged
+        (1.0, 0.5, 1.0),
+        (1.0, 0.15, 1.0),
+    ],
+)
 def test_paced_interval_doubles_when_slow_and_halves_when_quick(interval, tick, expected):
     assert opts.paced_interval(interval, tick, shortest=0.5, longest=2.0) == expected
 
@@ -96,7 +105,8 @@ def test_describe_changes_names_each_change():
     s = lab.LabSettings()
     t = dataclasses.replace(s, batch_norm=False, hidden_layers=4, noise=0.25)
     assert opts.describe_changes(s.signature(), t.signature()) == (
-        "noise 0.1 → 0.25, hidden layers 3 → 4, batch norm on → off")
+        "noise 0.1 → 0.25, hidden layers 3 → 4, batch norm on → off"
+    )
     assert opts.describe_changes(s.signature(), s.signature()) == ""
 
 
@@ -105,9 +115,12 @@ def test_switching_normalization_is_described():
     new = dataclasses.replace(old, batch_norm=False, layer_norm=True, twin_norm="batch")
     assert opts.describe_changes(old.signature(), new.signature()) == (
         "batch norm on → off, layer norm off → on, comparison twin without normalization → "
-        "with batch norm")
-    assert opts.describe_changes(old.signature(), dataclasses.replace(old, twin=False).signature(
-    )) == "comparison twin without normalization → off"
+        "with batch norm"
+    )
+    assert (
+        opts.describe_changes(old.signature(), dataclasses.replace(old, twin=False).signature())
+        == "comparison twin without normalization → off"
+    )
 
 
 def test_the_units_shown_stay_within_the_layer_and_are_never_none():

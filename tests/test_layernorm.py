@@ -37,8 +37,16 @@ def make_inputs(n=5, m=7, seed=0, scale=3.0, shift=2.0):
 
 
 def make_net(activation="relu", eliminate_bias=True, seed=0, dims=DIMS):
-    return bn.MLP(bn.NetConfig(layer_dims=dims, activation=activation, batch_norm=False,
-                               layer_norm=True, eliminate_bias=eliminate_bias, seed=seed))
+    return bn.MLP(
+        bn.NetConfig(
+            layer_dims=dims,
+            activation=activation,
+            batch_norm=False,
+            layer_norm=True,
+            eliminate_bias=eliminate_bias,
+            seed=seed,
+        )
+    )
 
 
 def perturb(net, seed):
@@ -55,8 +63,9 @@ def perturb(net, seed):
 
 
 # (64, 80): large enough for the matrix-vector-product sums (bn_core.batchnorm.GEMV_MIN_SIZE)
-@pytest.mark.parametrize(("n", "m", "seed"), [(2, 1, 0), (5, 7, 1), (16, 33, 2), (3, 2, 3),
-                                              (64, 80, 4)])
+@pytest.mark.parametrize(
+    ("n", "m", "seed"), [(2, 1, 0), (5, 7, 1), (16, 33, 2), (3, 2, 3), (64, 80, 4)]
+)
 def test_forward_matches_reference(n, m, seed):
     Z, gamma, beta = make_inputs(n, m, seed)
     Z_tilde, cache = layernorm.forward(Z, gamma, beta, eps=EPS)
@@ -100,8 +109,9 @@ def test_each_column_of_Z_norm_has_mean_0_and_variance_var_over_var_plus_eps():
     Z, gamma, beta = make_inputs(6, 9, seed=7, scale=1e-2)  # small var: eps shows
     _, cache = layernorm.forward(Z, gamma, beta, eps=EPS)
     assert_allclose(cache.Z_norm.mean(axis=0), 0.0, atol=1e-12)
-    assert_allclose(cache.Z_norm.var(axis=0, keepdims=True), cache.var / (cache.var + EPS),
-                    rtol=1e-10)
+    assert_allclose(
+        cache.Z_norm.var(axis=0, keepdims=True), cache.var / (cache.var + EPS), rtol=1e-10
+    )
     assert np.all(cache.var / (cache.var + EPS) < 1 - 1e-3)  # eps made a visible difference
 
 
@@ -109,7 +119,7 @@ def test_one_example_alone_gives_the_same_output_as_inside_a_batch():
     Z, gamma, beta = make_inputs(5, 12, seed=8)
     batch_out, _ = layernorm.forward(Z, gamma, beta)
     for i in range(12):
-        alone, cache = layernorm.forward(Z[:, i:i + 1], gamma, beta)
+        alone, cache = layernorm.forward(Z[:, i : i + 1], gamma, beta)
         assert cache.mu.shape == (1, 1)
         assert_allclose(alone[:, 0], batch_out[:, i], rtol=1e-13, atol=1e-14)
 
@@ -120,11 +130,14 @@ def test_gamma_and_beta_are_per_unit():
     assert_allclose(Z_tilde, gamma * cache.Z_norm + beta, rtol=1e-14)
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    ((np.ones((3, 2)), np.ones((2, 1)), np.zeros((3, 1))), "gamma"),
-    ((np.full((3, 2), np.nan), np.ones((3, 1)), np.zeros((3, 1))), "NaN"),
-    ((np.ones((3, 2)), np.ones((3, 1)), np.zeros((3, 1)), 0.0), "eps"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ((np.ones((3, 2)), np.ones((2, 1)), np.zeros((3, 1))), "gamma"),
+        ((np.full((3, 2), np.nan), np.ones((3, 1)), np.zeros((3, 1))), "NaN"),
+        ((np.ones((3, 2)), np.ones((3, 1)), np.zeros((3, 1)), 0.0), "eps"),
+    ],
+)
 def test_bad_input_raises(args, fragment):
     with pytest.raises(ValueError, match=fragment):
         layernorm.forward(*args)
@@ -163,8 +176,9 @@ def test_kept_b_is_not_cancelled_under_layer_norm(activation):
     """b[l] adds a different amount to each unit of an example, which the example's mean over
     its units does not take away (batch norm's mean over examples does)."""
     ln = make_net(activation, eliminate_bias=False, dims=(2, 16, 16, 2))
-    bn_net = bn.MLP(bn.NetConfig(layer_dims=(2, 16, 16, 2), activation=activation,
-                                 eliminate_bias=False))
+    bn_net = bn.MLP(
+        bn.NetConfig(layer_dims=(2, 16, 16, 2), activation=activation, eliminate_bias=False)
+    )
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((2, 32)), rng.integers(0, 2, 32)
     for net in (ln, bn_net):
@@ -197,8 +211,12 @@ def test_no_running_averages_and_eval_equals_training_mode():
     assert_array_equal(net.forward(X, train=False), train_probs)
     for i in range(10):  # one example at a time, in either mode
         for train in (True, False):
-            assert_allclose(net.forward(X[:, i:i + 1], train=train)[:, 0], train_probs[:, i],
-                            rtol=1e-13, atol=1e-15)
+            assert_allclose(
+                net.forward(X[:, i : i + 1], train=train)[:, 0],
+                train_probs[:, i],
+                rtol=1e-13,
+                atol=1e-15,
+            )
 
 
 def test_a_mini_batch_of_one_trains():
@@ -227,16 +245,20 @@ def test_repr_shows_layer_norm():
 # ---------------------------------------------------------------- against the reference network
 
 
-@pytest.mark.parametrize(("dims", "activation", "eliminate_bias", "name", "lr"), [
-    ((3, 6, 5, 3), "relu", True, "adam", 0.01),
-    ((3, 6, 5, 3), "tanh", False, "momentum", 0.1),
-    ((2, 8, 8, 8, 2), "sigmoid", True, "rmsprop", 0.005),
-    ((4, 7, 3), "linear", False, "gd", 0.2),
-])
+@pytest.mark.parametrize(
+    ("dims", "activation", "eliminate_bias", "name", "lr"),
+    [
+        ((3, 6, 5, 3), "relu", True, "adam", 0.01),
+        ((3, 6, 5, 3), "tanh", False, "momentum", 0.1),
+        ((2, 8, 8, 8, 2), "sigmoid", True, "rmsprop", 0.005),
+        ((4, 7, 3), "linear", False, "gd", 0.2),
+    ],
+)
 def test_training_loop_matches_the_reference(dims, activation, eliminate_bias, name, lr):
     net = make_net(activation, eliminate_bias, dims=dims)
-    ref = RefNet(net.params.copy_arrays(), dims, activation, batch_norm=False, eps=EPS,
-                 layer_norm=True)
+    ref = RefNet(
+        net.params.copy_arrays(), dims, activation, batch_norm=False, eps=EPS, layer_norm=True
+    )
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((dims[0], 48)), rng.integers(0, dims[-1], 48)
     X_test = rng.standard_normal((dims[0], 7))
@@ -249,15 +271,20 @@ def test_training_loop_matches_the_reference(dims, activation, eliminate_bias, n
         assert_allclose(net.last_probs, ref_probs, rtol=RTOL, atol=ATOL)
         assert set(grads) == set(ref_grads)
         for key in ref_grads:
-            assert_allclose(grads[key], ref_grads[key], rtol=RTOL, atol=1e-13,
-                            err_msg=f"d{key} at step {step}")
+            assert_allclose(
+                grads[key], ref_grads[key], rtol=RTOL, atol=1e-13, err_msg=f"d{key} at step {step}"
+            )
         opt.step(net.params, grads)
         ref_opt.step(ref.params, ref_grads)
         for key in ref.params:
-            assert_allclose(net.params[key], ref.params[key], rtol=RTOL, atol=ATOL,
-                            err_msg=f"{key} after step {step}")
-        assert_allclose(net.forward(X_test, train=False), ref.predict(X_test),
-                        rtol=RTOL, atol=ATOL)
+            assert_allclose(
+                net.params[key],
+                ref.params[key],
+                rtol=RTOL,
+                atol=ATOL,
+                err_msg=f"{key} after step {step}",
+            )
+        assert_allclose(net.forward(X_test, train=False), ref.predict(X_test), rtol=RTOL, atol=ATOL)
 
 
 # ---------------------------------------------------------------- trainer, recorder, history

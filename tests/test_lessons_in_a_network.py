@@ -14,8 +14,9 @@ DIMS = (2, 4, 3, 2)
 
 
 def by_line(steps, line, t=1, layer=None):
-    found = [s for s in steps if s.line == line and s.t == t
-             and (layer is None or s.layer == layer)]
+    found = [
+        s for s in steps if s.line == line and s.t == t and (layer is None or s.layer == layer)
+    ]
     assert found, f"no stop for line {line}, t={t}, layer={layer}"
     return found[0]
 
@@ -30,7 +31,10 @@ def panel(step, label):
 def test_counts_per_layer():
     layers = lesson.architecture(DIMS, batch_norm=True, eliminate_bias=True)
     assert [(p.l, p.n_prev, p.n, p.output) for p in layers] == [
-        (1, 2, 4, False), (2, 4, 3, False), (3, 3, 2, True)]
+        (1, 2, 4, False),
+        (2, 4, 3, False),
+        (3, 3, 2, True),
+    ]
     assert layers[0].counts == {"W": 8, "b": 0, "gamma": 4, "beta": 4}
     assert layers[1].counts == {"W": 12, "b": 0, "gamma": 3, "beta": 3}
     assert layers[2].counts == {"W": 6, "b": 2, "gamma": 0, "beta": 0}
@@ -70,10 +74,13 @@ def test_stops_follow_the_loop(walk):
     per_batch = 1 + 4 * (L - 1) + 2 + L + L
     assert len(steps) == settings.n_batches * per_batch
     lines = [s.line for s in steps[:per_batch]]
-    assert lines == ([lesson.LINE_BATCH] + [lesson.LINE_Z, lesson.LINE_STATS, lesson.LINE_ZT,
-                                            lesson.LINE_A] * (L - 1)
-                     + [lesson.LINE_OUT, lesson.LINE_LOSS] + [lesson.LINE_BACKPROP] * L
-                     + [lesson.LINE_UPDATE] * L)
+    assert lines == (
+        [lesson.LINE_BATCH]
+        + [lesson.LINE_Z, lesson.LINE_STATS, lesson.LINE_ZT, lesson.LINE_A] * (L - 1)
+        + [lesson.LINE_OUT, lesson.LINE_LOSS]
+        + [lesson.LINE_BACKPROP] * L
+        + [lesson.LINE_UPDATE] * L
+    )
     assert [s.layer for s in steps if s.line == lesson.LINE_BACKPROP][:L] == [3, 2, 1]
     assert [s.t for s in steps][::per_batch] == [1, 2, 3]
 
@@ -98,7 +105,7 @@ def test_forward_numbers_are_batch_norm(walk):
 def test_loss_is_the_mean_negative_log_probability(walk):
     _, steps = walk
     cost = by_line(steps, lesson.LINE_LOSS)
-    (label, J), = cost.scalars
+    ((label, J),) = cost.scalars
     assert label == "J"
     assert J == pytest.approx(panel(cost, "-log Ŷ[y(i), i]").mean())
 
@@ -107,8 +114,10 @@ def test_gradient_descent_steps_by_lr_times_the_gradient(walk):
     settings, steps = walk
     update = by_line(steps, lesson.LINE_UPDATE, layer=2)
     assert_allclose(panel(update, "step taken"), settings.lr * panel(update, "dW[2]"))
-    assert_allclose(panel(update, "W[2] after"),
-                    panel(update, "W[2] before") - settings.lr * panel(update, "dW[2]"))
+    assert_allclose(
+        panel(update, "W[2] after"),
+        panel(update, "W[2] before") - settings.lr * panel(update, "dW[2]"),
+    )
 
 
 def test_adams_first_step_is_about_lr_everywhere():
@@ -144,8 +153,9 @@ def test_every_optimizer_walks(name):
 def test_without_batch_norm_the_statistics_lines_are_skipped():
     steps = lesson.walkthrough(lesson.WalkSettings(layer_dims=DIMS, batch_norm=False))
     assert not any(s.line in (lesson.LINE_STATS, lesson.LINE_ZT) for s in steps)
-    assert "b[1]" in {name for row in by_line(steps, lesson.LINE_Z, layer=1).panels
-                      for name, _ in row}
+    assert "b[1]" in {
+        name for row in by_line(steps, lesson.LINE_Z, layer=1).panels for name, _ in row
+    }
 
 
 def test_loop_lines_show_b_only_when_kept():
@@ -172,10 +182,17 @@ def test_preset_the_lectures_network_is_batch_norm_without_b_and_adam():
     assert PRESETS["The lecture's network"] == {}
     s = lesson.WalkSettings()
     assert (s.layer_dims, s.batch_norm, s.eliminate_bias, s.optimizer) == (
-        PAGE_DIMS, True, True, "adam")
+        PAGE_DIMS,
+        True,
+        True,
+        "adam",
+    )
     layers = lesson.architecture(PAGE_DIMS, True, True)
-    assert all(layer.counts["b"] == 0 and layer.counts["gamma"] == layer.n
-               for layer in layers if not layer.output)
+    assert all(
+        layer.counts["b"] == 0 and layer.counts["gamma"] == layer.n
+        for layer in layers
+        if not layer.output
+    )
 
 
 def test_preset_keep_b_costs_one_number_per_hidden_unit_and_does_nothing():
@@ -188,8 +205,11 @@ def test_preset_keep_b_costs_one_number_per_hidden_unit_and_does_nothing():
         update = by_line(steps, lesson.LINE_UPDATE, t=3, layer=l)
         assert np.abs(panel(update, f"db[{l}]")).max() < 1e-12
         assert np.abs(panel(update, "step taken")[0]).max() > 1e-3  # W moves ...
-    b_steps = [r for r in by_line(steps, lesson.LINE_UPDATE, t=3, layer=1).panels
-               if r[0][0] == "b[1] before"]
+    b_steps = [
+        r
+        for r in by_line(steps, lesson.LINE_UPDATE, t=3, layer=1).panels
+        if r[0][0] == "b[1] before"
+    ]
     assert np.abs(b_steps[0][2][1]).max() < 1e-8  # ... b does not
     kept_out = lesson.walkthrough(lesson.WalkSettings(eliminate_bias=False))[-1]
     dropped_out = lesson.walkthrough(lesson.WalkSettings())[-1]
@@ -211,8 +231,10 @@ def test_preset_without_batch_norm_has_no_statistics_and_no_gamma_beta():
     assert not [s for s in steps if s.line in (lesson.LINE_STATS, lesson.LINE_ZT)]
     names = {name for s in steps for row in s.panels for name, _ in row}
     assert not any(n.startswith(("γ", "β", "dγ", "dβ", "μ", "σ")) for n in names)
-    assert all(layer.counts["gamma"] == layer.counts["beta"] == 0
-               for layer in lesson.architecture(PAGE_DIMS, False, True))
+    assert all(
+        layer.counts["gamma"] == layer.counts["beta"] == 0
+        for layer in lesson.architecture(PAGE_DIMS, False, True)
+    )
 
 
 # --- batch norm before or after g ----------------------------------------------------------

@@ -10,17 +10,24 @@ from bn_core.lessons import layer_norm as lesson
 from tests.presets import page_presets
 
 
-@pytest.mark.parametrize(("gamma", "beta", "eps"), [(1.0, 0.0, 1e-5), (2.0, 1.0, 1e-5),
-                                                    (1.0, 0.0, 10.0)])
+@pytest.mark.parametrize(
+    ("gamma", "beta", "eps"), [(1.0, 0.0, 1e-5), (2.0, 1.0, 1e-5), (1.0, 0.0, 10.0)]
+)
 def test_both_ways_normalize_along_their_own_axis(gamma, beta, eps):
     both = lesson.both_ways(gamma, beta, eps, n=5, m=6, seed=1)
     assert both.bn_mu.shape == (5, 1) and both.ln_mu.shape == (1, 6)
     assert_allclose(both.bn_Z_tilde.mean(axis=1), beta, atol=1e-12)  # every row
     assert_allclose(both.ln_Z_tilde.mean(axis=0), beta, atol=1e-12)  # every column
-    assert_allclose(both.bn_Z_tilde.std(axis=1),
-                    gamma * np.sqrt(both.bn_var[:, 0] / (both.bn_var[:, 0] + eps)), rtol=1e-10)
-    assert_allclose(both.ln_Z_tilde.std(axis=0),
-                    gamma * np.sqrt(both.ln_var[0] / (both.ln_var[0] + eps)), rtol=1e-10)
+    assert_allclose(
+        both.bn_Z_tilde.std(axis=1),
+        gamma * np.sqrt(both.bn_var[:, 0] / (both.bn_var[:, 0] + eps)),
+        rtol=1e-10,
+    )
+    assert_allclose(
+        both.ln_Z_tilde.std(axis=0),
+        gamma * np.sqrt(both.ln_var[0] / (both.ln_var[0] + eps)),
+        rtol=1e-10,
+    )
     assert not np.allclose(both.bn_Z_tilde, both.ln_Z_tilde)
 
 
@@ -44,8 +51,11 @@ def test_test_time_and_db_side_by_side():
 
 def test_sweep_table_and_progress():
     calls = []
-    table = lesson.sweep(lesson.SweepSettings(examples_seen=128), batch_sizes=(2, 16),
-                         on_cell=lambda done, total: calls.append((done, total)))
+    table = lesson.sweep(
+        lesson.SweepSettings(examples_seen=128),
+        batch_sizes=(2, 16),
+        on_cell=lambda done, total: calls.append((done, total)),
+    )
     assert set(table) == {"batch", "layer", "none"}
     assert all(len(v) == 2 and all(0.0 <= a <= 1.0 for a in v) for v in table.values())
     assert calls == [(k, 6) for k in range(1, 7)]
@@ -62,8 +72,7 @@ def test_sweep_verdict_follows_the_numbers():
 
 def test_sweep_verdict_says_when_layer_norm_does_not_beat_none():
     table = {"batch": [0.5, 0.9], "layer": [0.95, 0.95], "none": [0.96, 0.94]}
-    assert "does not beat the network without normalization" in lesson.sweep_verdict(
-        table, (2, 64))
+    assert "does not beat the network without normalization" in lesson.sweep_verdict(table, (2, 64))
     table["none"] = [0.8, 0.8]
     assert "does better than no normalization" in lesson.sweep_verdict(table, (2, 64))
 

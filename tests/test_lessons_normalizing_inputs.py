@@ -52,8 +52,12 @@ def test_bowl_gradient_matches_finite_differences(data10):
     bowl = L.fit_bowl(data10.X_train, data10.y_train)
     w = np.array([[0.3], [-0.2]])
     h = 1e-6
-    numeric = np.array([[(bowl.loss(w + h * e)[0] - bowl.loss(w - h * e)[0]) / (2 * h)]
-                        for e in np.eye(2)[:, :, None]])
+    numeric = np.array(
+        [
+            [(bowl.loss(w + h * e)[0] - bowl.loss(w - h * e)[0]) / (2 * h)]
+            for e in np.eye(2)[:, :, None]
+        ]
+    )
     assert_allclose(bowl.grad(w), numeric.reshape(2, 1), rtol=1e-5, atol=1e-8)
     assert_allclose(bowl.grad(bowl.w_star), 0, atol=1e-10)
 

@@ -49,8 +49,7 @@ def test_mini_batches_scatter_around_the_whole_set_value(unit):
 
 
 def test_dropout_noise(unit):
-    np.testing.assert_allclose(lesson.dropout_relative_std([0.5, 0.8, 1.0]),
-                               [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(lesson.dropout_relative_std([0.5, 0.8, 1.0]), [1.0, 0.5, 0.0])
     stds = lesson.dropout_noise(unit, (0.5, 0.8, 0.95))
     assert stds[0] > stds[1] > stds[2] > 0
     values = lesson.dropout_values(unit, 0.8, n_draws=4000)
@@ -62,8 +61,7 @@ def test_noise_study_holds_everything(unit):
     study = lesson.noise_study(batch_size=32, keep_prob=0.7)
     assert study.bn_values.shape == study.dropout_values.shape == (lesson.NOISE_DRAWS,)
     assert set(study.dropout) == {0.5, 0.7, 0.8, 0.9}
-    assert study.stds[list(study.batch_sizes).index(32)] == pytest.approx(
-        study.bn_values.std())
+    assert study.stds[list(study.batch_sizes).index(32)] == pytest.approx(study.bn_values.std())
 
 
 def test_gap_experiment_measures_both_networks():

@@ -77,8 +77,9 @@ def test_running_average_follows_its_recurrence_from_0_and_1(setup):
     assert tr.running_mu[0] == 0.0 and tr.running_var[0] == 1.0
     assert tr.running_mu.shape == tr.running_var.shape == (31,)
     assert_allclose(tr.running_mu[1:], beta * tr.running_mu[:-1] + (1 - beta) * tr.batch_mu)
-    assert_allclose(tr.running_var[1:],
-                    beta * tr.running_var[:-1] + (1 - beta) * tr.batch_var_unbiased)
+    assert_allclose(
+        tr.running_var[1:], beta * tr.running_var[:-1] + (1 - beta) * tr.batch_var_unbiased
+    )
     assert tr.start_weight == pytest.approx(beta**30)
     assert_array_equal(setup.net.running_mu[1], before)  # the caller's network is untouched
 
@@ -224,6 +225,7 @@ def test_running_averages_and_the_whole_set_give_about_the_same_test_accuracy():
     c = tt.compare_estimates(0)
     s = tt.lesson_setup(0)
     from bn_core.training import evaluate
+
     assert (c.running_loss, c.running_accuracy) == evaluate(s.net, s.X_test, s.y_test)
     assert c.whole_accuracy > 0.9 and c.running_accuracy > 0.9
     assert abs(c.running_accuracy - c.whole_accuracy) <= 0.02  # within a point or so

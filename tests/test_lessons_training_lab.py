@@ -19,8 +19,15 @@ def split():
 @pytest.fixture(scope="module")
 def trained(split):
     """A small lab trainer (batch norm with b kept, and the twin) after 30 steps."""
-    settings = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=8,
-                               eliminate_bias=False, batch_size=16, seed=2)
+    settings = lab.LabSettings(
+        dataset="circles",
+        n=160,
+        hidden_layers=2,
+        units=8,
+        eliminate_bias=False,
+        batch_size=16,
+        seed=2,
+    )
     trainer = lab.make_trainer(settings, split)
     trainer.step(30)
     return trainer
@@ -40,8 +47,7 @@ def _ema_by_hand(x, w):
 @pytest.mark.parametrize("weight", [0.0, 0.5, 0.9, 0.99])
 def test_ema_matches_the_recurrence_over_many_blocks(weight):
     x = np.random.default_rng(0).normal(size=1000)
-    np.testing.assert_allclose(lab.ema(x, weight), _ema_by_hand(x, weight), rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(lab.ema(x, weight), _ema_by_hand(x, weight), rtol=1e-10, atol=1e-12)
 
 
 def test_ema_is_bias_corrected_and_works_per_column():
@@ -103,7 +109,8 @@ def test_decision_map_of_a_blown_up_network_is_none(split):
 def test_predict_is_the_eval_mode_argmax(trained, split):
     preds = lab.predict(trained.net, split.X_test)
     np.testing.assert_array_equal(
-        preds, trained.net.forward(split.X_test, train=False).argmax(axis=0))
+        preds, trained.net.forward(split.X_test, train=False).argmax(axis=0)
+    )
 
 
 def test_raw_test_inputs_are_the_split_before_normalization():
@@ -112,8 +119,10 @@ def test_raw_test_inputs_are_the_split_before_normalization():
     assert raw.shape == split.X_test.shape
     assert raw.min() >= 0 and raw.max() <= 1  # pixels in [0, 1]
     X, y = data.make_dataset("digits", n=300, seed=1)
-    norm = data.fit_normalizer(data.train_test_split(X, y, test_fraction=0.2, seed=1)[0],
-                               eps=training.DIGITS_NORMALIZER_EPS)
+    norm = data.fit_normalizer(
+        data.train_test_split(X, y, test_fraction=0.2, seed=1)[0],
+        eps=training.DIGITS_NORMALIZER_EPS,
+    )
     np.testing.assert_allclose(norm.apply(raw), split.X_test)
 
 
@@ -124,16 +133,18 @@ def test_raw_test_inputs_are_the_split_before_normalization():
 @pytest.mark.parametrize("eliminate_bias", [True, False])
 @pytest.mark.parametrize("dims", [(2, 16, 16, 2), (64, 5, 10), (2, 3, 4, 5, 3)])
 def test_count_params_matches_the_network(dims, batch_norm, eliminate_bias):
-    net = bn.MLP(bn.NetConfig(layer_dims=dims, batch_norm=batch_norm,
-                              eliminate_bias=eliminate_bias))
+    net = bn.MLP(
+        bn.NetConfig(layer_dims=dims, batch_norm=batch_norm, eliminate_bias=eliminate_bias)
+    )
     assert lab.count_params(dims, batch_norm, eliminate_bias) == net.n_params
 
 
 def test_eliminating_b_saves_one_number_per_hidden_unit():
     dims = (2, 16, 8, 3)
     assert lab.hidden_units(dims) == 24
-    assert (lab.count_params(dims, True, False) - lab.count_params(dims, True, True)
-            == lab.hidden_units(dims))
+    assert lab.count_params(dims, True, False) - lab.count_params(
+        dims, True, True
+    ) == lab.hidden_units(dims)
     # without batch norm eliminate_bias changes nothing
     assert lab.count_params(dims, False, False) == lab.count_params(dims, False, True)
 
@@ -161,7 +172,7 @@ def test_largest_db_is_none_when_b_is_eliminated(split):
 def test_signature_leaves_out_what_does_not_matter():
     s = lab.LabSettings()
     assert dict(s.signature())["init_scale"] is None  # He: the scale is unused
-    assert (dataclasses.replace(s, init_scale=0.5).signature() == s.signature())
+    assert dataclasses.replace(s, init_scale=0.5).signature() == s.signature()
     g = dataclasses.replace(s, init="gaussian")
     assert dataclasses.replace(g, init_scale=0.5).signature() != g.signature()
     d = dataclasses.replace(s, dataset="digits")
@@ -170,16 +181,28 @@ def test_signature_leaves_out_what_does_not_matter():
 
 def test_optimizer_settings_are_not_in_the_signature():
     s = lab.LabSettings()
-    changed = dataclasses.replace(s, optimizer="gd", lr=1.0, beta=0.5, beta1=0.5, beta2=0.9,
-                                  eps=1e-4)
+    changed = dataclasses.replace(
+        s, optimizer="gd", lr=1.0, beta=0.5, beta1=0.5, beta2=0.9, eps=1e-4
+    )
     assert changed.signature() == s.signature()
-    assert changed.optimizer_args() == ("gd", 1.0, {"beta": 0.5, "beta1": 0.5, "beta2": 0.9,
-                                                    "eps": 1e-4})
+    assert changed.optimizer_args() == (
+        "gd",
+        1.0,
+        {"beta": 0.5, "beta1": 0.5, "beta2": 0.9, "eps": 1e-4},
+    )
 
 
 def test_make_trainer_builds_the_network_and_clips_the_batch(split):
-    s = lab.LabSettings(dataset="circles", hidden_layers=2, units=5, activation="tanh",
-                        batch_size=10_000, optimizer="momentum", lr=0.3, beta=0.8)
+    s = lab.LabSettings(
+        dataset="circles",
+        hidden_layers=2,
+        units=5,
+        activation="tanh",
+        batch_size=10_000,
+        optimizer="momentum",
+        lr=0.3,
+        beta=0.8,
+    )
     trainer = lab.make_trainer(s, split)
     assert trainer.net.config.layer_dims == (2, 5, 5, 2)
     assert trainer.net.config.activation == "tanh"
@@ -218,8 +241,9 @@ def test_count_params_matches_every_normalization(dims, normalization, eliminate
 
 def test_largest_db_under_layer_norm_is_not_zero_but_sums_to_zero_over_the_units(split):
     """Layer norm does not cancel b: only its mean over the units drops out."""
-    config = training.default_config(split, hidden=(6, 5), batch_norm=False, layer_norm=True,
-                                      eliminate_bias=False, seed=1)
+    config = training.default_config(
+        split, hidden=(6, 5), batch_norm=False, layer_norm=True, eliminate_bias=False, seed=1
+    )
     net = bn.MLP(config)
     X, y = split.X_train[:, :16], split.y_train[:16]
     params = net.params.flat.copy()
@@ -230,19 +254,27 @@ def test_largest_db_under_layer_norm_is_not_zero_but_sums_to_zero_over_the_units
     for l in net.ln_layers:
         assert np.abs(grads[f"b{l}"]).max() <= db
         assert abs(grads[f"b{l}"].sum()) < 1e-12 * max(1.0, np.abs(grads[f"b{l}"]).sum())
-    assert lab.largest_db(bn.MLP(dataclasses.replace(config, eliminate_bias=True)), X,
-                          y) is None
+    assert lab.largest_db(bn.MLP(dataclasses.replace(config, eliminate_bias=True)), X, y) is None
 
 
 def test_lab_settings_with_layer_norm_and_a_batch_norm_twin(split):
-    s = lab.LabSettings(dataset="circles", hidden_layers=2, units=5, batch_norm=False,
-                        layer_norm=True, twin_norm="batch", batch_size=8)
+    s = lab.LabSettings(
+        dataset="circles",
+        hidden_layers=2,
+        units=5,
+        batch_norm=False,
+        layer_norm=True,
+        twin_norm="batch",
+        batch_size=8,
+    )
     assert s.normalization == "layer" and s.has_twin
     trainer = lab.make_trainer(s, split)
     assert trainer.net.config.normalization == "layer"
     assert trainer.twin.config.normalization == "batch"
-    assert lab.make_trainer(dataclasses.replace(s, twin_norm="none"),
-                            split).twin.config.normalization is None
+    assert (
+        lab.make_trainer(dataclasses.replace(s, twin_norm="none"), split).twin.config.normalization
+        is None
+    )
     assert lab.make_trainer(dataclasses.replace(s, twin=False), split).twin is None
     plain = dataclasses.replace(s, layer_norm=False)
     assert plain.normalization == "none" and not plain.has_twin

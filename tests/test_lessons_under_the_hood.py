@@ -1,4 +1,5 @@
-"""bn_core.lessons.under_the_hood: the staged backward walk-through and the network gradient check."""
+"""bn_core.lessons.under_the_hood: the staged backward walk-through and the network gradient
+check."""
 
 import inspect
 import textwrap
@@ -38,8 +39,11 @@ def test_the_walkthrough_runs_the_function_the_network_calls():
     assert uh.STAGED is batchnorm.backward_steps
     ex = uh.example_batch(3, 5, 2)
     steps = uh.staged_backward_steps(ex.dZ_tilde, ex.cache)
-    for got, staged in zip((steps.dZ, steps.dgamma, steps.dbeta),
-                           batchnorm.backward_unchecked(ex.dZ_tilde, ex.cache), strict=True):
+    for got, staged in zip(
+        (steps.dZ, steps.dgamma, steps.dbeta),
+        batchnorm.backward_unchecked(ex.dZ_tilde, ex.cache),
+        strict=True,
+    ):
         assert_array_equal(got, staged)
 
 
@@ -70,8 +74,9 @@ def test_steps_match_a_numeric_gradient():
     arrays = {"dZ": ex.Z.copy(), "dgamma": ex.gamma.copy(), "dbeta": ex.beta.copy()}
 
     def J():
-        return np.sum(ex.dZ_tilde * batchnorm.forward(arrays["dZ"], arrays["dgamma"],
-                                                      arrays["dbeta"])[0])
+        return np.sum(
+            ex.dZ_tilde * batchnorm.forward(arrays["dZ"], arrays["dgamma"], arrays["dbeta"])[0]
+        )
 
     for name, P in arrays.items():
         numeric = np.zeros_like(P)
@@ -95,8 +100,9 @@ def test_intermediate_steps_have_the_expected_shapes_and_values():
         assert getattr(s, name).shape == (3, 6)
     # the chain rule's sums, which the code takes from dgamma and dbeta instead
     Z_centered, var_eps = ex.cache.Z_centered, ex.cache.var + ex.cache.eps
-    assert_allclose(s.dvar, -0.5 * np.sum(s.dZ_norm * Z_centered, axis=1, keepdims=True)
-                    * var_eps**-1.5)
+    assert_allclose(
+        s.dvar, -0.5 * np.sum(s.dZ_norm * Z_centered, axis=1, keepdims=True) * var_eps**-1.5
+    )
     assert_allclose(s.dmu, -np.sum(s.dZ_norm, axis=1, keepdims=True) / np.sqrt(var_eps))
     assert_allclose(s.dZ_norm, ex.dZ_tilde * ex.gamma)
 
@@ -164,8 +170,15 @@ PRESETS = page_presets("pages/under_the_hood.py")
 def test_preset_one_unit_m_4_rows_of_four_and_single_numbers():
     assert PRESETS["One unit, m = 4"] == {"n": "1", "m": "4"}
     ex = uh.example_batch(1, 4, 0)
-    arrays = [ex.Z, ex.gamma, ex.beta, ex.dZ_tilde, ex.cache.mu, ex.cache.var,
-              *uh.staged_backward_steps(ex.dZ_tilde, ex.cache)]
+    arrays = [
+        ex.Z,
+        ex.gamma,
+        ex.beta,
+        ex.dZ_tilde,
+        ex.cache.mu,
+        ex.cache.var,
+        *uh.staged_backward_steps(ex.dZ_tilde, ex.cache),
+    ]
     assert {a.shape for a in arrays} == {(1, 4), (1, 1)}
     assert ex.cache.mu.shape == ex.cache.var.shape == ex.gamma.shape == (1, 1)
 
@@ -175,9 +188,10 @@ def test_preset_three_units_each_row_normalized_on_its_own():
     ex = uh.example_batch(3, 8, 0)
     assert_allclose(ex.cache.Z_norm.mean(axis=1), 0, atol=1e-12)
     for row in range(3):  # the row alone gives the same: no unit sees another
-        alone, _ = batchnorm.forward(ex.Z[row:row + 1], ex.gamma[row:row + 1],
-                                     ex.beta[row:row + 1])
-        assert_allclose(alone, ex.Z_tilde[row:row + 1], atol=1e-12)
+        alone, _ = batchnorm.forward(
+            ex.Z[row : row + 1], ex.gamma[row : row + 1], ex.beta[row : row + 1]
+        )
+        assert_allclose(alone, ex.Z_tilde[row : row + 1], atol=1e-12)
 
 
 def test_preset_keep_b_its_gradient_is_zero_to_rounding():

@@ -44,15 +44,18 @@ def test_batch_norm_moves_the_band_less_and_learns_sooner(shift):
 
 def test_every_layer_shifts_less_with_batch_norm():
     for layer in (1, 2):
-        with_bn, without_bn = lesson.covariate_shift(lesson.ShiftSettings(layer=layer,
-                                                                          steps=200))
+        with_bn, without_bn = lesson.covariate_shift(lesson.ShiftSettings(layer=layer, steps=200))
         assert with_bn.drift < without_bn.drift, layer
 
 
 def test_sweep_points_and_table():
     points = lesson.lr_sweep("gd", learning_rates=(0.1, 1.0))
-    assert [(p.batch_norm, p.lr) for p in points] == [(True, 0.1), (False, 0.1), (True, 1.0),
-                                                      (False, 1.0)]
+    assert [(p.batch_norm, p.lr) for p in points] == [
+        (True, 0.1),
+        (False, 0.1),
+        (True, 1.0),
+        (False, 1.0),
+    ]
     assert max(p.lr for p in lesson.lr_sweep("adam")) == pytest.approx(0.1)
     table = lesson.sweep_table(points, [1.0, 2.0, 3.0, np.nan])
     np.testing.assert_array_equal(table["x"], [0.1, 1.0])
@@ -71,9 +74,10 @@ def test_batch_norm_survives_a_learning_rate_that_breaks_the_plain_network():
 
 def test_batch_norm_undoes_tiny_initial_weights():
     split = lesson.sweep_split()
-    bn, plain = (lesson.final_loss(lesson.SweepPoint(b, 0.1, init="gaussian",
-                                                     init_scale=0.001), split)
-                 for b in (True, False))
+    bn, plain = (
+        lesson.final_loss(lesson.SweepPoint(b, 0.1, init="gaussian", init_scale=0.001), split)
+        for b in (True, False)
+    )
     assert plain > 0.6  # stuck at log 2: the signal vanished through three layers
     assert bn < 0.3
 
@@ -97,10 +101,16 @@ PRESETS = page_presets("pages/why_it_works.py")
 def drifts():
     """{(layer, lr, optimizer): (drift with batch norm, drift without)}."""
     runs = {}
-    for layer, lr, opt in ((1, 1.0, "gd"), (2, 1.0, "gd"), (3, 1.0, "gd"), (3, 3.0, "gd"),
-                           (3, 0.01, "adam")):
+    for layer, lr, opt in (
+        (1, 1.0, "gd"),
+        (2, 1.0, "gd"),
+        (3, 1.0, "gd"),
+        (3, 3.0, "gd"),
+        (3, 0.01, "adam"),
+    ):
         with_bn, without_bn = lesson.covariate_shift(
-            lesson.ShiftSettings(layer=layer, lr=lr, optimizer=opt))
+            lesson.ShiftSettings(layer=layer, lr=lr, optimizer=opt)
+        )
         assert with_bn.stop_reason is None and without_bn.stop_reason is None
         runs[layer, lr, opt] = (with_bn.drift, without_bn.drift)
     return runs
@@ -117,8 +127,9 @@ def test_preset_the_papers_experiment(drifts):
 def test_preset_the_first_layers_input_shifts_least(drifts):
     assert PRESETS["The first layer"] == {"layer": "1"}
     for network in (0, 1):  # with batch norm and without
-        assert drifts[1, 1.0, "gd"][network] < min(drifts[2, 1.0, "gd"][network],
-                                                   drifts[3, 1.0, "gd"][network])
+        assert drifts[1, 1.0, "gd"][network] < min(
+            drifts[2, 1.0, "gd"][network], drifts[3, 1.0, "gd"][network]
+        )
 
 
 def test_preset_bigger_steps_swing_much_further_without_batch_norm(drifts):

@@ -24,8 +24,15 @@ from tests.rendered import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60
-WIDGET_KINDS = ("slider", "toggle", "selectbox", "radio", "number_input", "select_slider",
-                "multiselect")
+WIDGET_KINDS = (
+    "slider",
+    "toggle",
+    "selectbox",
+    "radio",
+    "number_input",
+    "select_slider",
+    "multiselect",
+)
 PAGES = [p for p in LESSONS]
 SETTINGS_FILE_KEY = "lab.settings_file"  # the uploader of a page that loads settings files
 
@@ -70,17 +77,25 @@ def other_value(widget, options):
     return None
 
 
-
-
 # Starting links that bring out the controls a page draws only under some settings (an
 # optimizer's betas, the Gaussian init's scale, the unit chooser of some views). Their names
 # stay as given; every other control drawn is moved.
 SCENARIOS = {
-    "training_lab": [{}, {"opt": "adam", "init": "gaussian", "view": "minibatch", "bn": "1"},
-                     {"opt": "momentum", "view": "gamma_beta"}],
+    "training_lab": [
+        {},
+        {"opt": "adam", "init": "gaussian", "view": "minibatch", "bn": "1"},
+        {"opt": "momentum", "view": "gamma_beta"},
+    ],
 }
-CONTROLS = ("slider", "number", "choice", "steps", "multichoice", "toggle",
-            "predict")  # of bn_app.ui
+CONTROLS = (
+    "slider",
+    "number",
+    "choice",
+    "steps",
+    "multichoice",
+    "toggle",
+    "predict",
+)  # of bn_app.ui
 
 
 # Modules of pages/ that draw part of a page (and bind controls of its own).
@@ -94,9 +109,13 @@ def control_names(page):
     sources = [page.file, *PAGE_PARTS.get(page.url_path, [])]
     trees = [ast.parse((ROOT / source).read_text()) for source in sources]
     for node in (node for tree in trees for node in ast.walk(tree)):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "ui"
-                and node.func.attr in CONTROLS):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "ui"
+            and node.func.attr in CONTROLS
+        ):
             name = node.args[1]
             assert isinstance(name, ast.Constant), f"{page.file}: a control named by code"
             names.add(name.value)
@@ -110,8 +129,11 @@ def move_every_control(at, slug, held):
     for the controls the moves bring out, until none is left. Returns the names moved."""
     moved = set(held)
     while True:
-        todo = {key: w for key, w in bound_controls(at, slug).items()
-                if key.split(".", 1)[1] not in moved}
+        todo = {
+            key: w
+            for key, w in bound_controls(at, slug).items()
+            if key.split(".", 1)[1] not in moved
+        }
         if not todo:
             return moved - set(held)
         for key, widget in todo.items():
@@ -174,16 +196,37 @@ def test_home_opens_and_links_every_page():
     assert at.title[0].value.endswith(HOME.title)
 
 
-HOSTILE_VALUES = ["", "-1", "1e309", "nan", "inf", "99999999999999999999", "0x10", "true",
-                  "<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "é✓🧪",
-                  "%00", "1,2", "[1]", "{\"a\": 1}", "0.5", "3", "adam", "x" * 2000]
+HOSTILE_VALUES = [
+    "",
+    "-1",
+    "1e309",
+    "nan",
+    "inf",
+    "99999999999999999999",
+    "0x10",
+    "true",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "../../etc/passwd",
+    "é✓🧪",
+    "%00",
+    "1,2",
+    "[1]",
+    '{"a": 1}',
+    "0.5",
+    "3",
+    "adam",
+    "x" * 2000,
+]
 
 
 def hostile_queries(page, names, n=3, seed=0):
     rng = random.Random(f"{seed}-{page.url_path}")
     pool = [*names, "present", "unknown", "__proto__", "page", "x" * 300]
-    return [{rng.choice(pool): rng.choice(HOSTILE_VALUES) for _ in range(rng.randint(1, 8))}
-            for _ in range(n)]
+    return [
+        {rng.choice(pool): rng.choice(HOSTILE_VALUES) for _ in range(rng.randint(1, 8))}
+        for _ in range(n)
+    ]
 
 
 @pytest.mark.parametrize("lesson", PAGES, ids=[p.url_path for p in PAGES])

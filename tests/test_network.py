@@ -25,10 +25,17 @@ def is_bias(key):
     return re.fullmatch(r"b\d+", key) is not None
 
 
-def make_net(activation="relu", batch_norm=True, eliminate_bias=True, seed=0, dims=DIMS,
-             **kwargs):
-    return bn.MLP(bn.NetConfig(layer_dims=dims, activation=activation, batch_norm=batch_norm,
-                               eliminate_bias=eliminate_bias, seed=seed, **kwargs))
+def make_net(activation="relu", batch_norm=True, eliminate_bias=True, seed=0, dims=DIMS, **kwargs):
+    return bn.MLP(
+        bn.NetConfig(
+            layer_dims=dims,
+            activation=activation,
+            batch_norm=batch_norm,
+            eliminate_bias=eliminate_bias,
+            seed=seed,
+            **kwargs,
+        )
+    )
 
 
 def make_batch(seed=0, m=M, dims=DIMS):
@@ -49,8 +56,7 @@ def perturb(net, seed):
 
 def smallest_pre_activation(net, X):
     """min |Z_tilde| over the hidden layers in a training-mode forward (nothing changed)."""
-    return min((np.abs(t.Z_tilde).min() for t in net.layer_trace(X, train=True)),
-               default=np.inf)
+    return min((np.abs(t.Z_tilde).min() for t in net.layer_trace(X, train=True)), default=np.inf)
 
 
 def gradcheck_setup(activation, batch_norm, eliminate_bias):
@@ -136,8 +142,9 @@ def test_gradcheck_helpers_on_a_known_function():
 
 
 @pytest.mark.parametrize("dims", [(2, 16, 16, 2), DIMS, (4, 3), (2, 7, 2)])
-@pytest.mark.parametrize(("batch_norm", "eliminate_bias"),
-                         [(True, True), (True, False), (False, True), (False, False)])
+@pytest.mark.parametrize(
+    ("batch_norm", "eliminate_bias"), [(True, True), (True, False), (False, True), (False, False)]
+)
 def test_param_keys_and_shapes_follow_the_contract(dims, batch_norm, eliminate_bias):
     net = make_net(batch_norm=batch_norm, eliminate_bias=eliminate_bias, dims=dims)
     expected = param_shapes(dims, batch_norm, eliminate_bias)
@@ -302,10 +309,12 @@ def test_loss_and_grads_updates_the_running_averages_exactly_once():
         before_var = {l: v.copy() for l, v in net.running_var.items()}
         net.loss_and_grads(X, y)
         for l, trace in zip((1, 2), net.trace, strict=True):
-            assert_allclose(net.running_mu[l], 0.9 * before_mu[l] + 0.1 * trace.mu,
-                            rtol=1e-12, atol=1e-15)
-            assert_allclose(net.running_var[l],
-                            0.9 * before_var[l] + 0.1 * trace.var * M / (M - 1), rtol=1e-12)
+            assert_allclose(
+                net.running_mu[l], 0.9 * before_mu[l] + 0.1 * trace.mu, rtol=1e-12, atol=1e-15
+            )
+            assert_allclose(
+                net.running_var[l], 0.9 * before_var[l] + 0.1 * trace.var * M / (M - 1), rtol=1e-12
+            )
 
 
 def test_running_averages_live_on_the_network_not_in_params():
@@ -371,8 +380,7 @@ def test_eval_forward_treats_examples_independently():
     net.loss_and_grads(X, y)
     probs = net.forward(X, train=False)
     for i in range(M):
-        assert_allclose(net.forward(X[:, i:i + 1], train=False)[:, 0], probs[:, i],
-                        rtol=1e-13)
+        assert_allclose(net.forward(X[:, i : i + 1], train=False)[:, 0], probs[:, i], rtol=1e-13)
 
 
 def test_training_forward_with_one_example_raises_under_batch_norm():
@@ -457,8 +465,12 @@ def test_params_update_copies_into_the_live_arrays():
     _, grads = net.loss_and_grads(X, y)
     bn.optimizers.make("gd", lr=0.1).step(net.params, grads)
     assert_allclose(W1, 1.0 - 0.1 * grads["W1"], rtol=1e-15)
-    for remove in (lambda p: p.pop("W1"), lambda p: p.popitem(), lambda p: p.clear(),
-                   lambda p: p.setdefault("W9", 0.0)):
+    for remove in (
+        lambda p: p.pop("W1"),
+        lambda p: p.popitem(),
+        lambda p: p.clear(),
+        lambda p: p.setdefault("W9", 0.0),
+    ):
         with pytest.raises(TypeError, match="cannot be removed"):
             remove(net.params)
     assert list(net.params) == [k for k, _ in net.params.layout]
@@ -495,15 +507,17 @@ def test_optimizer_steps_the_live_arrays():
 # ---------------------------------------------------------------- initialization
 
 
-@pytest.mark.parametrize(("init", "std"), [("he", np.sqrt(2 / 400)), ("xavier", np.sqrt(1 / 400)),
-                                           ("gaussian", 0.05)])
+@pytest.mark.parametrize(
+    ("init", "std"), [("he", np.sqrt(2 / 400)), ("xavier", np.sqrt(1 / 400)), ("gaussian", 0.05)]
+)
 def test_init_standard_deviations(init, std):
     net = bn.MLP(bn.NetConfig(layer_dims=(400, 300, 2), init=init, init_scale=0.05, seed=1))
     W1 = net.params["W1"]  # 120,000 draws: the sample std is within ~0.5% of the true one
     assert W1.std() == pytest.approx(std, rel=0.01)
     assert abs(W1.mean()) < 0.01 * std
     assert net.params["W2"].std() == pytest.approx(
-        {"he": np.sqrt(2 / 300), "xavier": np.sqrt(1 / 300), "gaussian": 0.05}[init], rel=0.1)
+        {"he": np.sqrt(2 / 300), "xavier": np.sqrt(1 / 300), "gaussian": 0.05}[init], rel=0.1
+    )
 
 
 # ---------------------------------------------------------------- bad input
@@ -548,8 +562,7 @@ def test_bad_X_raises(X, fragment, call):
         (np.array(["a"] * M), "y must hold integer class labels"),
         (np.ones(M, dtype=bool), "y must hold integer class labels"),
     ],
-    ids=["short", "long", "2-D", "too big", "negative", "0.5", "nan", "inf", "strings",
-         "bools"],
+    ids=["short", "long", "2-D", "too big", "negative", "0.5", "nan", "inf", "strings", "bools"],
 )
 def test_bad_labels_raise(y, fragment):
     net = make_net()
@@ -644,10 +657,12 @@ def test_a_boolean_is_not_a_number():
 def test_numbers_are_refused_as_text_by_one_rule(value):
     """A number spelled as text used to pass the config and the optimizer, then fail inside
     NumPy at the first forward or step: bn_core/checks.py's is_number refuses it up front."""
-    for make, name in ((lambda: bn.NetConfig(eps=value), "eps"),
-                       (lambda: bn.NetConfig(running_beta=value), "running_beta"),
-                       (lambda: bn.optimizers.make("adam", lr=0.1, beta1=value), "beta1"),
-                       (lambda: bn.optimizers.make("adam", lr=value), "learning rate")):
+    for make, name in (
+        (lambda: bn.NetConfig(eps=value), "eps"),
+        (lambda: bn.NetConfig(running_beta=value), "running_beta"),
+        (lambda: bn.optimizers.make("adam", lr=0.1, beta1=value), "beta1"),
+        (lambda: bn.optimizers.make("adam", lr=value), "learning rate"),
+    ):
         with pytest.raises(ValueError, match=f"^{name} must be a number, got "):
             make()
     Z = np.arange(6.0).reshape(2, 3)

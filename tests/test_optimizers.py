@@ -9,8 +9,7 @@ import bn_core as bn
 from tests.reference import RefOptimizer
 
 OPTIMIZERS = ["gd", "momentum", "rmsprop", "adam"]
-SHAPES = {"W1": (5, 3), "b1": (5, 1), "gamma1": (5, 1), "beta1": (5, 1), "W2": (2, 5),
-          "b2": (2, 1)}
+SHAPES = {"W1": (5, 3), "b1": (5, 1), "gamma1": (5, 1), "beta1": (5, 1), "W2": (2, 5), "b2": (2, 1)}
 
 
 def random_params(rng):
@@ -19,8 +18,10 @@ def random_params(rng):
 
 def random_grads(rng, scale=1.0):
     # gradients over several orders of magnitude, so sqrt(s) and eps both matter in places
-    return {k: scale * rng.standard_normal(shape) * 10.0 ** rng.integers(-9, 1, shape)
-            for k, shape in SHAPES.items()}
+    return {
+        k: scale * rng.standard_normal(shape) * 10.0 ** rng.integers(-9, 1, shape)
+        for k, shape in SHAPES.items()
+    }
 
 
 def assert_params_close(actual, expected, rtol=1e-13):
@@ -49,8 +50,14 @@ def test_plain_dicts_match_the_reference_over_20_steps(name):
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
-@pytest.mark.parametrize("hyper", [{"beta": 0.5}, {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
-                                   {"beta": 0.0, "beta1": 0.0, "beta2": 0.0, "eps": 1e-3}])
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {"beta": 0.5},
+        {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
+        {"beta": 0.0, "beta1": 0.0, "beta2": 0.0, "eps": 1e-3},
+    ],
+)
 def test_hyperparameters_are_used_as_written(name, hyper):
     rng = np.random.default_rng(1)
     params = random_params(rng)
@@ -82,9 +89,10 @@ def test_defaults():
         rng = np.random.default_rng(3)
         params = random_params(rng)
         ref_params = {k: v.copy() for k, v in params.items()}
-        opt, ref = bn.optimizers.make(name, lr=0.1), RefOptimizer(name, 0.1, beta=0.9,
-                                                                  beta1=0.9, beta2=0.999,
-                                                                  eps=1e-8)
+        opt, ref = (
+            bn.optimizers.make(name, lr=0.1),
+            RefOptimizer(name, 0.1, beta=0.9, beta1=0.9, beta2=0.999, eps=1e-8),
+        )
         for _ in range(5):
             grads = random_grads(rng)
             opt.step(params, grads)
@@ -152,8 +160,13 @@ def test_mismatched_keys_are_refused():
 
 
 def net_and_batches(batch_norm=True, eliminate_bias=False):
-    cfg = bn.NetConfig(layer_dims=(3, 6, 5, 3), activation="tanh", batch_norm=batch_norm,
-                       eliminate_bias=eliminate_bias, seed=2)
+    cfg = bn.NetConfig(
+        layer_dims=(3, 6, 5, 3),
+        activation="tanh",
+        batch_norm=batch_norm,
+        eliminate_bias=eliminate_bias,
+        seed=2,
+    )
     rng = np.random.default_rng(9)
     X, y = rng.standard_normal((3, 60)), rng.integers(0, 3, 60)
     batches = [rng.choice(60, 12, replace=False) for _ in range(20)]

@@ -29,22 +29,28 @@ QUOTED = {  # what a page says -> the text it would say it with, were it typed i
     "lesson 6's noise network": _dims(*regularization.NOISE_DIMS),
     "lesson 8's sweep network": _dims(64, *layer_norm.HIDDEN, 10),
     "lesson 8's sweep size": f"{len(layer_norm.NORMS) * len(layer_norm.SWEEP_BATCH_SIZES)} "
-                             "networks",
+    "networks",
     "the lab's class counts": f"points, {exchange.MIN_CLASSES} to ",
 }
 
 
 def _literal_texts(path):
     """Every piece of literal text in a page's source (f-strings' literal parts included)."""
-    return [node.value for node in ast.walk(ast.parse(path.read_text()))
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
 
 
 @pytest.mark.parametrize("fact", QUOTED)
 def test_pages_read_the_core_constants_they_quote(fact):
-    typed = [(path.name, text)
-             for path in sorted([*(ROOT / "pages").glob("*.py"), *(ROOT / "bn_app").glob("*.py")])
-             for text in _literal_texts(path) if QUOTED[fact] in text]
+    typed = [
+        (path.name, text)
+        for path in sorted([*(ROOT / "pages").glob("*.py"), *(ROOT / "bn_app").glob("*.py")])
+        for text in _literal_texts(path)
+        if QUOTED[fact] in text
+    ]
     assert not typed, f"{fact}: typed in instead of read from the core: {typed}"
 
 
@@ -52,4 +58,10 @@ def test_a_number_is_written_as_the_course_writes_it():
     from bn_app import ui
 
     assert [ui.num(x) for x in (1e-5, 1e-8, 0.9, 1 - 0.9, 2.0, 1e20)] == [
-        "1e-5", "1e-8", "0.9", "0.1", "2", "1e+20"]
+        "1e-5",
+        "1e-8",
+        "0.9",
+        "0.1",
+        "2",
+        "1e+20",
+    ]

@@ -23,8 +23,6 @@ def page_alone():
     return run_page(PAGE, timeout=120)
 
 
-
-
 def charts(at):
     return specs(at)
 
@@ -53,8 +51,6 @@ def marked_line(at):
 
 def button(at, label):
     return next(b for b in at.button if b.label == label)
-
-
 
 
 @pytest.fixture
@@ -174,8 +170,10 @@ def placement_chart(at):
 def placement_numbers(at):
     """{row label: (before g, after g)} of the comparison table."""
     table = next(d.value for d in at.dataframe if "BN on Z, before g" in d.value.columns)
-    return {row[""]: (row["BN on Z, before g"], row["BN on A, after g"])
-            for row in table.to_dict("records")}
+    return {
+        row[""]: (row["BN on Z, before g"], row["BN on A, after g"])
+        for row in table.to_dict("records")
+    }
 
 
 def test_before_or_after_g_table_is_the_cores_and_the_chart_waits_for_an_answer(at):
@@ -184,8 +182,10 @@ def test_before_or_after_g_table_is_the_cores_and_the_chart_waits_for_an_answer(
     assert len(charts(at)) == 2
     before, after = lesson.placements("relu", 1.0)
     numbers = placement_numbers(at)
-    assert numbers["g's inputs on a flat part"] == (f"{before.flat_share:.0%}",
-                                                    f"{after.flat_share:.0%}")
+    assert numbers["g's inputs on a flat part"] == (
+        f"{before.flat_share:.0%}",
+        f"{after.flat_share:.0%}",
+    )
     assert numbers["units that send one constant value"] == ("0", "1")
     assert numbers["next layer: unit means"][1] == "0.00 … 0.00"
 
@@ -202,18 +202,27 @@ def test_answering_reveals_the_two_placements_and_the_toggle_picks_the_filled_on
     assert "BN on A, after g" in names and "BN on Z, before g (the other choice)" in names
     assert at.query_params["after_g"] == "1"
     # what the next layer receives, after g: every unit at mean 0 (pooled mean 0 too)
-    after = next(t for t in placement_chart(at)["data"]
-                 if t.get("name") == "BN on A, after g" and t.get("xaxis") == "x2")
+    after = next(
+        t
+        for t in placement_chart(at)["data"]
+        if t.get("name") == "BN on A, after g" and t.get("xaxis") == "x2"
+    )
     assert decode(after["x"]).mean() == pytest.approx(0, abs=1e-6)
 
 
 def test_a_large_weight_scale_saturates_sigmoid_only_after_g():
-    at = run_page(PAGE, {"act": "sigmoid", "wscale": "10", "after_g": "1",
-                         "predict_shape_skip": "1"}, timeout=120)
+    at = run_page(
+        PAGE,
+        {"act": "sigmoid", "wscale": "10", "after_g": "1", "predict_shape_skip": "1"},
+        timeout=120,
+    )
     assert_clean(at)
     before, after = lesson.placements("sigmoid", 10.0)
-    assert placement_numbers(at)["g's inputs on a flat part"] == (
-        f"{before.flat_share:.0%}", f"{after.flat_share:.0%}") == ("0%", "79%")
+    assert (
+        placement_numbers(at)["g's inputs on a flat part"]
+        == (f"{before.flat_share:.0%}", f"{after.flat_share:.0%}")
+        == ("0%", "79%")
+    )
     assert after.flat_share > 0.75
     assert any("The answer" in i.value for i in at.info)
     assert placement_chart(at) is not None

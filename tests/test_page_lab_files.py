@@ -41,7 +41,8 @@ def test_settings_json_holds_every_control_and_loads_back(downloads):
     fresh = open_lab()
     text = exchange.settings_json("training_lab", {"lr": "0.1", "layers": "2", "bn": "0"})
     uploader(fresh, "lab.settings_file").set_value(
-        ("run.json", text.encode(), "application/json")).run()
+        ("run.json", text.encode(), "application/json")
+    ).run()
     assert not fresh.exception
     assert fresh.session_state["training_lab.lr"] == 0.1
     assert fresh.session_state["training_lab.layers"] == 2
@@ -49,12 +50,15 @@ def test_settings_json_holds_every_control_and_loads_back(downloads):
     assert any("Settings loaded from run.json" in plain(i.value) for i in fresh.info)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not json at all", "not valid JSON"),
-    (b'{"app": "something else"}', "not a BatchNorm Lab settings file"),
-    (exchange.settings_json("step_by_step", {"gamma": "1"}).encode(), "for the page"),
-    (b"\x80\x81\x82", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not json at all", "not valid JSON"),
+        (b'{"app": "something else"}', "not a BatchNorm Lab settings file"),
+        (exchange.settings_json("step_by_step", {"gamma": "1"}).encode(), "for the page"),
+        (b"\x80\x81\x82", "not UTF-8"),
+    ],
+)
 def test_bad_settings_files_are_refused_with_a_reason(content, message):
     at = open_lab()
     uploader(at, "lab.settings_file").set_value(("bad.json", content, "application/json")).run()
@@ -77,8 +81,7 @@ def test_history_csv_is_built_on_click_from_the_recorders(downloads):
 
 def points(n=40, labels="ab"):
     X = [(i / n, (i % 7) / 7) for i in range(n)]
-    rows = ["x1,x2,label"] + [f"{a},{b},{labels[i % len(labels)]}"
-                              for i, (a, b) in enumerate(X)]
+    rows = ["x1,x2,label"] + [f"{a},{b},{labels[i % len(labels)]}" for i, (a, b) in enumerate(X)]
     return "\n".join(rows).encode()
 
 
@@ -93,14 +96,17 @@ def test_own_points_train():
     assert at.session_state["lab.trainer"].step_count == 1
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"a,b\n1,2\n", "exactly 3 columns"),
-    (points().replace(b"0.5,", b"oops,"), "is not a number"),
-    (points().replace(b"0.5,", b"nan,"), "NaN or infinite"),
-    (points(labels="a"), "at least two classes"),
-    (points(6), "too few points"),
-    (b"x" * 600_000, "too big"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a,b\n1,2\n", "exactly 3 columns"),
+        (points().replace(b"0.5,", b"oops,"), "is not a number"),
+        (points().replace(b"0.5,", b"nan,"), "NaN or infinite"),
+        (points(labels="a"), "at least two classes"),
+        (points(6), "too few points"),
+        (b"x" * 600_000, "too big"),
+    ],
+)
 def test_bad_point_files_are_refused_with_a_reason(content, message):
     at = open_lab({"data": "own"})
     uploader(at, "lab.own_file").set_value(("mine.csv", content, "text/csv")).run()
@@ -110,10 +116,11 @@ def test_bad_point_files_are_refused_with_a_reason(content, message):
 
 def test_a_slow_server_spaces_the_ticks_out_without_an_extra_step():
     """Many students training on one machine: a tick that takes most of its interval makes
-    the lab update less often (twice as long each tick, up to every 2 s). The rerun that applies the new interval
-    redraws without training, so a tick still trains exactly one update's steps. (How the
-    interval comes back once ticks are quick is lab.paced_interval's rule, tested in
-    tests/test_core_lab.py: here a tick's measured time would decide it.)"""
+    the lab update less often (twice as long each tick, up to every 2 s). The rerun that
+    applies the new interval redraws without training, so a tick still trains exactly one
+    update's steps. (How the interval comes back once ticks are quick is
+    bn_app.lab_options.paced_interval's rule, tested in tests/test_lab_options.py: here a
+    tick's measured time would decide it.)"""
     at = open_lab()
     at.session_state["lab.playing"] = True
     at.session_state["lab.tick_seconds"] = 5.0  # as if the last ticks took 5 s each

@@ -18,8 +18,9 @@ def uploader(at, key):
 
 
 def settings_file(values):
-    return json.dumps({"app": "batchnorm-lab", "version": 1, "page": "training_lab",
-                       "settings": values}).encode()
+    return json.dumps(
+        {"app": "batchnorm-lab", "version": 1, "page": "training_lab", "settings": values}
+    ).encode()
 
 
 def test_a_csv_with_cr_only_line_endings_trains():
@@ -54,12 +55,18 @@ def lab_with_settings_uploader():
 
 
 @settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.sampled_from(LAB_NAMES) | st.sampled_from(RESERVED) | st.text(max_size=8),
-                       raw_values, max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(LAB_NAMES) | st.sampled_from(RESERVED) | st.text(max_size=8),
+        raw_values,
+        max_size=8,
+    )
+)
 def test_the_lab_survives_any_settings_file_in_a_row(values):
     """One session loads one drawn settings file after another (each is a new file)."""
     at = lab_with_settings_uploader()
-    uploader(at, SETTINGS_FILE).set_value(("drawn.json", settings_file(values),
-                                           "application/json")).run()
+    uploader(at, SETTINGS_FILE).set_value(
+        ("drawn.json", settings_file(values), "application/json")
+    ).run()
     assert_clean(at)
     assert at.title

@@ -44,8 +44,11 @@ def test_opens_with_every_part_but_the_sweep(at):
     [error] = at.error
     assert "at least 2 examples" in error.value and "m=1" in error.value
     labels = [m.label for m in at.metric]
-    assert labels == ["Layer norm's test accuracy", "|db| batch norm (last step)",
-                      "|db| layer norm (last step)"]
+    assert labels == [
+        "Layer norm's test accuracy",
+        "|db| batch norm (last step)",
+        "|db| layer norm (last step)",
+    ]
     assert float(at.metric[0].value.rstrip("%")) > 60
     assert any("Press the button" in c.value for c in at.caption)
 
@@ -71,8 +74,9 @@ def test_gamma_beta_eps_act_on_both(at):
 def test_eval_output_differs_for_batch_norm_only(at):
     at.select_slider(key="layer_norm.m").set_value(2).run()
     assert_clean(at)
-    titles = [a["text"] for a in chart(at, "layer norm: largest difference")["layout"]
-              ["annotations"]]
+    titles = [
+        a["text"] for a in chart(at, "layer norm: largest difference")["layout"]["annotations"]
+    ]
     bn_gap = float(titles[0].rsplit(" ", 1)[1])
     ln_gap = float(titles[1].rsplit(" ", 1)[1])
     assert bn_gap > 1e-3 and ln_gap < 1e-12
@@ -92,8 +96,10 @@ def test_the_sweep_runs_on_its_button_and_stays():
     assert all(decode(t["x"]).tolist() == [2, 4, 8, 16, 32, 64] for t in sweep["data"])
     [table] = at.dataframe
     assert list(table.value.columns) == ["m", "batch norm", "layer norm", "no normalization"]
-    assert any(("As expected" in md.value or "data disagree" in md.value) and "only 16 steps"
-               in md.value for md in at.markdown)
+    assert any(
+        ("As expected" in md.value or "data disagree" in md.value) and "only 16 steps" in md.value
+        for md in at.markdown
+    )
     at.slider(key="layer_norm.gamma").set_value(1.5).run()  # another control: the sweep stays
     assert len(specs(at)) == n_before + 1
     at.button(key="preset.layer_norm.A huge ε").click().run()  # and so does a preset
@@ -124,10 +130,12 @@ def test_a_link_sets_the_controls():
     assert "bogus" not in at.query_params
 
 
-@pytest.mark.parametrize("query, shown", [({}, 1), ({"example_no": "4"}, 4),
-                                          ({"ex": "3"}, 4)])  # an older, 0-based link
+@pytest.mark.parametrize(
+    "query, shown", [({}, 1), ({"example_no": "4"}, 4), ({"ex": "3"}, 4)]
+)  # an older, 0-based link
 def test_the_test_example_is_shown_from_1_and_old_links_still_work(query, shown):
     from bn_core.lessons.layer_norm import side_by_side
+
     at = run_page(PAGE, query, timeout=120)
     assert_clean(at)
     slider = at.slider(key="layer_norm.example_no")

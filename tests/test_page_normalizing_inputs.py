@@ -14,8 +14,6 @@ PAGE = "pages/normalizing_inputs.py"
 SLUG = "normalizing_inputs"
 
 
-
-
 def open_page(**params):
     return apptest.open_page(PAGE, params, timeout=30)
 
@@ -50,7 +48,10 @@ def test_opens_showing_the_effect():
     at = open_page()
     figs = figures(at)
     assert len(figs) == 4  # bowls, loss curves, data, the slips
-    raw_steps, norm_steps = int(metric(at, "Steps, raw features")), int(metric(at, "Steps, normalized"))
+    raw_steps, norm_steps = (
+        int(metric(at, "Steps, raw features")),
+        int(metric(at, "Steps, normalized")),
+    )
     assert raw_steps > 10 * norm_steps
     assert len(at.success) == 1
     assert any("Try this" in i.value for i in at.info)
@@ -108,8 +109,9 @@ def test_data_table_shows_training_mu_and_variance():
     assert frame.loc["after: training variance"].to_numpy() == pytest.approx([1, 1], abs=1e-6)
 
 
-@pytest.mark.parametrize("label", ["Stretched ×20", "Equal scales", "Same α, diverges",
-                                   "Same tiny α"])
+@pytest.mark.parametrize(
+    "label", ["Stretched ×20", "Equal scales", "Same α, diverges", "Same tiny α"]
+)
 def test_presets_load(label):
     at = open_page()
     next(b for b in at.button if b.label == label).click().run()
@@ -141,6 +143,7 @@ def slips(at):
 @pytest.mark.parametrize("uncentred, by_variance", [(True, False), (False, True), (True, True)])
 def test_the_slips_are_toggles_beside_the_formulas(uncentred, by_variance):
     from bn_core.lessons import normalizing_inputs as lesson
+
     at = open_page()
     assert slips(at)["data"][0]["name"].startswith("right")
     assert len(traces(slips(at), "μ (train)")) == 1  # only the right normalization

@@ -20,8 +20,6 @@ def page_alone():
     return run_page(PAGE, timeout=120)
 
 
-
-
 def charts(at):
     return specs(at)
 
@@ -38,10 +36,11 @@ def curve(at):
 
 
 def dropout_lines(at):
-    return {t["name"]: decode(t["y"])[0] for t in charts(at)[1]["data"]
-            if t["name"].startswith("dropout")}
-
-
+    return {
+        t["name"]: decode(t["y"])[0]
+        for t in charts(at)[1]["data"]
+        if t["name"].startswith("dropout")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +83,12 @@ def test_dropout_noise_follows_p(at):
 
 def test_the_gap_experiment_draws_both_networks(at):
     names = {t["name"] for t in charts(at)[2]["data"]}
-    assert names == {"with batch norm, train", "with batch norm, test",
-                     "without batch norm, train", "without batch norm, test"}
+    assert names == {
+        "with batch norm, train",
+        "with batch norm, test",
+        "without batch norm, train",
+        "without batch norm, test",
+    }
     before = [m.value for m in at.metric]
     at.select_slider(key="regularization.gm").set_value(150).run()
     assert_clean(at)
@@ -122,13 +125,17 @@ def test_units_and_examples_are_shown_from_1():
     assert "unit_no" not in at.query_params  # the default stays out of the link
 
 
-@pytest.mark.parametrize("query, unit, example", [
-    ({"unit_no": "6", "example_no": "3"}, 6, 3),
-    ({"unit": "5", "ex": "2"}, 6, 3),  # an older link's 0-based values: the same unit, example
-    ({"unit": "0"}, 1, 1),
-])
+@pytest.mark.parametrize(
+    "query, unit, example",
+    [
+        ({"unit_no": "6", "example_no": "3"}, 6, 3),
+        ({"unit": "5", "ex": "2"}, 6, 3),  # an older link's 0-based values: the same unit, example
+        ({"unit": "0"}, 1, 1),
+    ],
+)
 def test_links_old_and_new_open_the_same_unit(query, unit, example):
     from bn_core.lessons.regularization import noise_study
+
     at = run_page(PAGE, query, timeout=120)
     assert_clean(at)
     assert at.slider(key="regularization.unit_no").value == unit

@@ -17,12 +17,8 @@ PAGE = "pages/step_by_step.py"
 SLUG = "step_by_step"
 
 
-
-
 def open_page(**params):
     return apptest.open_page(PAGE, params, timeout=30)
-
-
 
 
 def stage(at, name):
@@ -142,8 +138,10 @@ def test_large_eps_shrinks_the_variance_of_z_norm():
     assert stage(at, "Z_norm").var() == pytest.approx(var / (var + 10), rel=1e-3)
 
 
-@pytest.mark.parametrize("params", [{"m": 2}, {"act": "tanh", "gamma": 0, "beta": 6},
-                                    {"unit": 2, "b": -5}, {"gamma": "oops"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"m": 2}, {"act": "tanh", "gamma": 0, "beta": 6}, {"unit": 2, "b": -5}, {"gamma": "oops"}],
+)
 def test_edge_settings_never_raise(params):
     at = open_page(**params)
     assert len(at.get("plotly_chart")) == 2

@@ -19,8 +19,6 @@ PAGE = "pages/test_time.py"
 JUMPS, SPREAD, RUNNING, TRAIN_EVAL, ALONE = range(5)  # the order the page draws its charts
 
 
-
-
 def charts(at):
     """The page's figures as dicts, in the order the page draws them."""
     figures = specs(at)
@@ -66,10 +64,17 @@ def test_bigger_batch_size_gives_smaller_jumps(at):
     spread = decode(trace(charts(at)[SPREAD], "std of μ")["y"])
     assert np.all(np.diff(spread) < 0)
     assert spread[0] > 4 * spread[-1]  # from m = 2 to m = 256: roughly sqrt(128) ≈ 11x
-    small = decode(trace(charts(at.select_slider(key="test_time.m").set_value(4).run())[JUMPS],
-                         "one mini-batch")["y"])
-    big = decode(trace(charts(at.select_slider(key="test_time.m").set_value(256).run())[JUMPS],
-                       "one mini-batch")["y"])
+    small = decode(
+        trace(
+            charts(at.select_slider(key="test_time.m").set_value(4).run())[JUMPS], "one mini-batch"
+        )["y"]
+    )
+    big = decode(
+        trace(
+            charts(at.select_slider(key="test_time.m").set_value(256).run())[JUMPS],
+            "one mini-batch",
+        )["y"]
+    )
     assert_clean(at)
     assert small.std() > 4 * big.std()
     assert at.query_params["m"] == "256"
@@ -131,12 +136,15 @@ def test_unit_and_layer_controls(at):
     assert dict(at.query_params) == {"unit": "3", "layer": "2"}
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("Tiny mini-batches (m = 4)", {"m": 4}),
-    ("Big mini-batches (m = 256)", {"m": 256}),
-    ("Slow average (β = 0.99)", {"beta": 0.99, "t": 1000}),
-    ("Jumpy average (β = 0.5)", {"beta": 0.5, "m": 8}),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Tiny mini-batches (m = 4)", {"m": 4}),
+        ("Big mini-batches (m = 256)", {"m": 256}),
+        ("Slow average (β = 0.99)", {"beta": 0.99, "t": 1000}),
+        ("Jumpy average (β = 0.5)", {"beta": 0.5, "m": 8}),
+    ],
+)
 def test_presets_load(at, label, expected):
     at.button(key=f"preset.test_time.{label}").click().run()
     assert_clean(at)
@@ -209,9 +217,14 @@ def test_just_show_me_and_layer_2():
 
 def test_the_frameworks_panel_states_the_conventions_exactly(at):
     text = " ".join(m.value for m in at.markdown)
-    for fact in ("`momentum = 1 − β`, default 0.1 (β = 0.9)", "`momentum = β`, default 0.99",
-                 "`eps`, default 1e-5", "`epsilon`, default 1e-3",
-                 "`nn.Linear(n_prev, n, bias=False)`", "`model.train()` / `model.eval()`"):
+    for fact in (
+        "`momentum = 1 − β`, default 0.1 (β = 0.9)",
+        "`momentum = β`, default 0.99",
+        "`eps`, default 1e-5",
+        "`epsilon`, default 1e-3",
+        "`nn.Linear(n_prev, n, bias=False)`",
+        "`model.train()` / `model.eval()`",
+    ):
         assert fact in text, fact
     code = " ".join(c.value for c in at.code)
     assert "nn.BatchNorm1d(n, eps=1e-5, momentum=0.1)" in code

@@ -76,11 +76,11 @@ def charts(at):
     return figs
 
 
-
-
 def trace_colors(fig):
-    return {(t.get("line") or {}).get("color") or (t.get("marker") or {}).get("color")
-            for t in fig["data"]}
+    return {
+        (t.get("line") or {}).get("color") or (t.get("marker") or {}).get("color")
+        for t in fig["data"]
+    }
 
 
 def loss_of(at, label="with batch norm"):
@@ -212,9 +212,15 @@ def test_learning_rate_applies_live_without_a_reset(at):
     assert at.query_params["lr"] == "0.1"
 
 
-@pytest.mark.parametrize(("optimizer", "extra"), [
-    ("gd", {}), ("momentum", {"beta": 0.5}), ("rmsprop", {"beta2": 0.99, "eps": 1e-6}),
-    ("adam", {"beta1": 0.8, "beta2": 0.9999, "eps": 1e-10})])
+@pytest.mark.parametrize(
+    ("optimizer", "extra"),
+    [
+        ("gd", {}),
+        ("momentum", {"beta": 0.5}),
+        ("rmsprop", {"beta2": 0.99, "eps": 1e-6}),
+        ("adam", {"beta1": 0.8, "beta2": 0.9999, "eps": 1e-10}),
+    ],
+)
 def test_optimizer_and_its_settings_apply_live(optimizer, extra):
     at = open_lab({"opt": "gd"} if optimizer == "adam" else None)
     click(at, "lab.step")
@@ -228,9 +234,11 @@ def test_optimizer_and_its_settings_apply_live(optimizer, extra):
         for name, value in extra.items():
             assert opt.hyper[name] == value
     shown = {w.key.split(".", 1)[1] for w in at.select_slider}
-    assert shown >= set(extra) and not shown & ({"beta", "beta1", "beta2", "eps"} - set(extra)
-                                                 - ({"eps", "beta2"} if optimizer == "adam"
-                                                    else set()))
+    assert shown >= set(extra) and not shown & (
+        {"beta", "beta1", "beta2", "eps"}
+        - set(extra)
+        - ({"eps", "beta2"} if optimizer == "adam" else set())
+    )
 
 
 def test_twin_off_removes_the_twins_traces(at):
@@ -252,7 +260,10 @@ def test_keeping_b_shows_that_db_is_zero(at):
     value = float(re.search(r"\|db\| of the batch-norm layers = \*\*([^*]+)\*\*", readout)[1])
     assert value < 1e-12 and "cancelled out" in readout
     assert "db = 0 and b never moves" in texts(at.caption)
-    assert [m.value for m in parameter_metrics(at)] == ["722", "626"]  # 48 more: one b per hidden unit
+    assert [m.value for m in parameter_metrics(at)] == [
+        "722",
+        "626",
+    ]  # 48 more: one b per hidden unit
     assert parameter_metrics(at)[0].delta == "b kept"
 
 
@@ -263,19 +274,31 @@ def test_eliminating_b_drops_one_number_per_hidden_unit(at):
     assert parameter_metrics(at)[0].delta == "-20 vs keeping b"
 
 
-@pytest.mark.parametrize(("kind", "name", "value", "check"), [
-    ("slider", "layers", 5, lambda t: len(t.net.config.layer_dims) == 7),
-    ("slider", "units", 32, lambda t: t.net.config.layer_dims[1:-1] == (32, 32, 32)),
-    ("selectbox", "act", "tanh", lambda t: t.net.config.activation == "tanh"),
-    ("selectbox", "init", "xavier", lambda t: t.net.config.init == "xavier"),
-    ("selectbox", "data", "moons", lambda t: t.split.n_classes == 2),
-    ("selectbox", "data", "blobs", lambda t: t.split.n_classes == 3),
-    ("slider", "n", 200, lambda t: t.split.X_train.shape[1] + t.split.X_test.shape[1] == 200),
-    ("slider", "noise", 0.3, lambda t: t.split.X_train.shape[1] == 300 and not np.allclose(
-        t.split.X_train, training.make_split("spiral", n=400, noise=0.1).X_train)),
-    ("slider", "test", 0.5, lambda t: t.split.X_test.shape[1] == 200),
-    ("number_input", "seed", 7, lambda t: t.net.config.seed == 7),
-])
+@pytest.mark.parametrize(
+    ("kind", "name", "value", "check"),
+    [
+        ("slider", "layers", 5, lambda t: len(t.net.config.layer_dims) == 7),
+        ("slider", "units", 32, lambda t: t.net.config.layer_dims[1:-1] == (32, 32, 32)),
+        ("selectbox", "act", "tanh", lambda t: t.net.config.activation == "tanh"),
+        ("selectbox", "init", "xavier", lambda t: t.net.config.init == "xavier"),
+        ("selectbox", "data", "moons", lambda t: t.split.n_classes == 2),
+        ("selectbox", "data", "blobs", lambda t: t.split.n_classes == 3),
+        ("slider", "n", 200, lambda t: t.split.X_train.shape[1] + t.split.X_test.shape[1] == 200),
+        (
+            "slider",
+            "noise",
+            0.3,
+            lambda t: (
+                t.split.X_train.shape[1] == 300
+                and not np.allclose(
+                    t.split.X_train, training.make_split("spiral", n=400, noise=0.1).X_train
+                )
+            ),
+        ),
+        ("slider", "test", 0.5, lambda t: t.split.X_test.shape[1] == 200),
+        ("number_input", "seed", 7, lambda t: t.net.config.seed == 7),
+    ],
+)
 def test_each_data_and_network_control_resets_training(kind, name, value, check):
     at = open_lab()
     click(at, "lab.step")
@@ -326,13 +349,16 @@ def test_digits_show_test_images_with_predictions(at):
 # --- the lower panel -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("view", "title_part", "n_traces"), [
-    ("distributions", "values on the mini-batch", 2 * 3 * 3),
-    ("over_time", "over the training steps", 2 * 3 * 3),
-    ("minibatch", "mean and spread of Z", 3 * 2 * 2 + 3 * 2),
-    ("gamma_beta", "γ and β of every unit", 2 * 16),
-    ("gradients", "gradients and the updates", 2 * 2 * 4),
-])
+@pytest.mark.parametrize(
+    ("view", "title_part", "n_traces"),
+    [
+        ("distributions", "values on the mini-batch", 2 * 3 * 3),
+        ("over_time", "over the training steps", 2 * 3 * 3),
+        ("minibatch", "mean and spread of Z", 3 * 2 * 2 + 3 * 2),
+        ("gamma_beta", "γ and β of every unit", 2 * 16),
+        ("gradients", "gradients and the updates", 2 * 2 * 4),
+    ],
+)
 def test_each_view(view, title_part, n_traces):
     at = open_lab()
     click(at, "lab.epoch")
@@ -371,8 +397,9 @@ def test_an_empty_units_choice_goes_back_to_the_first_units(at):
     clean(at.run())  # this run draws what it can (unit 1); the choice comes back with the next
     clean(at.run())
     assert at.multiselect(key=f"{SLUG}.units_shown").value == [0, 1, 2]
-    columns = [a["text"] for a in charts(at)[VIEW]["layout"]["annotations"]
-               if a["text"].startswith("unit")]
+    columns = [
+        a["text"] for a in charts(at)[VIEW]["layout"]["annotations"] if a["text"].startswith("unit")
+    ]
     assert columns == ["unit 1", "unit 2", "unit 3"]
 
 
@@ -412,14 +439,19 @@ def test_the_twin_can_blow_up_while_batch_norm_trains_on():
 # --- presets and presentation mode -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("label", "settings"), [
-    ("🐢 Deep sigmoid stalls", {"act": "sigmoid", "layers": 5, "opt": "momentum"}),
-    ("💥 lr 1: batch norm survives", {"data": "moons", "layers": 6, "opt": "gd", "lr": 1.0}),
-    ("🎲 Batch size 2", {"data": "circles", "batch": 2, "view": "minibatch"}),
-    ("🔬 Initial weights × 1e-3", {"init": "gaussian", "scale": 0.001}),
-    ("⚖️ Batch size 2: layer norm doesn't care", {"data": "xor", "batch": 2, "bn": "batch",
-                                                  "twin": "layer", "view": "minibatch"}),
-])
+@pytest.mark.parametrize(
+    ("label", "settings"),
+    [
+        ("🐢 Deep sigmoid stalls", {"act": "sigmoid", "layers": 5, "opt": "momentum"}),
+        ("💥 lr 1: batch norm survives", {"data": "moons", "layers": 6, "opt": "gd", "lr": 1.0}),
+        ("🎲 Batch size 2", {"data": "circles", "batch": 2, "view": "minibatch"}),
+        ("🔬 Initial weights × 1e-3", {"init": "gaussian", "scale": 0.001}),
+        (
+            "⚖️ Batch size 2: layer norm doesn't care",
+            {"data": "xor", "batch": 2, "bn": "batch", "twin": "layer", "view": "minibatch"},
+        ),
+    ],
+)
 def test_presets_load(at, label, settings):
     click(at, "lab.play")
     at.button(key=f"preset.{SLUG}.{label}").click()
@@ -427,8 +459,12 @@ def test_presets_load(at, label, settings):
     assert at.session_state[PLAYING] is False
     assert trainer(at).step_count == 0
     for name, value in settings.items():
-        widget = next(w for kind in ("slider", "selectbox", "select_slider", "radio")
-                      for w in at.get(kind) if w.key == f"{SLUG}.{name}")
+        widget = next(
+            w
+            for kind in ("slider", "selectbox", "select_slider", "radio")
+            for w in at.get(kind)
+            if w.key == f"{SLUG}.{name}"
+        )
         assert widget.value == value, name
 
 
@@ -441,14 +477,16 @@ def _test_losses_after(query, steps):
 
 
 def test_deep_sigmoid_preset_makes_its_point():
-    with_bn, without = _test_losses_after({"data": "circles", "layers": "5", "act": "sigmoid",
-                                           "opt": "momentum", "lr": "0.1"}, 150)
+    with_bn, without = _test_losses_after(
+        {"data": "circles", "layers": "5", "act": "sigmoid", "opt": "momentum", "lr": "0.1"}, 150
+    )
     assert with_bn < 0.5 and without > 0.68  # without batch norm: still a coin flip
 
 
 def test_tiny_initial_weights_preset_makes_its_point():
-    with_bn, without = _test_losses_after({"data": "circles", "init": "gaussian",
-                                           "scale": "0.001"}, 100)
+    with_bn, without = _test_losses_after(
+        {"data": "circles", "init": "gaussian", "scale": "0.001"}, 100
+    )
     assert with_bn < 0.3 and without > 0.68
 
 

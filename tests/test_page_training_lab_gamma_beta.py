@@ -37,8 +37,10 @@ def sliders(at):
 
 def chosen(at):
     """(layer 1-based, unit 0-based) the panel shows."""
-    return (int(at.selectbox(key=f"{SLUG}.gb_layer").value),
-            int(at.selectbox(key=f"{SLUG}.gb_unit").value) - 1)
+    return (
+        int(at.selectbox(key=f"{SLUG}.gb_layer").value),
+        int(at.selectbox(key=f"{SLUG}.gb_unit").value) - 1,
+    )
 
 
 def metric(at, label):
@@ -63,8 +65,10 @@ def test_each_button_sets_the_values_it_names(lab_at):
     click(at, "lab.gb.off")
     assert sliders(at) == (0.0, 0.0)
     click(at, "lab.gb.undo")
-    assert sliders(at) == (np.sqrt(net.running_var[2][3, 0] + net.config.eps),
-                           net.running_mu[2][3, 0])
+    assert sliders(at) == (
+        np.sqrt(net.running_var[2][3, 0] + net.config.eps),
+        net.running_mu[2][3, 0],
+    )
     click(at, "lab.gb.learned")
     assert sliders(at) == learned
 
@@ -108,13 +112,19 @@ def test_switch_off_the_unit_that_matters_most(lab_at):
     note = " ".join(plain(i.value) for i in at.info)
     assert f"unit {unit + 1} of hidden layer {layer}" in note and f"{rise:+.3f}" in note
     assert float(metric(at, "Train loss")) == pytest.approx(
-        gb.importance(t.net, t.split).base + rise, abs=1e-4)
+        gb.importance(t.net, t.split).base + rise, abs=1e-4
+    )
     click(at, "lab.gb.learned")
 
 
 def test_the_edit_rides_in_the_link_and_the_settings_file():
-    query = {"gb_layer": "2", "gb_unit": "3", "gb_gamma": "0.25", "gb_beta": "-0.5",
-             "gb_resume": "edited"}
+    query = {
+        "gb_layer": "2",
+        "gb_unit": "3",
+        "gb_gamma": "0.25",
+        "gb_beta": "-0.5",
+        "gb_resume": "edited",
+    }
     at = open_lab(query)
     assert chosen(at) == (2, 2) and sliders(at) == (0.25, -0.5)
     assert at.radio(key=f"{SLUG}.gb_resume").value == "edited"
@@ -182,4 +192,5 @@ def test_sigmoid_shows_the_share_in_the_saturated_tails():
     clean(at.run())
     share = edit_outcome(at).saturated
     assert share > 0.2 and f"**{share:.0%}** of this unit's inputs" in " ".join(
-        m.value for m in at.markdown)
+        m.value for m in at.markdown
+    )

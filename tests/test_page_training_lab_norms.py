@@ -53,8 +53,14 @@ def view(at, name):
 
 def load(at, settings):
     """Load {name: value} as a settings file of this page (values as JSON has them)."""
-    text = json.dumps({"app": exchange.APP_NAME, "version": exchange.SETTINGS_VERSION,
-                       "page": SLUG, "settings": settings})
+    text = json.dumps(
+        {
+            "app": exchange.APP_NAME,
+            "version": exchange.SETTINGS_VERSION,
+            "page": SLUG,
+            "settings": settings,
+        }
+    )
     uploader = next(u for u in at.get("file_uploader") if u.key == "lab.settings_file")
     uploader.set_value(("run.json", text.encode(), "application/json"))
     return clean(at.run())
@@ -87,8 +93,10 @@ def test_switching_to_layer_norm_restarts_training_and_says_why():
     assert f':color[■]{{foreground="{PLAIN_COLOR}"}} without normalization: test' in status(at)
     assert trace_colors(charts(at)[LOSS]) >= {LN_COLOR, PLAIN_COLOR}
     assert BN_COLOR not in trace_colors(charts(at)[LOSS])
-    assert [m.label for m in parameter_metrics(at)] == ["Learned numbers, with layer norm",
-                                            "Without normalization (W and b only)"]
+    assert [m.label for m in parameter_metrics(at)] == [
+        "Learned numbers, with layer norm",
+        "Without normalization (W and b only)",
+    ]
     assert [m.value for m in parameter_metrics(at)] == ["674", "626"]  # γ and β as under batch norm
 
 
@@ -136,14 +144,17 @@ def test_no_normalization_has_no_twin_and_the_twin_control_waits():
 # --- old links, new links, settings files -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "expected", "url"), [
-    ({"bn": "0"}, [None], {"bn": "none"}),
-    ({"bn": "1"}, ["batch", None], {}),
-    ({"bn": "true", "twin": "0"}, ["batch"], {"twin": "off"}),
-    ({"bn": "On", "twin": "1"}, ["batch", None], {}),
-    ({"bn": "layer", "twin": "batch"}, ["layer", "batch"], {"bn": "layer", "twin": "batch"}),
-    ({"bn": "layer", "twin": "none"}, ["layer", None], {"bn": "layer"}),
-])
+@pytest.mark.parametrize(
+    ("query", "expected", "url"),
+    [
+        ({"bn": "0"}, [None], {"bn": "none"}),
+        ({"bn": "1"}, ["batch", None], {}),
+        ({"bn": "true", "twin": "0"}, ["batch"], {"twin": "off"}),
+        ({"bn": "On", "twin": "1"}, ["batch", None], {}),
+        ({"bn": "layer", "twin": "batch"}, ["layer", "batch"], {"bn": "layer", "twin": "batch"}),
+        ({"bn": "layer", "twin": "none"}, ["layer", None], {"bn": "layer"}),
+    ],
+)
 def test_old_and_new_links_open_the_networks_they_mean(query, expected, url):
     at = open_lab(query)
     assert norms(at) == expected
@@ -151,11 +162,14 @@ def test_old_and_new_links_open_the_networks_they_mean(query, expected, url):
     assert dict(at.query_params) == url  # written back in today's words
 
 
-@pytest.mark.parametrize(("query", "named"), [
-    ({"bn": "group"}, "bn = group"),
-    ({"bn": "layer", "twin": "layer"}, "twin = layer"),  # the twin must differ
-    ({"twin": "batch"}, "twin = batch"),
-])
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({"bn": "group"}, "bn = group"),
+        ({"bn": "layer", "twin": "layer"}, "twin = layer"),  # the twin must differ
+        ({"twin": "batch"}, "twin = batch"),
+    ],
+)
 def test_links_with_a_normalization_that_cannot_be_are_named_and_ignored(query, named):
     at = open_lab(query)
     assert named in notice(at) and "Ignored from the link" in notice(at)
@@ -172,12 +186,15 @@ def test_the_settings_file_round_trips_the_normalizations():
     assert dict(fresh.query_params) == {"bn": "layer", "twin": "batch", "batch": "4"}
 
 
-@pytest.mark.parametrize(("settings", "expected"), [
-    ({"lr": "0.1", "bn": "0"}, [None]),  # a file from before layer norm: bn was on/off
-    ({"lr": "0.1", "bn": True, "twin": False}, ["batch"]),
-    ({"lr": "0.1", "bn": "1", "twin": "1"}, ["batch", None]),
-    ({"lr": "0.1"}, ["batch", None]),  # no bn or twin at all: the defaults
-])
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"lr": "0.1", "bn": "0"}, [None]),  # a file from before layer norm: bn was on/off
+        ({"lr": "0.1", "bn": True, "twin": False}, ["batch"]),
+        ({"lr": "0.1", "bn": "1", "twin": "1"}, ["batch", None]),
+        ({"lr": "0.1"}, ["batch", None]),  # no bn or twin at all: the defaults
+    ],
+)
 def test_old_settings_files_still_load(settings, expected):
     at = load(open_lab({"bn": "layer", "twin": "batch"}), settings)
     assert norms(at) == expected
@@ -221,7 +238,8 @@ def test_layer_norms_mini_batch_view_is_per_example_and_says_so():
     assert f"{SLUG}.units_shown" not in [w.key for w in at.multiselect]
     assert "not to a unit" in texts(at.caption)
     assert [a["text"] for a in fig["layout"]["annotations"] if "textangle" not in a] == [
-        viz.EXAMPLES_COLUMN]
+        viz.EXAMPLES_COLUMN
+    ]
     assert "units_shown" not in at.query_params
 
 
@@ -242,19 +260,22 @@ def test_every_view_opens_under_layer_norm():
         fig = charts(view(at, name))[VIEW]
         assert fig["data"], name
         assert LN_COLOR in trace_colors(fig) or any(
-            LN_COLOR in str(t.get("marker")) for t in fig["data"]), name
+            LN_COLOR in str(t.get("marker")) for t in fig["data"]
+        ), name
 
 
 def test_the_history_names_the_networks_by_normalization():
     at = open_lab({"bn": "layer", "twin": "batch"})
     click(at, "lab.step")
-    runs = [(name, run.recorder) for name, run in zip(("layer_norm", "batch_norm"),
-                                                       trainer(at).runs, strict=True)]
+    runs = [
+        (name, run.recorder)
+        for name, run in zip(("layer_norm", "batch_norm"), trainer(at).runs, strict=True)
+    ]
     text = exchange.history_csv(runs)
     assert "layer_norm,example_mu_mean,1,," in text and "batch_norm,running_mu" in text
 
 
-# --- the preset ------------------------------------------------------------------------------------
+# --- the preset ------------------------------------------------------------------------------
 
 
 def test_the_layer_norm_preset_loads_batch_norm_against_layer_norm():
@@ -313,8 +334,9 @@ def test_layer_norm_without_b_cannot_see_the_radius_and_the_sidebar_says_so():
     assert "can't tell x from 2x" in texts(at.caption)
     t = trainer(at)
     X = t.split.X_test
-    np.testing.assert_allclose(t.net.forward(2 * X, train=False),
-                               t.net.forward(X, train=False), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        t.net.forward(2 * X, train=False), t.net.forward(X, train=False), rtol=1e-4, atol=1e-6
+    )
     t.step(300)
     assert t.runs[0].recorder.test.values[-1, 1] < 0.65
     set_control(at, "toggle", "nobias", False)
@@ -330,8 +352,11 @@ def test_the_classic_charts_show_layer_norm_too(monkeypatch):
     monkeypatch.setenv("BNLAB_LIVE_CHARTS", "0")
     at = open_lab({"twin": "layer", "view": "minibatch"})
     click(at, "lab.epoch")
-    figs = [unwrap_titles(json.loads(c.proto.spec)) for c in at.get("plotly_chart")
-            if "lab.gb." not in c.proto.id]  # the γ, β panel's own charts left out
+    figs = [
+        unwrap_titles(json.loads(c.proto.spec))
+        for c in at.get("plotly_chart")
+        if "lab.gb." not in c.proto.id
+    ]  # the γ, β panel's own charts left out
     assert len(figs) == 3  # loss, data, view
     loss, data, minibatch = figs
     assert {"with batch norm", "with layer norm"} <= {t.get("name") for t in loss["data"]}

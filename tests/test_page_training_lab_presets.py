@@ -38,15 +38,23 @@ def preset_trainer(label):
 def _blurb(label):
     """The preset's blurb, read from the page's source (running it needs Streamlit)."""
     tree = ast.parse((ROOT / PAGE).read_text(encoding="utf-8"))
-    return next(ast.literal_eval(node.args[1]) for node in ast.walk(tree)
-                if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Preset"
-                and ast.literal_eval(node.args[0]) == label)
+    return next(
+        ast.literal_eval(node.args[1])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", "") == "Preset"
+        and ast.literal_eval(node.args[0]) == label
+    )
 
 
 def test_lab_preset_labels_are_those_measured():
     assert set(page_presets(PAGE)) == {
-        "🐢 Deep sigmoid stalls", "💥 lr 1: batch norm survives", "🎲 Batch size 2",
-        "⚖️ Batch size 2: layer norm doesn't care", "🔬 Initial weights × 1e-3"}
+        "🐢 Deep sigmoid stalls",
+        "💥 lr 1: batch norm survives",
+        "🎲 Batch size 2",
+        "⚖️ Batch size 2: layer norm doesn't care",
+        "🔬 Initial weights × 1e-3",
+    }
 
 
 def test_deep_sigmoid_preset_batch_norm_drops_within_100_steps_the_twin_sits_at_069():

@@ -21,8 +21,6 @@ PAGE = "pages/under_the_hood.py"
 # (Through app.py, bn_app.ui reruns the first run of every AppTest run to route deep links.)
 
 
-
-
 def charts(at):
     figures = specs(at)
     assert len(figures) == 2  # the dZ paths, then the relative errors
@@ -107,8 +105,12 @@ def test_m_and_units_reshape_the_walkthrough(at):
     dz = latex_of(at, "dZ")
     assert dz.count(r"\\") == 2 and dz.count("&") == 3 * 7  # 3 rows of m = 8
     paths = charts(at)[0]
-    assert [t["name"] for t in paths["data"]] == ["direct", "through σ²", "through μ",
-                                                  "dZ (their sum)"]
+    assert [t["name"] for t in paths["data"]] == [
+        "direct",
+        "through σ²",
+        "through μ",
+        "dZ (their sum)",
+    ]
     total = decode(paths["data"][3]["y"])
     assert total.size == 8 and abs(total.sum()) < 1e-5  # float32 on the wire
     parts = sum(decode(t["y"]).astype(float) for t in paths["data"][:3])
@@ -163,10 +165,13 @@ def test_a_coarse_h_is_explained(at):
     assert any("h = 1e-5 balances" in w.body and "Set h back" in w.body for w in at.warning)
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("One unit, m = 4", {"n": 1, "m": 4}),
-    ("Three units, m = 8", {"n": 3, "m": 8}),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("One unit, m = 4", {"n": 1, "m": 4}),
+        ("Three units, m = 8", {"n": 3, "m": 8}),
+    ],
+)
 def test_walkthrough_presets_load(at, label, expected):
     at.button(key=f"preset.under_the_hood.{label}").click().run()
     assert_clean(at)

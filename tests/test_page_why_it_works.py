@@ -23,8 +23,6 @@ def page_alone():
     return run_page(PAGE, timeout=120)
 
 
-
-
 def charts(at):
     return specs(at)
 
@@ -36,15 +34,14 @@ def bands(at):
     for trace in charts(at)[0]["data"]:
         if trace["name"] in ("15th", "median", "85th"):
             panels.setdefault(trace.get("xaxis", "x"), {})[trace["name"]] = decode(trace["y"])
-    return {axis: np.stack([p["15th"], p["median"], p["85th"]], axis=1)
-            for axis, p in panels.items()}
+    return {
+        axis: np.stack([p["15th"], p["median"], p["85th"]], axis=1) for axis, p in panels.items()
+    }
 
 
 def sweep(at, index):
     """{trace name: (x, y)} of sweep figure `index` (2: learning rate, 3: initial scale)."""
     return {t["name"]: (decode(t["x"]), decode(t["y"])) for t in charts(at)[index]["data"]}
-
-
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +139,7 @@ def test_the_reasons_are_credited_and_lesson_one_is_linked(at):
 
 def test_the_limits_are_named_with_the_core_numbers(at):
     from bn_core.lessons.why_it_works import epsilon_floor
+
     floor = epsilon_floor()
     text = page_text(at)
     assert "undone at once" not in text and "cannot blow" not in text

@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_pages_folder_holds_exactly_the_catalogued_pages():
-    on_disk = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").iterdir()
-                     if p.name != "__pycache__")
+    on_disk = sorted(
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "pages").iterdir()
+        if p.name != "__pycache__"
+    )
     assert on_disk == sorted(info.file for info in (HOME, *LESSONS))
 
 

@@ -98,7 +98,8 @@ def test_percentiles_and_histogram_samples(trainer):
     rec = trainer.runs[0].recorder
     np.testing.assert_array_equal(rec.percentiles.steps, [10, 20, 30])
     watched = trainer.net.trace[0].Z_tilde[0]
-    np.testing.assert_allclose(rec.percentiles.values[-1, 0],
-                               np.percentile(watched, PERCENTILES), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        rec.percentiles.values[-1, 0], np.percentile(watched, PERCENTILES), rtol=1e-5, atol=1e-6
+    )
     assert set(rec.samples) == {(l, s) for l in (1, 2) for s in ("Z", "Z_tilde", "A")}
     assert rec.samples[(1, "A")].dtype == np.float32

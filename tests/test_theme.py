@@ -17,10 +17,12 @@ BACKGROUNDS = {"light": theme.LIGHT["background"], "dark": theme.DARK["backgroun
 
 def luminance(hex_colour):
     """WCAG 2.1 relative luminance of '#rrggbb'."""
+
     def channel(c):
         c /= 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(int(hex_colour[i:i + 2], 16)) for i in (1, 3, 5))
+
+    r, g, b = (channel(int(hex_colour[i : i + 2], 16)) for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
@@ -52,8 +54,7 @@ def test_chart_text_has_4_5_to_1(colours):
 
 
 def test_the_palette_is_okabe_ito_and_networks_keep_their_colours():
-    assert (theme.BN_COLOR, theme.PLAIN_COLOR, theme.LN_COLOR) == ("#0072B2", "#D55E00",
-                                                                   "#009E73")
+    assert (theme.BN_COLOR, theme.PLAIN_COLOR, theme.LN_COLOR) == ("#0072B2", "#D55E00", "#009E73")
     assert not {theme.BN_COLOR, theme.PLAIN_COLOR, theme.LN_COLOR} & set(theme.CLASS_COLORS)
     assert len(set(theme.CLASS_COLORS)) == len(theme.CLASS_COLORS) == len(theme.CLASS_SYMBOLS)
     # told apart by a second channel, not colour alone
@@ -62,8 +63,9 @@ def test_the_palette_is_okabe_ito_and_networks_keep_their_colours():
     assert len(set(theme.LAYER_DASHES)) == len(theme.LAYER_DASHES)
 
 
-@pytest.mark.parametrize("name, colours", [(theme.TEMPLATE, theme.LIGHT),
-                                           (theme.DARK_TEMPLATE, theme.DARK)])
+@pytest.mark.parametrize(
+    "name, colours", [(theme.TEMPLATE, theme.LIGHT), (theme.DARK_TEMPLATE, theme.DARK)]
+)
 def test_templates_are_registered_with_their_text_colours(name, colours):
     layout = pio.templates[name].layout
     assert layout.paper_bgcolor == layout.plot_bgcolor == colours["background"]
@@ -89,10 +91,23 @@ def test_figures_use_the_template_and_for_dark_swaps_ink():
 
 def test_titles_are_wrapped_for_a_narrow_screen_and_unwrap_as_built():
     title = "Input to the activation of unit 1 of each layer, over the training steps"
-    layout = theme.fit_titles({"title": {"text": title}, "margin": {"t": 70}, "annotations": [
-        {"text": "Z_norm = (Z − μ) / √(σ² + ε)  (mean 0, variance 1)", "xref": "paper",
-         "yref": "paper", "showarrow": False, "yanchor": "bottom", "xanchor": "center"},
-        {"text": "a note, not a subplot title, stays on one line", "showarrow": False}]})
+    layout = theme.fit_titles(
+        {
+            "title": {"text": title},
+            "margin": {"t": 70},
+            "annotations": [
+                {
+                    "text": "Z_norm = (Z − μ) / √(σ² + ε)  (mean 0, variance 1)",
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "xanchor": "center",
+                },
+                {"text": "a note, not a subplot title, stays on one line", "showarrow": False},
+            ],
+        }
+    )
     lines = layout["title"]["text"].split("<br>")
     assert len(lines) == 3 and all(len(line) <= theme.TITLE_CHARS + 1 for line in lines)
     assert layout["margin"]["t"] == 70 + 2 * theme.TITLE_LINE_PX  # and none for a title
@@ -104,9 +119,22 @@ def test_titles_are_wrapped_for_a_narrow_screen_and_unwrap_as_built():
     assert "<span style='color:" in swatched  # never broken inside a tag
     fig = theme.fit_figure(theme.finish(go.Figure(), title=title))
     assert fig.layout.title.text == layout["title"]["text"]
-    top_row = theme.fit_titles({"margin": {"t": 30}, "annotations": [
-        {"text": "A = relu(Z̃): each dot one example, as drawn", "x": 0.3, "y": 1.0,
-         "xref": "paper", "yref": "paper", "showarrow": False, "yanchor": "bottom"}]})
+    top_row = theme.fit_titles(
+        {
+            "margin": {"t": 30},
+            "annotations": [
+                {
+                    "text": "A = relu(Z̃): each dot one example, as drawn",
+                    "x": 0.3,
+                    "y": 1.0,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                }
+            ],
+        }
+    )
     assert top_row["margin"]["t"] == 30 + theme.TITLE_LINE_PX  # room for its second line
 
 
@@ -125,6 +153,9 @@ def test_no_figure_module_hard_codes_a_colour():
     files += [*(REPO / "pages").glob("*.py"), *(REPO / "bn_app").glob("*.py")]
     files += list((REPO / "bn_live").glob("*.js"))
     # (stylesheets may set a box's text colour with its own background: they are not scanned)
-    found = [f"{p.relative_to(REPO)}: {m.group(0)}" for p in files
-             for m in HEX.finditer(p.read_text(encoding="utf-8"))]
+    found = [
+        f"{p.relative_to(REPO)}: {m.group(0)}"
+        for p in files
+        for m in HEX.finditer(p.read_text(encoding="utf-8"))
+    ]
     assert not found

@@ -18,8 +18,9 @@ def split():
 
 def make_trainer(split, **kwargs):
     config = training.default_config(split, hidden=(8, 8), **kwargs.pop("config", {}))
-    return training.Trainer(config, split, **{"optimizer": "adam", "lr": 0.01,
-                                              "batch_size": 16, **kwargs})
+    return training.Trainer(
+        config, split, **{"optimizer": "adam", "lr": 0.01, "batch_size": 16, **kwargs}
+    )
 
 
 def test_twin_starts_from_the_same_weights_without_batch_norm(split):
@@ -107,8 +108,9 @@ def test_test_set_is_evaluated_in_eval_mode_every_n_steps(split):
     steps = trainer.runs[0].recorder.test.steps
     np.testing.assert_array_equal(steps, [0, 7, 14, 21])
     loss, accuracy = training.evaluate(trainer.net, split.X_test, split.y_test)
-    np.testing.assert_allclose(trainer.runs[0].recorder.test.values[-1], [loss, accuracy],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        trainer.runs[0].recorder.test.values[-1], [loss, accuracy], rtol=1e-6
+    )
 
 
 def test_evaluate_changes_nothing(split):

@@ -20,17 +20,21 @@ def split():
 
 
 def make_trainer(split, main="batch", twin="layer", eliminate_bias=True, **kwargs):
-    config = training.default_config(split, hidden=(6, 5), eliminate_bias=eliminate_bias,
-                                     seed=3).with_normalization(main)
-    return training.Trainer(config, split, **{"optimizer": "adam", "lr": 0.01,
-                                              "batch_size": 8, "twin": twin, **kwargs})
+    config = training.default_config(
+        split, hidden=(6, 5), eliminate_bias=eliminate_bias, seed=3
+    ).with_normalization(main)
+    return training.Trainer(
+        config, split, **{"optimizer": "adam", "lr": 0.01, "batch_size": 8, "twin": twin, **kwargs}
+    )
 
 
-@pytest.mark.parametrize(("main", "twin"), [("batch", "layer"), ("layer", "batch"),
-                                            ("batch", "none"), ("layer", "none")])
+@pytest.mark.parametrize(
+    ("main", "twin"), [("batch", "layer"), ("layer", "batch"), ("batch", "none"), ("layer", "none")]
+)
 @pytest.mark.parametrize("eliminate_bias", [True, False])
-def test_the_twin_has_its_normalization_and_the_same_initial_parameters(split, main, twin,
-                                                                         eliminate_bias):
+def test_the_twin_has_its_normalization_and_the_same_initial_parameters(
+    split, main, twin, eliminate_bias
+):
     trainer = make_trainer(split, main, twin, eliminate_bias)
     net, other = trainer.net, trainer.twin
     assert net.config.normalization == main
@@ -54,8 +58,7 @@ def test_twin_true_is_still_the_network_without_normalization(split):
     assert make_trainer(split, "batch", None).twin is None
 
 
-@pytest.mark.parametrize(("main", "twin"), [("batch", "batch"), ("layer", "layer"),
-                                            (None, "none")])
+@pytest.mark.parametrize(("main", "twin"), [("batch", "batch"), ("layer", "layer"), (None, "none")])
 def test_a_twin_like_the_main_network_is_refused(split, main, twin):
     with pytest.raises(ValueError, match="must differ"):
         make_trainer(split, main, twin)
@@ -95,11 +98,20 @@ def test_the_networks_see_the_same_mini_batches(split):
 def test_both_networks_train_as_the_reference_does(split, main, twin):
     """Each network of the pair, step by step on the trainer's mini-batches, against the
     independent reference network (tests/reference.py) started from the same parameters."""
-    trainer = make_trainer(split, main, twin, eliminate_bias=False, optimizer="momentum",
-                           lr=0.05, batch_size=16)
-    refs = [RefNet(run.net.params.copy_arrays(), run.net.config.layer_dims, "relu",
-                   batch_norm=run.net.config.batch_norm, eps=run.net.config.eps,
-                   layer_norm=run.net.config.layer_norm) for run in trainer.runs]
+    trainer = make_trainer(
+        split, main, twin, eliminate_bias=False, optimizer="momentum", lr=0.05, batch_size=16
+    )
+    refs = [
+        RefNet(
+            run.net.params.copy_arrays(),
+            run.net.config.layer_dims,
+            "relu",
+            batch_norm=run.net.config.batch_norm,
+            eps=run.net.config.eps,
+            layer_norm=run.net.config.layer_norm,
+        )
+        for run in trainer.runs
+    ]
     ref_opts = [RefOptimizer("momentum", lr=0.05) for _ in refs]
     batches = MiniBatchIterator(split.X_train.shape[1], 16, seed=3)
     for _ in range(6):
@@ -111,11 +123,20 @@ def test_both_networks_train_as_the_reference_does(split, main, twin):
         trainer.step()
         for run, ref in zip(trainer.runs, refs, strict=True):
             for key in ref.params:
-                assert_allclose(run.net.params[key], ref.params[key], rtol=RTOL, atol=ATOL,
-                                err_msg=f"{run.net.config.normalization}: {key}")
+                assert_allclose(
+                    run.net.params[key],
+                    ref.params[key],
+                    rtol=RTOL,
+                    atol=ATOL,
+                    err_msg=f"{run.net.config.normalization}: {key}",
+                )
     for run, ref in zip(trainer.runs, refs, strict=True):
-        assert_allclose(run.net.forward(split.X_test, train=False), ref.predict(split.X_test),
-                        rtol=RTOL, atol=ATOL)
+        assert_allclose(
+            run.net.forward(split.X_test, train=False),
+            ref.predict(split.X_test),
+            rtol=RTOL,
+            atol=ATOL,
+        )
 
 
 def test_a_pair_is_bit_identical_run_after_run(split):

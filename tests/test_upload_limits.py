@@ -39,11 +39,21 @@ else:
 def parse_under_memory_limit(maker):
     """Run exchange.parse_points_csv on upload_files.<maker>() in a subprocess limited to
     LIMIT_BYTES of address space; its one line of output."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1"}  # BLAS threads reserve address space of their own
-    proc = subprocess.run([sys.executable, "-c", LIMITED_PARSE, maker, str(LIMIT_BYTES)],
-                          cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=HANG_GUARD_S, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }  # BLAS threads reserve address space of their own
+    proc = subprocess.run(
+        [sys.executable, "-c", LIMITED_PARSE, maker, str(LIMIT_BYTES)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout.strip()
 

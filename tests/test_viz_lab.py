@@ -16,13 +16,19 @@ from bn_viz.lab_layout import Grid, thin, x_of
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, RUNNING_COLOR
 from tests.plotly_spec import decode
 
-SETTINGS = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16,
-                           seed=1)
+SETTINGS = lab.LabSettings(
+    dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16, seed=1
+)
 
 
 def _trainer(settings=SETTINGS, steps=40):
-    split = training.make_split(settings.dataset, n=settings.n, noise=settings.noise,
-                                test_fraction=settings.test_fraction, seed=settings.seed)
+    split = training.make_split(
+        settings.dataset,
+        n=settings.n,
+        noise=settings.noise,
+        test_fraction=settings.test_fraction,
+        seed=settings.seed,
+    )
     trainer = lab.make_trainer(settings, split)
     trainer.step(steps)
     return trainer
@@ -41,8 +47,6 @@ def recorders(trainer):
 def wire(fig):
     """The figure as the browser gets it (st.plotly_chart's serialization)."""
     return json.loads(pio.to_json(fig, validate=False))
-
-
 
 
 def colors(fig):
@@ -95,7 +99,9 @@ def test_an_untrained_lab_shows_messages_not_empty_frames():
     assert is_message(viz.loss_figure(recs))
     for view in viz.VIEWS:
         assert is_message(viz.view_figure(view, recs)), view
-    assert lab_data.data_figure(lab.data_panel(fresh)).data  # the untrained network's regions still show
+    assert lab_data.data_figure(
+        lab.data_panel(fresh)
+    ).data  # the untrained network's regions still show
 
 
 # --- 1. loss ---------------------------------------------------------------------------------
@@ -250,8 +256,8 @@ def test_mosaic_places_each_image_in_its_tile():
     images = np.arange(3 * 64, dtype=float).reshape(3, 64)
     tile = lab_data.mosaic(images, n_cols=2)
     gap = lab_data.ROW_GAP
-    np.testing.assert_array_equal(tile[gap:gap + 8, :8], images[0].reshape(8, 8))
-    np.testing.assert_array_equal(tile[gap:gap + 8, 9:17], images[1].reshape(8, 8))
+    np.testing.assert_array_equal(tile[gap : gap + 8, :8], images[0].reshape(8, 8))
+    np.testing.assert_array_equal(tile[gap : gap + 8, 9:17], images[1].reshape(8, 8))
     assert np.isnan(tile[0]).all()  # the label row above
 
 
@@ -291,8 +297,9 @@ def test_decision_regions_are_titled_and_coloured_by_normalization(pair):
 
 def test_digits_predictions_are_titled_by_normalization():
     images = np.random.default_rng(0).random((4, 64))
-    fig = lab_data.digits_figure(images, np.arange(4), [("layer", np.arange(4)),
-                                                         (None, np.arange(4))])
+    fig = lab_data.digits_figure(
+        images, np.arange(4), [("layer", np.arange(4)), (None, np.arange(4))]
+    )
     titles = [a.text for a in fig.layout.annotations if "right" in (a.text or "")]
     assert "with layer norm" in titles[0] and LN_COLOR in titles[0]
     assert "without normalization" in titles[1] and PLAIN_COLOR in titles[1]
@@ -307,8 +314,9 @@ def test_classic_minibatch_figure_gives_layer_norm_its_per_example_column(pair):
     assert len(ln) == 6 and {t.xaxis for t in ln} == {"x2", "x4"}
     assert "no running averages" in fig.layout.title.text
     _, values = recorders[1].example_series("sigma", 1)
-    mean = next(t for t in ln if t.name == "mean over the examples, with layer norm"
-                and t.xaxis == "x4")
+    mean = next(
+        t for t in ln if t.name == "mean over the examples, with layer norm" and t.xaxis == "x4"
+    )
     np.testing.assert_allclose(mean.y, values[thin(len(values), viz.MANY_LINES_POINTS), 0])
 
 
@@ -316,8 +324,10 @@ def test_classic_gamma_beta_figure_draws_both_normalizations(pair):
     recorders = [run.recorder for run in pair.runs]
     fig = viz.gamma_beta_figure(recorders, layer=1, highlight=(0,))
     assert colors(fig) >= {BN_COLOR, LN_COLOR}
-    assert [t.name for t in fig.data if t.showlegend is not False] == ["with batch norm",
-                                                                        "with layer norm"]
+    assert [t.name for t in fig.data if t.showlegend is not False] == [
+        "with batch norm",
+        "with layer norm",
+    ]
     plain = _trainer(dataclasses.replace(SETTINGS, batch_norm=False), steps=3)
     message = viz.gamma_beta_figure([run.recorder for run in plain.runs], layer=1)
     assert is_message(message) and "batch norm or layer norm" in message.layout.annotations[0].text
@@ -338,16 +348,21 @@ def test_at_batch_size_2_the_running_sigma_is_drawn_like_the_mini_batch_sigmas()
     batch = next(t for t in sigma_row if t.line.color == BN_COLOR)
     drawn, sigmas = np.asarray(running.y, float), np.asarray(batch.y, float)
     _, recorded = recorders[0].unit_series("running_sigma", 1)
-    np.testing.assert_allclose(drawn, recorded[thin(len(recorded), 400), 0] * np.sqrt(0.5),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        drawn, recorded[thin(len(recorded), 400), 0] * np.sqrt(0.5), rtol=1e-6
+    )
     window = slice(-300, None)
     like = np.mean(drawn[window] ** 2) / np.mean(sigmas[window] ** 2)
     unlike = np.mean(recorded[-300:, 0] ** 2) / np.mean(sigmas[window] ** 2)
     assert 0.75 < like < 1.33 and unlike > 1.6  # before: about 2 (√2 on the σ scale)
     assert "(m = 2)" in fig.layout.title.text and "1.41×" in fig.layout.title.text
     chart = live.minibatch_chart(recorders, 1, (0,))
-    live_running = next(t for t in chart.traces if t.style["name"].startswith("running")
-                        and t.style["yaxis"] == "y2")
-    np.testing.assert_allclose(np.asarray(live_running.values, float)[thin(len(recorded), 400)],
-                               drawn, rtol=1e-6)
+    live_running = next(
+        t
+        for t in chart.traces
+        if t.style["name"].startswith("running") and t.style["yaxis"] == "y2"
+    )
+    np.testing.assert_allclose(
+        np.asarray(live_running.values, float)[thin(len(recorded), 400)], drawn, rtol=1e-6
+    )
     assert chart.layout["title"]["text"] == fig.layout.title.text

@@ -17,16 +17,26 @@ from bn_viz import lab as viz
 from bn_viz import live
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR, RUNNING_COLOR
 
-SETTINGS = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16,
-                           seed=1)
-VIEWS = [("distributions", live.SnapshotChart), ("over_time", live.SeriesChart),
-         ("minibatch", live.SeriesChart), ("gamma_beta", live.SeriesChart),
-         ("gradients", live.SeriesChart)]
+SETTINGS = lab.LabSettings(
+    dataset="circles", n=160, hidden_layers=2, units=6, batch_size=16, seed=1
+)
+VIEWS = [
+    ("distributions", live.SnapshotChart),
+    ("over_time", live.SeriesChart),
+    ("minibatch", live.SeriesChart),
+    ("gamma_beta", live.SeriesChart),
+    ("gradients", live.SeriesChart),
+]
 
 
 def _trainer(steps=40, settings=SETTINGS):
-    split = training.make_split(settings.dataset, n=settings.n, noise=settings.noise,
-                                test_fraction=settings.test_fraction, seed=settings.seed)
+    split = training.make_split(
+        settings.dataset,
+        n=settings.n,
+        noise=settings.noise,
+        test_fraction=settings.test_fraction,
+        seed=settings.seed,
+    )
     trainer = lab.make_trainer(settings, split)
     trainer.step(steps)
     return trainer
@@ -126,12 +136,16 @@ def _classic_against_live(view, kind, recorders, chart):
     """Assert the live chart has the classic figure's trace names and title; return the two
     sets of colours (classic, live)."""
     old = json.loads(viz.view_figure(view, recorders, 2, (0, 3)).to_json())
-    new = (chart.figure if kind is live.SnapshotChart else live.series_figure(chart))
+    new = chart.figure if kind is live.SnapshotChart else live.series_figure(chart)
     assert [t.get("name") for t in new["data"]] == [t.get("name") for t in old["data"]]
     assert new["layout"]["title"]["text"] == old["layout"]["title"]["text"]
-    colours = [{(t.get("line") or t.get("marker", {}).get("line")
-                 or t.get("marker") or {}).get("color") for t in fig["data"]}
-               for fig in (old, new)]
+    colours = [
+        {
+            (t.get("line") or t.get("marker", {}).get("line") or t.get("marker") or {}).get("color")
+            for t in fig["data"]
+        }
+        for fig in (old, new)
+    ]
     return tuple(colours)
 
 
@@ -147,18 +161,27 @@ def test_each_view_has_the_traces_names_and_colours_of_the_old_figure(view, kind
 
 def test_network_colours_mean_batch_norm_on_or_off():
     recorders = _recorders(_trainer(20))
-    colors = {t.style["line"]["color"] for t in live.loss_chart(recorders).traces
-              if t.style.get("legendgroup")}
+    colors = {
+        t.style["line"]["color"]
+        for t in live.loss_chart(recorders).traces
+        if t.style.get("legendgroup")
+    }
     assert colors == {BN_COLOR, PLAIN_COLOR}
-    running = [t for t in live.minibatch_chart(recorders, 1, (0,)).traces
-               if t.style["name"].startswith("running")]
+    running = [
+        t
+        for t in live.minibatch_chart(recorders, 1, (0,)).traces
+        if t.style["name"].startswith("running")
+    ]
     assert running and {t.style["line"]["color"] for t in running} == {RUNNING_COLOR}
 
 
 def test_a_different_layer_or_unit_choice_is_a_different_chart():
     recorders = _recorders(_trainer(20))
-    ids = {live.minibatch_chart(recorders, 1, (0, 1)).id, live.minibatch_chart(recorders, 2, (0, 1)).id,
-           live.minibatch_chart(recorders, 1, (0, 2)).id}
+    ids = {
+        live.minibatch_chart(recorders, 1, (0, 1)).id,
+        live.minibatch_chart(recorders, 2, (0, 1)).id,
+        live.minibatch_chart(recorders, 1, (0, 2)).id,
+    }
     assert len(ids) == 3
 
 
@@ -204,8 +227,12 @@ def test_accuracy_is_a_small_chart_of_its_own_with_train_and_test():
     trainer = _trainer(30)
     chart = live.accuracy_chart(_recorders(trainer))
     names = [t.style["name"] for t in chart.traces]
-    assert names == ["train, with batch norm", "test, with batch norm",
-                     "train, without normalization", "test, without normalization"]
+    assert names == [
+        "train, with batch norm",
+        "test, with batch norm",
+        "train, without normalization",
+        "test, without normalization",
+    ]
     figure = live.series_figure(chart)
     assert all(0 <= v <= 1 for t in figure["data"] for v in t["y"])
     assert "xaxis2" not in figure["layout"]  # one panel: appending redraws little
@@ -213,10 +240,20 @@ def test_accuracy_is_a_small_chart_of_its_own_with_train_and_test():
 
 # --- layer norm ------------------------------------------------------------------------------
 
-PAIR = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=4,
-                       seed=1, twin_norm="layer")  # batch norm, and a layer-norm twin
-LAYER_ALONE = lab.LabSettings(dataset="circles", n=160, hidden_layers=2, units=6, batch_size=4,
-                              seed=1, batch_norm=False, layer_norm=True, twin=False)
+PAIR = lab.LabSettings(
+    dataset="circles", n=160, hidden_layers=2, units=6, batch_size=4, seed=1, twin_norm="layer"
+)  # batch norm, and a layer-norm twin
+LAYER_ALONE = lab.LabSettings(
+    dataset="circles",
+    n=160,
+    hidden_layers=2,
+    units=6,
+    batch_size=4,
+    seed=1,
+    batch_norm=False,
+    layer_norm=True,
+    twin=False,
+)
 
 
 def _styles(chart):
@@ -235,15 +272,18 @@ def test_layer_norms_column_shows_each_examples_statistics_honestly():
     assert "per-example" in chart.label
     ln = [t for t in chart.traces if t.style["line"]["color"] == LN_COLOR]
     names = {t.style.get("name") for t in ln}
-    assert {"lowest to highest example, with layer norm",
-            "mean over the examples, with layer norm"} <= names
+    assert {
+        "lowest to highest example, with layer norm",
+        "mean over the examples, with layer norm",
+    } <= names
     assert len(ln) == 2 * 3  # mu and sigma rows: band top, band bottom (filled), mean
     assert sum(t.style.get("fill") == "tonexty" for t in ln) == 2
     assert {t.style["xaxis"] for t in ln} == {"x3", "x6"}  # the third column, both rows
     # batch norm's per-unit lines and running averages stay in the unit columns
     running = [t for t in chart.traces if t.style["line"]["color"] == RUNNING_COLOR]
-    assert len(running) == 2 * 2 and all(t.style["xaxis"] in ("x", "x2", "x4", "x5")
-                                         for t in running)
+    assert len(running) == 2 * 2 and all(
+        t.style["xaxis"] in ("x", "x2", "x4", "x5") for t in running
+    )
     # the values are the recorder's: mean, min, max of each example's mu over the units
     _, values = recorders[1].example_series("mu", 2)
     figure = live.series_figure(chart)
@@ -255,8 +295,9 @@ def test_layer_norms_column_shows_each_examples_statistics_honestly():
         assert trace["x"].shape == trace["y"].shape == (30,)
     np.testing.assert_allclose(mean["y"], values[:, 0], rtol=1e-6)
     np.testing.assert_allclose(low["y"], values[:, 1], rtol=1e-6)
-    assert np.all(values[:, 1] <= values[:, 0] + 1e-6) and np.all(values[:, 0] <= values[:, 2]
-                                                                   + 1e-6)
+    assert np.all(values[:, 1] <= values[:, 0] + 1e-6) and np.all(
+        values[:, 0] <= values[:, 2] + 1e-6
+    )
 
 
 def test_layer_norms_column_grows_by_increments_like_every_other_trace():
@@ -282,8 +323,11 @@ def test_layer_norm_alone_has_no_unit_columns_and_no_running_averages():
 def test_every_chart_names_and_colours_networks_by_their_normalization():
     recorders = _recorders(_trainer(20, PAIR))
     loss = live.loss_chart(recorders)
-    named = {t.style["name"]: t.style["line"]["color"] for t in loss.traces
-             if t.style.get("showlegend", True)}
+    named = {
+        t.style["name"]: t.style["line"]["color"]
+        for t in loss.traces
+        if t.style.get("showlegend", True)
+    }
     assert named["with batch norm"] == BN_COLOR and named["with layer norm"] == LN_COLOR
     for view in ("over_time", "gradients"):
         colors = {t.style["line"]["color"] for t in live.view_chart(view, recorders).traces}
@@ -296,21 +340,30 @@ def test_every_chart_names_and_colours_networks_by_their_normalization():
 def test_gamma_and_beta_of_both_normalizations_with_a_legend():
     recorders = _recorders(_trainer(20, PAIR))
     chart = live.gamma_beta_chart(recorders, 1, (2,))
-    bold = [t.style for t in chart.traces if t.style["line"]["width"] == 2.5
-            and t.style.get("showlegend") is False]
+    bold = [
+        t.style
+        for t in chart.traces
+        if t.style["line"]["width"] == 2.5 and t.style.get("showlegend") is False
+    ]
     assert {s["line"]["color"] for s in bold} == {BN_COLOR, LN_COLOR} and len(bold) == 4
     legend = [t.style["name"] for t in chart.traces if t.style.get("showlegend", True)]
     assert legend == ["with batch norm", "with layer norm"]
-    ln_gamma = [t for t in chart.traces if t.style["line"]["color"] == LN_COLOR
-                and t.style.get("xaxis") == "x" and t.style["line"]["width"] == 2.5]
+    ln_gamma = [
+        t
+        for t in chart.traces
+        if t.style["line"]["color"] == LN_COLOR
+        and t.style.get("xaxis") == "x"
+        and t.style["line"]["width"] == 2.5
+    ]
     _, gammas = recorders[1].unit_series("gamma", 1)
     np.testing.assert_allclose(ln_gamma[0].values, gammas[:, 2])
     one = live.gamma_beta_chart(recorders[1], 1)  # one recorder, as before
     # in full colour (3:1), the chosen units told by width
     assert {t.style["line"]["color"] for t in one.traces} == {LN_COLOR}
     assert {t.style["line"]["width"] for t in one.traces} == {1}
-    plain = live.gamma_beta_chart(_recorders(_trainer(5, dataclasses.replace(
-        SETTINGS, batch_norm=False))), 1)
+    plain = live.gamma_beta_chart(
+        _recorders(_trainer(5, dataclasses.replace(SETTINGS, batch_norm=False))), 1
+    )
     assert not plain.traces and "batch norm or layer norm" in plain.hint
 
 

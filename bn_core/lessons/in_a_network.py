@@ -53,15 +53,28 @@ def architecture(layer_dims, batch_norm=True, eliminate_bias=True, layer_norm=Fa
     layer_dims: (n_x, n_1, ..., n_L); layer_norm: layer norm instead of batch norm (the Training
     Lab counts both). Returns a tuple of LayerParams, l = 1..L.
     """
-    net = MLP(NetConfig(layer_dims=tuple(layer_dims), batch_norm=batch_norm,
-                        eliminate_bias=eliminate_bias, layer_norm=layer_norm))
+    net = MLP(
+        NetConfig(
+            layer_dims=tuple(layer_dims),
+            batch_norm=batch_norm,
+            eliminate_bias=eliminate_bias,
+            layer_norm=layer_norm,
+        )
+    )
     sizes = {key: int(np.prod(shape)) for key, shape in net.params.layout}
     dims = net.config.layer_dims
-    return tuple(LayerParams(
-        l=l, n_prev=dims[l - 1], n=dims[l], output=l == net.L, batch_norm=l in net.bn_layers,
-        bias_eliminated=not net.has_bias(l),
-        counts={kind: sizes.get(f"{kind}{l}", 0) for kind in PARAM_KINDS})
-        for l in range(1, net.L + 1))
+    return tuple(
+        LayerParams(
+            l=l,
+            n_prev=dims[l - 1],
+            n=dims[l],
+            output=l == net.L,
+            batch_norm=l in net.bn_layers,
+            bias_eliminated=not net.has_bias(l),
+            counts={kind: sizes.get(f"{kind}{l}", 0) for kind in PARAM_KINDS},
+        )
+        for l in range(1, net.L + 1)
+    )
 
 
 def n_params(layers):
@@ -148,15 +161,23 @@ def placement(after, activation="relu", weight_scale=1.0, seed=0):
     else:
         g_input, _ = batchnorm.forward(Z, gamma, beta)
         A = activation_forward(g_input, activation)
-    return Placement(bool(after), activation, g_input, A,
-                     float(saturated(g_input, activation).mean()), A.mean(axis=1),
-                     A.std(axis=1))
+    return Placement(
+        bool(after),
+        activation,
+        g_input,
+        A,
+        float(saturated(g_input, activation).mean()),
+        A.mean(axis=1),
+        A.std(axis=1),
+    )
 
 
 def placements(activation="relu", weight_scale=1.0, seed=0):
     """(before, after): the two Placements of the same layer and mini-batch."""
-    return (placement(False, activation, weight_scale, seed),
-            placement(True, activation, weight_scale, seed))
+    return (
+        placement(False, activation, weight_scale, seed),
+        placement(True, activation, weight_scale, seed),
+    )
 
 
 # --- the training loop, one line at a time ---------------------------------------------------
@@ -239,8 +260,15 @@ def walkthrough(settings=WalkSettings()):
     """
     s = settings
     X, y = walk_data(s.seed)
-    net = MLP(NetConfig(layer_dims=tuple(s.layer_dims), activation=s.activation,
-                        batch_norm=s.batch_norm, eliminate_bias=s.eliminate_bias, seed=s.seed))
+    net = MLP(
+        NetConfig(
+            layer_dims=tuple(s.layer_dims),
+            activation=s.activation,
+            batch_norm=s.batch_norm,
+            eliminate_bias=s.eliminate_bias,
+            seed=s.seed,
+        )
+    )
     opt = optimizers.make(s.optimizer, lr=s.lr)
     batches = data.minibatches(X.shape[1], s.batch_size, seed=s.seed)
     steps = []
@@ -254,8 +282,15 @@ def _iteration(net, opt, X, y, t):
     """The stops of one pass of the loop on mini-batch (X (n_x, m), y (m,)); steps net."""
     before = net.params.copy_arrays()
     loss, grads = net.loss_and_grads(X, y)
-    steps = [Step(t, LINE_BATCH, None, f"t = {t}: take mini-batch {t} (m = {X.shape[1]})",
-                  ((("X{t}", X), ("y{t}", y[None, :].astype(float))),))]
+    steps = [
+        Step(
+            t,
+            LINE_BATCH,
+            None,
+            f"t = {t}: take mini-batch {t} (m = {X.shape[1]})",
+            ((("X{t}", X), ("y{t}", y[None, :].astype(float))),),
+        )
+    ]
     A_prev = X
     for l, trace in enumerate(net.trace, start=1):
         steps += _hidden_steps(net, before, l, trace, A_prev, t)
@@ -276,14 +311,40 @@ def _hidden_steps(net, p, l, trace, A_prev, t):
     bias = " + b" if net.has_bias(l) else ""
     steps = [Step(t, LINE_Z, l, f"Layer {l}: Z[{l}] = W[{l}] A[{l - 1}]{bias}", (tuple(z_row),))]
     if trace.mu is not None:
-        steps.append(Step(t, LINE_STATS, l, f"Layer {l}: mean and variance of each unit over the "
-                          "mini-batch", (((f"Z[{l}]", trace.Z), (f"μ[{l}]", trace.mu),
-                           (f"σ²[{l}]", trace.var)),)))
-        steps.append(Step(t, LINE_ZT, l, f"Layer {l}: normalize, then scale by γ and shift by β",
-                          (((f"Z_norm[{l}]", trace.Z_norm), (f"γ[{l}]", p[f"gamma{l}"]),
-                            (f"β[{l}]", p[f"beta{l}"]), (f"Z̃[{l}]", trace.Z_tilde)),)))
-    steps.append(Step(t, LINE_A, l, f"Layer {l}: A[{l}] = {net.config.activation}(Z̃[{l}])",
-                      (((f"Z̃[{l}]", trace.Z_tilde), (f"A[{l}]", trace.A)),)))
+        steps.append(
+            Step(
+                t,
+                LINE_STATS,
+                l,
+                f"Layer {l}: mean and variance of each unit over the mini-batch",
+                (((f"Z[{l}]", trace.Z), (f"μ[{l}]", trace.mu), (f"σ²[{l}]", trace.var)),),
+            )
+        )
+        steps.append(
+            Step(
+                t,
+                LINE_ZT,
+                l,
+                f"Layer {l}: normalize, then scale by γ and shift by β",
+                (
+                    (
+                        (f"Z_norm[{l}]", trace.Z_norm),
+                        (f"γ[{l}]", p[f"gamma{l}"]),
+                        (f"β[{l}]", p[f"beta{l}"]),
+                        (f"Z̃[{l}]", trace.Z_tilde),
+                    ),
+                ),
+            )
+        )
+    steps.append(
+        Step(
+            t,
+            LINE_A,
+            l,
+            f"Layer {l}: A[{l}] = {net.config.activation}(Z̃[{l}])",
+            (((f"Z̃[{l}]", trace.Z_tilde), (f"A[{l}]", trace.A)),),
+        )
+    )
     return steps
 
 
@@ -291,12 +352,28 @@ def _output_steps(net, p, A_prev, y, loss, t):
     """The softmax output and the mini-batch loss. p: parameters before the update."""
     L, probs = net.L, net.last_probs
     picked = probs[y, np.arange(y.size)]
-    out = Step(t, LINE_OUT, L, f"Output layer {L}: Ŷ = softmax(W[{L}] A[{L - 1}] + b[{L}])",
-               (((f"W[{L}]", p[f"W{L}"]), (f"A[{L - 1}]", A_prev), (f"b[{L}]", p[f"b{L}"]),
-                 ("Ŷ", probs)),))
-    cost = Step(t, LINE_LOSS, None, "Loss: the mean of -log(probability of the right class)",
-                ((("Ŷ[y(i), i]", picked[None, :]), ("-log Ŷ[y(i), i]", -np.log(picked)[None, :])),),
-                (("J", float(loss)),))
+    out = Step(
+        t,
+        LINE_OUT,
+        L,
+        f"Output layer {L}: Ŷ = softmax(W[{L}] A[{L - 1}] + b[{L}])",
+        (
+            (
+                (f"W[{L}]", p[f"W{L}"]),
+                (f"A[{L - 1}]", A_prev),
+                (f"b[{L}]", p[f"b{L}"]),
+                ("Ŷ", probs),
+            ),
+        ),
+    )
+    cost = Step(
+        t,
+        LINE_LOSS,
+        None,
+        "Loss: the mean of -log(probability of the right class)",
+        ((("Ŷ[y(i), i]", picked[None, :]), ("-log Ŷ[y(i), i]", -np.log(picked)[None, :])),),
+        (("J", float(loss)),),
+    )
     return [out, cost]
 
 
@@ -304,8 +381,11 @@ def _backprop_steps(net, grads, t):
     """One stop per layer, l = L..1: that layer's gradients."""
     steps = []
     for l in range(net.L, 0, -1):
-        row = [(f"d{name}[{l}]", grads[f"{key}{l}"]) for key, name in
-               (("W", "W"), ("b", "b"), ("gamma", "γ"), ("beta", "β")) if f"{key}{l}" in grads]
+        row = [
+            (f"d{name}[{l}]", grads[f"{key}{l}"])
+            for key, name in (("W", "W"), ("b", "b"), ("gamma", "γ"), ("beta", "β"))
+            if f"{key}{l}" in grads
+        ]
         names = ", ".join(label for label, _ in row)
         steps.append(Step(t, LINE_BACKPROP, l, f"Backprop, layer {l}: {names}", (tuple(row),)))
     return steps
@@ -321,10 +401,19 @@ def _update_steps(net, opt, before, grads, t):
             k = f"{key}{l}"
             if k in before:
                 old, new = before[k], net.params[k]
-                rows.append(((f"{name}[{l}] before", old), (f"d{name}[{l}]", grads[k]),
-                             ("step taken", old - new), (f"{name}[{l}] after", new.copy())))
-        steps.append(Step(t, LINE_UPDATE, l, f"Update, layer {l} ({opt.name}, step t = {opt.t})",
-                          tuple(rows)))
+                rows.append(
+                    (
+                        (f"{name}[{l}] before", old),
+                        (f"d{name}[{l}]", grads[k]),
+                        ("step taken", old - new),
+                        (f"{name}[{l}] after", new.copy()),
+                    )
+                )
+        steps.append(
+            Step(
+                t, LINE_UPDATE, l, f"Update, layer {l} ({opt.name}, step t = {opt.t})", tuple(rows)
+            )
+        )
     return steps
 
 

@@ -25,8 +25,14 @@ def config(norm, split, seed=0, eliminate_bias=True, activation="relu"):
     """A 64-32-32-10 digits network with batch norm, layer norm or none ("batch", "layer",
     "none") on its hidden layers."""
     dims = (split.X_train.shape[0], *HIDDEN, split.n_classes)
-    return NetConfig(layer_dims=dims, activation=activation, batch_norm=norm == "batch",
-                     layer_norm=norm == "layer", eliminate_bias=eliminate_bias, seed=seed)
+    return NetConfig(
+        layer_dims=dims,
+        activation=activation,
+        batch_norm=norm == "batch",
+        layer_norm=norm == "layer",
+        eliminate_bias=eliminate_bias,
+        seed=seed,
+    )
 
 
 # --- 1. one matrix, two normalizations ---------------------------------------------------------
@@ -53,8 +59,7 @@ def both_ways(gamma=1.0, beta=0.0, eps=1e-5, n=5, m=6, seed=0):
     """A small Z, each unit on its own scale and offset, normalized by batch norm and by
     layer norm with gamma, beta the same for every unit. Returns a BothWays."""
     rng = np.random.default_rng(seed)
-    Z = (rng.uniform(0.5, 3.0, (n, 1)) * rng.standard_normal((n, m))
-         + rng.uniform(-3.0, 3.0, (n, 1)))
+    Z = rng.uniform(0.5, 3.0, (n, 1)) * rng.standard_normal((n, m)) + rng.uniform(-3.0, 3.0, (n, 1))
     g, b = np.full((n, 1), float(gamma)), np.full((n, 1), float(beta))
     bn_out, bn_cache = batchnorm.forward(Z, g, b, eps)
     ln_out, ln_cache = layernorm.forward(Z, g, b, eps)
@@ -88,8 +93,16 @@ def train_one_at_a_time(steps=300, lr=0.003, seed=0):
         bn_error = ""
     except ValueError as err:
         bn_error = str(err)
-    trainer = Trainer(config("layer", split, seed), split, "adam", lr, batch_size=1,
-                      twin=False, record=False, eval_every=10**9)
+    trainer = Trainer(
+        config("layer", split, seed),
+        split,
+        "adam",
+        lr,
+        batch_size=1,
+        twin=False,
+        record=False,
+        eval_every=10**9,
+    )
     before = evaluate(trainer.net, split.X_test, split.y_test)[1]
     losses = np.empty(steps)
     for i in range(steps):
@@ -133,8 +146,16 @@ def side_by_side(steps=150, batch_size=8, example=0, lr=0.003, seed=0):
     X_batch = split.X_test[:, idx]
     for norm in ("batch", "layer"):
         cfg = config(norm, split, seed, eliminate_bias=False)
-        trainer = Trainer(cfg, split, "adam", lr, batch_size=batch_size, twin=False,
-                          record=False, eval_every=10**9)
+        trainer = Trainer(
+            cfg,
+            split,
+            "adam",
+            lr,
+            batch_size=batch_size,
+            twin=False,
+            record=False,
+            eval_every=10**9,
+        )
         largest = np.empty(steps)
         for i in range(steps):
             X, y = _next_batch(trainer)
@@ -169,8 +190,16 @@ def sweep_cell(norm, batch_size, settings=SweepSettings()):
     """Test accuracy (eval mode) of one network ("batch", "layer", "none") after
     settings.examples_seen training examples in mini-batches of batch_size, with Adam."""
     split = digits_split(settings.seed)
-    trainer = Trainer(config(norm, split, settings.seed), split, "adam", settings.lr,
-                      batch_size=batch_size, twin=False, record=False, eval_every=10**9)
+    trainer = Trainer(
+        config(norm, split, settings.seed),
+        split,
+        "adam",
+        settings.lr,
+        batch_size=batch_size,
+        twin=False,
+        record=False,
+        eval_every=10**9,
+    )
     trainer.step(settings.examples_seen // batch_size)
     return evaluate(trainer.net, split.X_test, split.y_test)[1]
 
@@ -192,28 +221,36 @@ def sweep(settings=SweepSettings(), batch_sizes=SWEEP_BATCH_SIZES, on_cell=None)
 def sweep_verdict(table, batch_sizes=SWEEP_BATCH_SIZES, examples_seen=None):
     """What the sweep shows about the smallest mini-batch, in words that follow the numbers
     (and, given examples_seen, a word on the largest)."""
-    return (_small_batch_verdict(table, batch_sizes) + _layer_vs_none(table)
-            + (_large_batch_note(table, batch_sizes, examples_seen) if examples_seen else ""))
+    return (
+        _small_batch_verdict(table, batch_sizes)
+        + _layer_vs_none(table)
+        + (_large_batch_note(table, batch_sizes, examples_seen) if examples_seen else "")
+    )
 
 
 def _layer_vs_none(table):
     """Whether layer norm helped at all, against the network without normalization."""
     diffs = np.subtract(table["layer"], table["none"]) * 100
     if np.all(np.abs(diffs) < 2):
-        return (" Layer norm does not beat the network without normalization here (within "
-                f"{np.abs(diffs).max():.1f} points at every m): this small network trains well "
-                "without help; what the sweep shows is that layer norm does not break at tiny "
-                "mini-batches, where batch norm does.")
+        return (
+            " Layer norm does not beat the network without normalization here (within "
+            f"{np.abs(diffs).max():.1f} points at every m): this small network trains well "
+            "without help; what the sweep shows is that layer norm does not break at tiny "
+            "mini-batches, where batch norm does."
+        )
     better = "better" if diffs.mean() > 0 else "worse"
-    return (f" Layer norm does {better} than no normalization on average "
-            f"({diffs.mean():+.1f} points).")
+    return (
+        f" Layer norm does {better} than no normalization on average ({diffs.mean():+.1f} points)."
+    )
 
 
 def _large_batch_note(table, batch_sizes, examples_seen):
     big = batch_sizes[-1]
     best = max(accs[-1] for accs in table.values())
-    return (f" At m = {big} every network has taken only {examples_seen // big} steps, so all "
-            f"three are still learning (best {best:.1%}): the same examples, fewer updates.")
+    return (
+        f" At m = {big} every network has taken only {examples_seen // big} steps, so all "
+        f"three are still learning (best {best:.1%}): the same examples, fewer updates."
+    )
 
 
 def _small_batch_verdict(table, batch_sizes):
@@ -222,10 +259,14 @@ def _small_batch_verdict(table, batch_sizes):
     ln_drop = max(table["layer"]) - table["layer"][0]
     gap = table["layer"][0] - table["batch"][0]
     if gap > 0.02 and bn_drop > ln_drop:
-        return (f"As expected: at m = {small} batch norm reaches {table['batch'][0]:.1%}, "
-                f"{bn_drop * 100:.1f} points below its best, while layer norm reaches "
-                f"{table['layer'][0]:.1%}, {ln_drop * 100:.1f} points below its best.")
-    return (f"Not the textbook pattern in this run: at m = {small} batch norm reaches "
-            f"{table['batch'][0]:.1%} and layer norm {table['layer'][0]:.1%} (best: "
-            f"{max(table['batch']):.1%} and {max(table['layer']):.1%}). The data disagree "
-            "here; report it rather than the expectation.")
+        return (
+            f"As expected: at m = {small} batch norm reaches {table['batch'][0]:.1%}, "
+            f"{bn_drop * 100:.1f} points below its best, while layer norm reaches "
+            f"{table['layer'][0]:.1%}, {ln_drop * 100:.1f} points below its best."
+        )
+    return (
+        f"Not the textbook pattern in this run: at m = {small} batch norm reaches "
+        f"{table['batch'][0]:.1%} and layer norm {table['layer'][0]:.1%} (best: "
+        f"{max(table['batch']):.1%} and {max(table['layer']):.1%}). The data disagree "
+        "here; report it rather than the expectation."
+    )

@@ -65,14 +65,22 @@ def make_regression(ratio, m=M_TRAIN, m_test=M_TEST, seed=SEED):
     X_train, X_test = X[:, :m], X[:, m:]
     y_train, y_test = y[:, :m], y[:, m:]
     norm = data.fit_normalizer(X_train)
-    return RegressionData(X_train, y_train, X_test, y_test, norm, norm.apply(X_train),
-                          norm.apply(X_test), y_train - y_train.mean())
+    return RegressionData(
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        norm,
+        norm.apply(X_train),
+        norm.apply(X_test),
+        y_train - y_train.mean(),
+    )
 
 
 def feature_stats(X):
     """Per-feature mean and (biased) variance of X: (n_x, m) -> two (n_x,) arrays.
 
-        mu = 1/m sum_i x(i)        var = 1/m sum_i (x(i) - mu)^2
+    mu = 1/m sum_i x(i)        var = 1/m sum_i (x(i) - mu)^2
     """
     X = check_matrix(X, "X")
     mu = X.mean(axis=1)
@@ -86,9 +94,9 @@ def feature_stats(X):
 class Bowl:
     """The least-squares loss J(w) = 1/(2m) ||w^T X - y||^2 as an exact quadratic.
 
-        H  = X X^T / m              (2, 2), the Hessian
-        w* = H^{-1} X y^T / m       (2, 1), the minimum
-        J(w) = J* + 1/2 (w - w*)^T H (w - w*)
+    H  = X X^T / m              (2, 2), the Hessian
+    w* = H^{-1} X y^T / m       (2, 1), the minimum
+    J(w) = J* + 1/2 (w - w*)^T H (w - w*)
     """
 
     H: np.ndarray
@@ -110,7 +118,8 @@ class Bowl:
     @property
     def best_lr(self):
         """The best constant step, 2 / (lambda_min + lambda_max): the error then shrinks by
-        (kappa - 1) / (kappa + 1) per step in both axis directions, kappa = lambda_max / lambda_min."""
+        (kappa - 1) / (kappa + 1) per step in both axis directions,
+        kappa = lambda_max / lambda_min."""
         return 2.0 / sum(self.eigenvalues)
 
     @property
@@ -268,9 +277,17 @@ def compare(ratio, best=True, alpha=0.01, seed=SEED):
     raw, norm = fit_bowl(d.X_train, d.y_train), fit_bowl(d.Xn_train, d.yc_train)
     lr_raw, lr_norm = learning_rates(raw, norm, best, alpha)
     raw_window, norm_window = contour_window(raw), contour_window(norm)
-    return Comparison(d, raw, norm, gradient_descent(raw, lr_raw), gradient_descent(norm, lr_norm),
-                      raw_window, norm_window, contour_grid(raw, raw_window),
-                      contour_grid(norm, norm_window))
+    return Comparison(
+        d,
+        raw,
+        norm,
+        gradient_descent(raw, lr_raw),
+        gradient_descent(norm, lr_norm),
+        raw_window,
+        norm_window,
+        contour_grid(raw, raw_window),
+        contour_grid(norm, norm_window),
+    )
 
 
 def normalization_summary(d):
@@ -282,9 +299,14 @@ def normalization_summary(d):
     mu, var = feature_stats(d.X_train)
     train_mu, train_var = feature_stats(d.Xn_train)
     test_mu, test_var = feature_stats(d.Xn_test)
-    return {"training μ": mu, "training σ²": var,
-            "after: training mean": train_mu, "after: training variance": train_var,
-            "after: test mean": test_mu, "after: test variance": test_var}
+    return {
+        "training μ": mu,
+        "training σ²": var,
+        "after: training mean": train_mu,
+        "after: training variance": train_var,
+        "after: test mean": test_mu,
+        "after: test variance": test_var,
+    }
 
 
 # ---------------------------------------------------------------- the lecture's two slips
@@ -312,8 +334,9 @@ class SlipComparison:
         return self.uncentred_variance or self.divide_by_variance
 
 
-def normalize_with_slips(X_train, X, uncentred_variance=False, divide_by_variance=False,
-                         eps=data.NORMALIZER_EPS):
+def normalize_with_slips(
+    X_train, X, uncentred_variance=False, divide_by_variance=False, eps=data.NORMALIZER_EPS
+):
     """Normalize X with X_train's statistics, the right way or with the lecture's slips.
 
         mu = 1/m sum_i x(i)
@@ -335,7 +358,15 @@ def normalize_with_slips(X_train, X, uncentred_variance=False, divide_by_varianc
 def compare_slips(d, uncentred_variance=False, divide_by_variance=False):
     """The training inputs of d (a RegressionData) normalized right and with the chosen slips.
     Returns a SlipComparison."""
-    slipped, var_used = normalize_with_slips(d.X_train, d.X_train, uncentred_variance,
-                                             divide_by_variance)
-    return SlipComparison(uncentred_variance, divide_by_variance, d.Xn_train, slipped,
-                          var_used, feature_stats(d.Xn_train), feature_stats(slipped))
+    slipped, var_used = normalize_with_slips(
+        d.X_train, d.X_train, uncentred_variance, divide_by_variance
+    )
+    return SlipComparison(
+        uncentred_variance,
+        divide_by_variance,
+        d.Xn_train,
+        slipped,
+        var_used,
+        feature_stats(d.Xn_train),
+        feature_stats(slipped),
+    )

@@ -82,8 +82,7 @@ def minibatch_values(u, batch_size, n_draws=NOISE_DRAWS, seed=0):
     """
     others = np.delete(np.arange(u.z.size), u.example)
     rng = np.random.default_rng(seed)
-    picks = np.stack([rng.choice(others, batch_size - 1, replace=False)
-                      for _ in range(n_draws)])
+    picks = np.stack([rng.choice(others, batch_size - 1, replace=False) for _ in range(n_draws)])
     Z = np.hstack([np.full((n_draws, 1), u.z[u.example]), u.z[picks]])
     Z_norm, _ = batchnorm.forward(Z, np.ones((n_draws, 1)), np.zeros((n_draws, 1)))
     return Z_norm[:, 0]
@@ -155,10 +154,14 @@ def noise_study(batch_size=16, keep_prob=0.8, unit=0, example=0, seed=0):
     stds = noise_curve(u, BATCH_SIZES, seed=seed)
     probs = sorted({*KEEP_PROBS, keep_prob})
     return NoiseStudy(
-        batch_sizes=BATCH_SIZES, stds=stds, c=inverse_sqrt_fit(BATCH_SIZES, stds),
-        noise_free=noise_free(u), bn_values=minibatch_values(u, batch_size, seed=seed),
+        batch_sizes=BATCH_SIZES,
+        stds=stds,
+        c=inverse_sqrt_fit(BATCH_SIZES, stds),
+        noise_free=noise_free(u),
+        bn_values=minibatch_values(u, batch_size, seed=seed),
         dropout_values=dropout_values(u, keep_prob, seed=seed),
-        dropout=dict(zip(probs, dropout_noise(u, probs, seed=seed).tolist(), strict=True)))
+        dropout=dict(zip(probs, dropout_noise(u, probs, seed=seed).tolist(), strict=True)),
+    )
 
 
 # --- the train/test gap ----------------------------------------------------------------------
@@ -211,18 +214,29 @@ def gap_experiment(settings=GapSettings(), n_points=40):
     """
     s = settings
     split = small_split(s.n_train, s.seed)
-    config = NetConfig((split.X_train.shape[0], *s.hidden, split.n_classes), "relu",
-                       batch_norm=True, seed=s.seed)
-    trainer = Trainer(config, split, optimizer=s.optimizer, lr=s.lr, batch_size=s.batch_size,
-                      twin=True, eval_every=10**9, record=False)
+    config = NetConfig(
+        (split.X_train.shape[0], *s.hidden, split.n_classes), "relu", batch_norm=True, seed=s.seed
+    )
+    trainer = Trainer(
+        config,
+        split,
+        optimizer=s.optimizer,
+        lr=s.lr,
+        batch_size=s.batch_size,
+        twin=True,
+        eval_every=10**9,
+        record=False,
+    )
     every = max(s.steps // n_points, 1)
     rows = [_measure(trainer, split)]
     while trainer.step_count < s.steps and not trainer.stop_reason:
         trainer.step(min(every, s.steps - trainer.step_count))
         rows.append(_measure(trainer, split))
     table = np.array(rows)  # (k, 2 networks, 5 values)
-    return tuple(GapRun(*(table[:, i, j] for j in range(5)), stop_reason=run.stop_reason)
-                 for i, run in enumerate(trainer.runs))
+    return tuple(
+        GapRun(*(table[:, i, j] for j in range(5)), stop_reason=run.stop_reason)
+        for i, run in enumerate(trainer.runs)
+    )
 
 
 def gap_batch_noise(settings=GapSettings(), n_batches=40):
@@ -236,8 +250,14 @@ def gap_batch_noise(settings=GapSettings(), n_batches=40):
     """
     s = settings
     split = small_split(s.n_train, s.seed)
-    net = MLP(NetConfig((split.X_train.shape[0], *s.hidden, split.n_classes), "relu",
-                        batch_norm=True, seed=s.seed))
+    net = MLP(
+        NetConfig(
+            (split.X_train.shape[0], *s.hidden, split.n_classes),
+            "relu",
+            batch_norm=True,
+            seed=s.seed,
+        )
+    )
     batches = MiniBatchIterator(split.X_train.shape[1], s.batch_size, seed=s.seed)
     seen = {}
     for _ in range(n_batches):

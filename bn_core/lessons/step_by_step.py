@@ -73,8 +73,8 @@ def identity_params(b, eps, unit, m=64, seed=0):
 def saturation_zone(activation):
     """(z_lo, z_hi): g'(z) < SATURATION * max g' where z < z_lo or z > z_hi (relu: z <= 0).
 
-        sigmoid: s (1 - s) < 0.1 * 1/4   <=>  |z| > log(s_hi / (1 - s_hi)), s_hi = (1 + sqrt(0.9)) / 2
-        tanh:    1 - t^2 < 0.1           <=>  |z| > atanh(sqrt(0.9))
+    sigmoid: s (1 - s) < 0.1 * 1/4   <=>  |z| > log(s_hi / (1 - s_hi)), s_hi = (1 + sqrt(0.9)) / 2
+    tanh:    1 - t^2 < 0.1           <=>  |z| > atanh(sqrt(0.9))
     """
     if activation == "relu":
         return 0.0, np.inf
@@ -126,33 +126,49 @@ class Stages:
     flat: np.ndarray
 
 
-def run(b=1.0, gamma=1.0, beta=0.0, eps=batchnorm.DEFAULT_EPS, activation="relu", unit=0,
-        m=64, seed=0):
+def run(
+    b=1.0, gamma=1.0, beta=0.0, eps=batchnorm.DEFAULT_EPS, activation="relu", unit=0, m=64, seed=0
+):
     """Z = W X + b, then batch norm (gamma, beta on `unit`) and A = g(Z_tilde).
 
-        mu = 1/m sum_i Z(i)          var = 1/m sum_i (Z(i) - mu)^2
-        Z_norm = (Z - mu) / sqrt(var + eps)     Z_tilde = gamma Z_norm + beta     A = g(Z_tilde)
+    mu = 1/m sum_i Z(i)          var = 1/m sum_i (Z(i) - mu)^2
+    Z_norm = (Z - mu) / sqrt(var + eps)     Z_tilde = gamma Z_norm + beta     A = g(Z_tilde)
     """
     Z = pre_activations(b, m, seed)
     g, bt = unit_params(unit, gamma, beta)
     Z_tilde, cache = batchnorm.forward(Z, g, bt, eps)
     A = activation_forward(Z_tilde, activation)
-    return Stages(Z, cache.mu, cache.var, eps, cache.Z_norm, g, bt, Z_tilde, activation, A,
-                  (Z - cache.mu) / cache.var, saturated(Z_tilde, activation))
+    return Stages(
+        Z,
+        cache.mu,
+        cache.var,
+        eps,
+        cache.Z_norm,
+        g,
+        bt,
+        Z_tilde,
+        activation,
+        A,
+        (Z - cache.mu) / cache.var,
+        saturated(Z_tilde, activation),
+    )
 
 
 def unit_summary(s, unit):
     """The numbers the page prints for one unit, as floats.
 
-        var(Z_norm) = var / (var + eps)     var(wrong) = 1 / var
-        max |Z_tilde - Z| is 0 (to rounding) exactly when gamma = sqrt(var + eps), beta = mu.
+    var(Z_norm) = var / (var + eps)     var(wrong) = 1 / var
+    max |Z_tilde - Z| is 0 (to rounding) exactly when gamma = sqrt(var + eps), beta = mu.
     """
     u = unit
     return {
-        "mu": float(s.mu[u, 0]), "var": float(s.var[u, 0]),
+        "mu": float(s.mu[u, 0]),
+        "var": float(s.var[u, 0]),
         "std": float(np.sqrt(s.var[u, 0] + s.eps)),
-        "norm_mean": float(s.Z_norm[u].mean()), "norm_var": float(s.Z_norm[u].var()),
-        "tilde_mean": float(s.Z_tilde[u].mean()), "tilde_var": float(s.Z_tilde[u].var()),
+        "norm_mean": float(s.Z_norm[u].mean()),
+        "norm_var": float(s.Z_norm[u].var()),
+        "tilde_mean": float(s.Z_tilde[u].mean()),
+        "tilde_var": float(s.Z_tilde[u].var()),
         "wrong_var": float(s.Z_wrong[u].var()),
         "max_diff": float(np.abs(s.Z_tilde[u] - s.Z[u]).max()),
         "flat_fraction": float(s.flat[u].mean()),
@@ -163,15 +179,25 @@ def unit_summary(s, unit):
 def example_table(s, unit, rows=TABLE_ROWS):
     """The first `rows` examples of one unit at every stage: column name -> (rows,) array."""
     u, k = unit, min(rows, s.Z.shape[1])
-    return {"z": s.Z[u, :k], "z − μ": s.Z[u, :k] - s.mu[u, 0], "z_norm": s.Z_norm[u, :k],
-            "z̃": s.Z_tilde[u, :k], "a = g(z̃)": s.A[u, :k],
-            "(z − μ)/σ²  ✗": s.Z_wrong[u, :k]}
+    return {
+        "z": s.Z[u, :k],
+        "z − μ": s.Z[u, :k] - s.mu[u, 0],
+        "z_norm": s.Z_norm[u, :k],
+        "z̃": s.Z_tilde[u, :k],
+        "a = g(z̃)": s.A[u, :k],
+        "(z − μ)/σ²  ✗": s.Z_wrong[u, :k],
+    }
 
 
 def units_table(s):
     """Per unit: mu, var, gamma, beta and the saturated fraction: name -> (N_UNITS,) array."""
-    return {"μ": s.mu[:, 0], "σ²": s.var[:, 0], "γ": s.gamma[:, 0], "β": s.beta[:, 0],
-            "saturated share": s.flat.mean(axis=1)}
+    return {
+        "μ": s.mu[:, 0],
+        "σ²": s.var[:, 0],
+        "γ": s.gamma[:, 0],
+        "β": s.beta[:, 0],
+        "saturated share": s.flat.mean(axis=1),
+    }
 
 
 # ---------------------------------------------------------------- why gamma and beta exist
@@ -238,6 +264,16 @@ def linear_part(b=1.0, gamma=1.0, beta=0.0, eps=batchnorm.DEFAULT_EPS, unit=0, m
     chosen = run(b, gamma, beta, eps, "sigmoid", unit, m, seed)
     zp, ap = plain.Z_tilde[unit].copy(), plain.A[unit].copy()
     zc, ac = chosen.Z_tilde[unit].copy(), chosen.A[unit].copy()
-    return LinearPart(zp, ap, zc, ac, linear_share(zp), linear_share(zc),
-                      linear_fit_r2(zp, ap), linear_fit_r2(zc, ac), float(gamma), float(beta),
-                      sigmoid_tangent_gap())
+    return LinearPart(
+        zp,
+        ap,
+        zc,
+        ac,
+        linear_share(zp),
+        linear_share(zc),
+        linear_fit_r2(zp, ap),
+        linear_fit_r2(zc, ac),
+        float(gamma),
+        float(beta),
+        sigmoid_tangent_gap(),
+    )

@@ -46,8 +46,7 @@ def _trained(seed):
     X, y = data.make_dataset("digits", n=data.DIGITS_M, seed=seed)
     split = data.train_test_split(X, y, TEST_FRACTION, seed=seed)
     X_train, y_train = split[0], split[1]
-    net = MLP(NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed,
-                        running_beta=RUNNING_BETA))
+    net = MLP(NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed, running_beta=RUNNING_BETA))
     opt = optimizers.make("adam", lr=TRAIN_LR)
     batches = data.minibatches(X_train.shape[1], TRAIN_BATCH, seed=seed)
     for _ in range(TRAIN_STEPS):
@@ -63,8 +62,7 @@ def lesson_setup(seed=0, running_beta=RUNNING_BETA):
     running_beta: the network's beta for the running averages.
     """
     split, params, running_mu, running_var = _trained(seed)
-    config = NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed,
-                       running_beta=running_beta)
+    config = NetConfig(LAYER_DIMS, "relu", batch_norm=True, seed=seed, running_beta=running_beta)
     net = _network_with(config, params, running_mu, running_var)
     return LessonSetup(net, *(a.copy() for a in split))
 
@@ -130,8 +128,10 @@ def spread_vs_batch_size(net, X, layer, unit, batch_sizes=BATCH_SIZES, n_batches
     n_batches mini-batches of the batch mean and of the batch standard deviation.
     """
     spreads = [minibatch_stats(net, X, layer, unit, m, n_batches, seed) for m in batch_sizes]
-    return (np.array([mus.std() for mus, _ in spreads]),
-            np.array([sigmas.std() for _, sigmas in spreads]))
+    return (
+        np.array([mus.std() for mus, _ in spreads]),
+        np.array([sigmas.std() for _, sigmas in spreads]),
+    )
 
 
 def expected_spread_of_mean(sigma, batch_sizes, N):
@@ -257,8 +257,15 @@ def batch_of_one(net, X, y, layer, unit):
     gamma = net.params[f"gamma{layer}"][unit, 0]
     beta = net.params[f"beta{layer}"][unit, 0]
     eval_prob = net.forward(X, train=False)[y, np.arange(X.shape[1])]
-    return BatchOfOne(Z.copy(), Z - mu, z_norm, gamma * z_norm + beta,
-                      eval_traces[layer - 1].Z_tilde[unit].copy(), eval_prob, float(beta))
+    return BatchOfOne(
+        Z.copy(),
+        Z - mu,
+        z_norm,
+        gamma * z_norm + beta,
+        eval_traces[layer - 1].Z_tilde[unit].copy(),
+        eval_prob,
+        float(beta),
+    )
 
 
 # ---------------------------------------------------------------- the two test-time estimates
@@ -274,8 +281,10 @@ def whole_set_stats(net, X):
     Returns mu, var: {l: (n_l, 1)} for the batch-norm layers. Leaves the network unchanged.
     """
     traces = net.layer_trace(X, train=True)
-    return ({l: traces[l - 1].mu.copy() for l in net.bn_layers},
-            {l: traces[l - 1].var.copy() for l in net.bn_layers})
+    return (
+        {l: traces[l - 1].mu.copy() for l in net.bn_layers},
+        {l: traces[l - 1].var.copy() for l in net.bn_layers},
+    )
 
 
 def evaluate_with(net, mu, var, X, y):
@@ -317,7 +326,10 @@ def compare_estimates(seed=0):
     whole_mu, whole_var = whole_set_stats(net, s.X_train)
     run_loss, run_acc = evaluate_with(net, running_mu, running_var, s.X_test, s.y_test)
     all_loss, all_acc = evaluate_with(net, whole_mu, whole_var, s.X_test, s.y_test)
-    gap = {l: float((np.abs(running_mu[l] - whole_mu[l]) / np.sqrt(whole_var[l])).max())
-           for l in net.bn_layers}
-    return StatsCompared(running_mu, running_var, whole_mu, whole_var, run_loss, run_acc,
-                          all_loss, all_acc, gap)
+    gap = {
+        l: float((np.abs(running_mu[l] - whole_mu[l]) / np.sqrt(whole_var[l])).max())
+        for l in net.bn_layers
+    }
+    return StatsCompared(
+        running_mu, running_var, whole_mu, whole_var, run_loss, run_acc, all_loss, all_acc, gap
+    )

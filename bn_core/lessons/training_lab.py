@@ -39,10 +39,10 @@ def ema(values, weight=0.9, block=64):
     k = np.arange(block, dtype=np.float64).reshape(-1, *([1] * (x.ndim - 1)))
     w_k, w_neg_k = weight**k, weight**-k
     for start in range(0, x.shape[0], block):
-        chunk = x[start:start + block]
+        chunk = x[start : start + block]
         b = chunk.shape[0]
         run = (1 - weight) * w_k[:b] * np.cumsum(chunk * w_neg_k[:b], axis=0)
-        out[start:start + b] = weight * w_k[:b] * v + run
+        out[start : start + b] = weight * w_k[:b] * v + run
         v = out[start + b - 1].copy()
     t = np.arange(1, x.shape[0] + 1, dtype=np.float64).reshape(-1, *([1] * (x.ndim - 1)))
     return out / (1 - weight**t)
@@ -106,8 +106,12 @@ def decision_map(net, bounds, res=60):
     with np.errstate(all="ignore"):
         # in chunks: eval mode treats every example alone, and OpenBLAS goes multi-threaded on
         # wider products, which measured 10-25x slower on a busy 2-core machine
-        probs = np.hstack([net.forward(grid[:, i:i + GRID_CHUNK], train=False)
-                           for i in range(0, grid.shape[1], GRID_CHUNK)])
+        probs = np.hstack(
+            [
+                net.forward(grid[:, i : i + GRID_CHUNK], train=False)
+                for i in range(0, grid.shape[1], GRID_CHUNK)
+            ]
+        )
     if not np.isfinite(probs).all():
         return None
     label = probs.argmax(axis=0)
@@ -145,11 +149,17 @@ def data_panel(trainer, res=80, n_digits=24, nets=None):
     nets = [run.net for run in trainer.runs] if nets is None else list(nets)
     if split.X_train.shape[0] == 2:
         bounds = grid_bounds(np.hstack([split.X_train, split.X_test]))
-        return DataPanel(split, maps=tuple((net.config.normalization,
-                                            decision_map(net, bounds, res)) for net in nets))
+        return DataPanel(
+            split,
+            maps=tuple((net.config.normalization, decision_map(net, bounds, res)) for net in nets),
+        )
     X, y = split.X_test[:, :n_digits], split.y_test[:n_digits]
-    return DataPanel(split, X=X, y=y, predictions=tuple((net.config.normalization,
-                                                         predict(net, X)) for net in nets))
+    return DataPanel(
+        split,
+        X=X,
+        y=y,
+        predictions=tuple((net.config.normalization, predict(net, X)) for net in nets),
+    )
 
 
 def raw_test_inputs(dataset, n, noise, test_fraction, seed):
@@ -174,8 +184,9 @@ def count_params(layer_dims, normalization, eliminate_bias):
     """
     batch = normalization in (True, "batch")
     layer = normalization == "layer"
-    return n_params(architecture(layer_dims, batch_norm=batch, eliminate_bias=eliminate_bias,
-                                 layer_norm=layer))
+    return n_params(
+        architecture(layer_dims, batch_norm=batch, eliminate_bias=eliminate_bias, layer_norm=layer)
+    )
 
 
 def hidden_units(layer_dims):
@@ -209,9 +220,24 @@ OPTIMIZER_FIELDS = ("optimizer", "lr", "beta", "beta1", "beta2", "eps")
 OWN_DATA = "own"  # the data set name for points the learner uploads
 
 # The settings that define the data and the networks: a change to one means a fresh start.
-DEFINING_FIELDS = ("dataset", "n", "noise", "test_fraction", "hidden_layers", "units",
-                   "activation", "batch_norm", "layer_norm", "eliminate_bias", "init",
-                   "init_scale", "batch_size", "seed", "twin", "data_file")
+DEFINING_FIELDS = (
+    "dataset",
+    "n",
+    "noise",
+    "test_fraction",
+    "hidden_layers",
+    "units",
+    "activation",
+    "batch_norm",
+    "layer_norm",
+    "eliminate_bias",
+    "init",
+    "init_scale",
+    "batch_size",
+    "seed",
+    "twin",
+    "data_file",
+)
 NORMALIZATIONS = ("batch", "layer", "none")  # the lab's names, as in its links
 
 
@@ -276,9 +302,12 @@ class LabSettings:
             if name == "twin":
                 value = self.twin_norm if self.twin else False
             own = self.dataset == OWN_DATA
-            if (name == "noise" and self.dataset == "digits") or (
-                    name == "init_scale" and self.init != "gaussian") or (
-                    name in ("n", "noise") and own) or (name == "data_file" and not own):
+            if (
+                (name == "noise" and self.dataset == "digits")
+                or (name == "init_scale" and self.init != "gaussian")
+                or (name in ("n", "noise") and own)
+                or (name == "data_file" and not own)
+            ):
                 value = None
             out.append((name, value))
         return tuple(out)
@@ -293,12 +322,25 @@ def make_trainer(settings, split, **trainer_kwargs):
     clipped to the training set."""
     from bn_core.training import Trainer, default_config
 
-    config = default_config(split, hidden=settings.hidden, activation=settings.activation,
-                            batch_norm=settings.batch_norm, layer_norm=settings.layer_norm,
-                            eliminate_bias=settings.eliminate_bias, seed=settings.seed,
-                            init=settings.init, init_scale=settings.init_scale)
+    config = default_config(
+        split,
+        hidden=settings.hidden,
+        activation=settings.activation,
+        batch_norm=settings.batch_norm,
+        layer_norm=settings.layer_norm,
+        eliminate_bias=settings.eliminate_bias,
+        seed=settings.seed,
+        init=settings.init,
+        init_scale=settings.init_scale,
+    )
     name, lr, hyper = settings.optimizer_args()
-    return Trainer(config, split, optimizer=name, lr=lr,
-                   batch_size=min(settings.batch_size, split.X_train.shape[1]),
-                   twin=settings.twin_norm if settings.has_twin else False,
-                   **trainer_kwargs, **hyper)
+    return Trainer(
+        config,
+        split,
+        optimizer=name,
+        lr=lr,
+        batch_size=min(settings.batch_size, split.X_train.shape[1]),
+        twin=settings.twin_norm if settings.has_twin else False,
+        **trainer_kwargs,
+        **hyper,
+    )

@@ -88,19 +88,26 @@ def code_pieces():
     body = ast.parse(textwrap.dedent(source)).body[0].body
     first = body[1].lineno - 1  # the statement after the docstring, as a 0-based line index
     blocks = "\n".join(lines[first:]).split("\n\n")
-    return [CodePiece(textwrap.dedent(block), _assigned(textwrap.dedent(block)))
-            for block in blocks]
+    return [
+        CodePiece(textwrap.dedent(block), _assigned(textwrap.dedent(block))) for block in blocks
+    ]
 
 
 def _assigned(code):
     """The BackwardSteps fields a piece of code assigns (= or +=), in order of first use."""
     names = []
     for node in ast.walk(ast.parse(code)):
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AugAssign) else [])
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else ([node.target] if isinstance(node, ast.AugAssign) else [])
+        )
         for target in targets:
-            if (isinstance(target, ast.Name) and target.id in batchnorm.BackwardSteps._fields
-                    and target.id not in names):
+            if (
+                isinstance(target, ast.Name)
+                and target.id in batchnorm.BackwardSteps._fields
+                and target.id not in names
+            ):
                 names.append(target.id)
     return tuple(names)
 
@@ -115,8 +122,12 @@ def compact_dZ(dZ_tilde, cache):
     m = dZ_tilde.shape[1]
     sum_dZ_tilde = np.sum(dZ_tilde, axis=1, keepdims=True)
     sum_dZ_tilde_Z_norm = np.sum(dZ_tilde * cache.Z_norm, axis=1, keepdims=True)
-    return cache.gamma * cache.inv_std / m * (
-        m * dZ_tilde - sum_dZ_tilde - cache.Z_norm * sum_dZ_tilde_Z_norm)
+    return (
+        cache.gamma
+        * cache.inv_std
+        / m
+        * (m * dZ_tilde - sum_dZ_tilde - cache.Z_norm * sum_dZ_tilde_Z_norm)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,8 +148,9 @@ def backward_agreement(dZ_tilde, cache, steps):
     dZ_tilde: (n, m). Returns an Agreement.
     """
     compact = compact_dZ(dZ_tilde, cache)
-    return Agreement(float(np.max(np.abs(steps.dZ - compact))),
-                     float(np.max(np.abs(np.sum(steps.dZ, axis=1)))))
+    return Agreement(
+        float(np.max(np.abs(steps.dZ - compact))), float(np.max(np.abs(np.sum(steps.dZ, axis=1))))
+    )
 
 
 def gradient_paths(steps, cache):
@@ -152,9 +164,11 @@ def gradient_paths(steps, cache):
     They add up to dZ. steps: from staged_backward_steps; cache: its BatchNormCache.
     """
     m = steps.dZ.shape[1]
-    return {"direct": steps.dZ_norm * cache.inv_std,
-            "through σ²": cache.Z_centered * (2.0 / m * steps.dvar),
-            "through μ": np.ones_like(steps.dZ) * steps.dmu / m}
+    return {
+        "direct": steps.dZ_norm * cache.inv_std,
+        "through σ²": cache.Z_centered * (2.0 / m * steps.dvar),
+        "through μ": np.ones_like(steps.dZ) * steps.dmu / m,
+    }
 
 
 # --- the gradient check of a small network ------------------------------------------------------
@@ -190,8 +204,15 @@ class GradReport:
     min_relu_input: float
 
 
-def gradient_check(activation="relu", batch_norm=True, eliminate_bias=True, seed=0, h=GRAD_H,
-                   layer_dims=GRAD_DIMS, m=GRAD_M):
+def gradient_check(
+    activation="relu",
+    batch_norm=True,
+    eliminate_bias=True,
+    seed=0,
+    h=GRAD_H,
+    layer_dims=GRAD_DIMS,
+    m=GRAD_M,
+):
     """Centred-difference check of every parameter of a small network on one mini-batch of m
     examples from the GRAD_DATASET ("moons") set:
 
@@ -201,8 +222,11 @@ def gradient_check(activation="relu", batch_norm=True, eliminate_bias=True, seed
     Returns a GradReport.
     """
     X, y = data.make_dataset(GRAD_DATASET, n=m, seed=seed)
-    net = MLP(NetConfig(layer_dims, activation, batch_norm=batch_norm,
-                        eliminate_bias=eliminate_bias, seed=seed))
+    net = MLP(
+        NetConfig(
+            layer_dims, activation, batch_norm=batch_norm, eliminate_bias=eliminate_bias, seed=seed
+        )
+    )
     checks = gradcheck.check_network(net, X, y, h)
     relu = activation == "relu"
     min_relu = _min_relu_input(net, X) if relu else float("nan")
@@ -244,5 +268,12 @@ def _row(check, near_kink):
         status = "zero"
     else:
         status = "kink" if near_kink else "fail"
-    return GradRow(check.name, check.analytic.shape, a_norm, n_norm, check.relative_error,
-                   float(np.max(np.abs(check.analytic))), status)
+    return GradRow(
+        check.name,
+        check.analytic.shape,
+        a_norm,
+        n_norm,
+        check.relative_error,
+        float(np.max(np.abs(check.analytic))),
+        status,
+    )

@@ -70,8 +70,10 @@ def band_drift(percentiles):
     """
     window = max(len(percentiles) // 10, 1)
     kernel = np.ones(window) / window
-    smooth = np.stack([np.convolve(percentiles[:, k], kernel, mode="valid")
-                       for k in range(percentiles.shape[1])], axis=1)
+    smooth = np.stack(
+        [np.convolve(percentiles[:, k], kernel, mode="valid") for k in range(percentiles.shape[1])],
+        axis=1,
+    )
     return float(np.mean(smooth.max(axis=0) - smooth.min(axis=0)))
 
 
@@ -84,11 +86,24 @@ def covariate_shift(settings=ShiftSettings()):
     """
     s = settings
     split = digits_split(s.seed)
-    config = NetConfig(layer_dims=(split.X_train.shape[0], *SHIFT_HIDDEN, split.n_classes),
-                       activation="sigmoid", batch_norm=True, init="gaussian",
-                       init_scale=s.init_scale, seed=s.seed)
-    trainer = Trainer(config, split, optimizer=s.optimizer, lr=s.lr, batch_size=SHIFT_BATCH,
-                      twin=True, eval_every=max(s.steps // 40, 1), detail_every=5)
+    config = NetConfig(
+        layer_dims=(split.X_train.shape[0], *SHIFT_HIDDEN, split.n_classes),
+        activation="sigmoid",
+        batch_norm=True,
+        init="gaussian",
+        init_scale=s.init_scale,
+        seed=s.seed,
+    )
+    trainer = Trainer(
+        config,
+        split,
+        optimizer=s.optimizer,
+        lr=s.lr,
+        batch_size=SHIFT_BATCH,
+        twin=True,
+        eval_every=max(s.steps // 40, 1),
+        detail_every=5,
+    )
     trainer.step(s.steps)
     return tuple(_shift_run(run, s.layer) for run in trainer.runs)
 
@@ -96,11 +111,14 @@ def covariate_shift(settings=ShiftSettings()):
 def _shift_run(run, layer):
     rec = run.recorder
     percentiles = np.array(rec.percentiles.values[:, layer - 1, :], dtype=np.float64)
-    return ShiftRun(steps=rec.percentiles.steps.copy(), percentiles=percentiles,
-                    eval_steps=rec.test.steps.copy(),
-                    test_accuracy=np.array(rec.test.values[:, 1], dtype=np.float64),
-                    drift=band_drift(percentiles) if len(percentiles) else float("nan"),
-                    stop_reason=run.stop_reason)
+    return ShiftRun(
+        steps=rec.percentiles.steps.copy(),
+        percentiles=percentiles,
+        eval_steps=rec.test.steps.copy(),
+        test_accuracy=np.array(rec.test.values[:, 1], dtype=np.float64),
+        drift=band_drift(percentiles) if len(percentiles) else float("nan"),
+        stop_reason=run.stop_reason,
+    )
 
 
 # --- robustness sweeps -------------------------------------------------------------------------
@@ -128,14 +146,20 @@ def lr_sweep(optimizer="gd", steps=SWEEP_STEPS, learning_rates=None):
     if learning_rates is None:
         scale = 0.01 if optimizer in ("adam", "rmsprop") else 1.0
         learning_rates = tuple(scale * lr for lr in LEARNING_RATES)
-    return [SweepPoint(bn, lr, optimizer=optimizer, steps=steps)
-            for lr in learning_rates for bn in (True, False)]
+    return [
+        SweepPoint(bn, lr, optimizer=optimizer, steps=steps)
+        for lr in learning_rates
+        for bn in (True, False)
+    ]
 
 
 def init_sweep(lr=0.1, optimizer="gd", steps=SWEEP_STEPS, scales=INIT_SCALES):
     """The points of an initial-scale sweep: W ~ N(0, scale^2) at a fixed learning rate."""
-    return [SweepPoint(bn, lr, init="gaussian", init_scale=scale, optimizer=optimizer,
-                       steps=steps) for scale in scales for bn in (True, False)]
+    return [
+        SweepPoint(bn, lr, init="gaussian", init_scale=scale, optimizer=optimizer, steps=steps)
+        for scale in scales
+        for bn in (True, False)
+    ]
 
 
 def sweep_split(seed=0):
@@ -150,11 +174,24 @@ def final_loss(point, split=None):
     last FINAL_FRACTION of the steps; NaN if the network diverged.
     """
     split = split if split is not None else sweep_split(point.seed)
-    config = NetConfig(layer_dims=(split.X_train.shape[0], *SWEEP_HIDDEN, split.n_classes),
-                       activation="relu", batch_norm=point.batch_norm, init=point.init,
-                       init_scale=point.init_scale, seed=point.seed)
-    trainer = Trainer(config, split, optimizer=point.optimizer, lr=point.lr,
-                      batch_size=SWEEP_BATCH, twin=False, eval_every=10**9, record=False)
+    config = NetConfig(
+        layer_dims=(split.X_train.shape[0], *SWEEP_HIDDEN, split.n_classes),
+        activation="relu",
+        batch_norm=point.batch_norm,
+        init=point.init,
+        init_scale=point.init_scale,
+        seed=point.seed,
+    )
+    trainer = Trainer(
+        config,
+        split,
+        optimizer=point.optimizer,
+        lr=point.lr,
+        batch_size=SWEEP_BATCH,
+        twin=False,
+        eval_every=10**9,
+        record=False,
+    )
     run = trainer.runs[0]
     tail = max(int(point.steps * FINAL_FRACTION), 1)
     trainer.step(point.steps - tail)
@@ -186,9 +223,14 @@ def epsilon_floor(init_scale=INIT_SCALES[0], seed=0):
     """Var(Z[l]) and Var(Z_norm[l]) of every hidden layer at initialization (see EpsilonFloor):
     the smallest initial scale of the sweep by default."""
     split = sweep_split(seed)
-    config = NetConfig(layer_dims=(split.X_train.shape[0], *SWEEP_HIDDEN, split.n_classes),
-                       activation="relu", batch_norm=True, init="gaussian",
-                       init_scale=init_scale, seed=seed)
+    config = NetConfig(
+        layer_dims=(split.X_train.shape[0], *SWEEP_HIDDEN, split.n_classes),
+        activation="relu",
+        batch_norm=True,
+        init="gaussian",
+        init_scale=init_scale,
+        seed=seed,
+    )
     traces = MLP(config).layer_trace(split.X_train[:, :SWEEP_BATCH], train=True)
     var_z = np.array([t.Z.var(axis=1).mean() for t in traces])
     var_z_norm = np.array([t.Z_norm.var(axis=1).mean() for t in traces])

@@ -96,13 +96,21 @@ def script_runs(page: Page) -> tuple[int, int]:
     0 before the first."""
     counts = page.evaluate("() => [window.__bnlabRuns, window.__bnlabMessages]")
     if counts[0] is None:
-        raise RuntimeError("no run counter on this page: use the e2e `page` fixture, or call "
-                           "context.add_init_script(RUN_COUNTER_JS) before page.goto")
+        raise RuntimeError(
+            "no run counter on this page: use the e2e `page` fixture, or call "
+            "context.add_init_script(RUN_COUNTER_JS) before page.goto"
+        )
     return tuple(counts)
 
 
-def wait_for_app(page: Page, *, after: tuple[int, int] = (0, 0), title: bool | None = None,
-                 timeout_ms: float = 30_000, quiet_ms: float = 300) -> None:
+def wait_for_app(
+    page: Page,
+    *,
+    after: tuple[int, int] = (0, 0),
+    title: bool | None = None,
+    timeout_ms: float = 30_000,
+    quiet_ms: float = 300,
+) -> None:
     """Wait until the server has answered since `after` (script_runs' counts) and the run that
     answer belongs to has finished.
 
@@ -117,8 +125,9 @@ def wait_for_app(page: Page, *, after: tuple[int, int] = (0, 0), title: bool | N
     """
     need_title = tuple(after) == (0, 0) if title is None else title
     page.evaluate("() => { window.__bnlabSettledSince = undefined; }")
-    page.wait_for_function(_SETTLED_JS, arg=[list(after), quiet_ms, need_title],
-                           timeout=timeout_ms, polling=50)
+    page.wait_for_function(
+        _SETTLED_JS, arg=[list(after), quiet_ms, need_title], timeout=timeout_ms, polling=50
+    )
 
 
 @contextmanager

@@ -61,8 +61,11 @@ def serious_violations(page, results):
             continue
         for node in rule["nodes"]:
             target = node["target"][0] if node["target"] else ""
-            if rule["id"] == "color-contrast" and isinstance(target, str) and page.evaluate(
-                    _IN_DISABLED_WIDGET_JS, target):
+            if (
+                rule["id"] == "color-contrast"
+                and isinstance(target, str)
+                and page.evaluate(_IN_DISABLED_WIDGET_JS, target)
+            ):
                 continue
             message = (node.get("any") or node.get("all") or [{}])[0].get("message", "")
             found.append((rule["id"], rule["impact"], target, message))
@@ -85,8 +88,9 @@ ANSWERED = {
 
 @pytest.mark.parametrize("slug", ANSWERED)
 def test_no_serious_axe_violation_with_the_prediction_answered(page, app_url, slug):
-    assert_axe_finds_nothing_serious(page, f"{app_url}/{slug}?{ANSWERED[slug]}",
-                                     expect_text=("Not quite", "Right", "The answer"))
+    assert_axe_finds_nothing_serious(
+        page, f"{app_url}/{slug}?{ANSWERED[slug]}", expect_text=("Not quite", "Right", "The answer")
+    )
 
 
 def assert_axe_finds_nothing_serious(page, url, expect_text=()):
@@ -98,11 +102,13 @@ def assert_axe_finds_nothing_serious(page, url, expect_text=()):
     wait_for_app(page, timeout_ms=PAGE_TIMEOUT_MS)
     if expect_text:
         status = page.get_by_role("status").filter(
-            has_text=re.compile("|".join(map(re.escape, expect_text))))
+            has_text=re.compile("|".join(map(re.escape, expect_text)))
+        )
         expect(status.first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
     page.evaluate(_FONTS_SETTLED_JS)
-    page.wait_for_function(_SCROLL_BOXES_READY_JS, arg=QUIET_MS, timeout=PAGE_TIMEOUT_MS,
-                           polling=50)
+    page.wait_for_function(
+        _SCROLL_BOXES_READY_JS, arg=QUIET_MS, timeout=PAGE_TIMEOUT_MS, polling=50
+    )
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
     found = serious_violations(page, results.response)
     assert not found, "\n".join(" | ".join(map(str, v)) for v in found)

@@ -1,8 +1,9 @@
 """Charts that speak, in a real Chromium, read from the accessibility tree a screen reader uses:
 every chart of every page is named and described; chart toolbars leave only Download in the
-Tab order, and offer no upload to Plotly's cloud; the Training Lab's status is announced in a polite live region at a pace a screen
-reader can follow, with the full state on Pause; and a paused chart of the Lab can be explored
-with the arrow keys, each point read out with the value the chart holds.
+Tab order, and offer no upload to Plotly's cloud; the Training Lab's status is announced in a
+polite live region at a pace a screen reader can follow, with the full state on Pause; and a
+paused chart of the Lab can be explored with the arrow keys, each point read out with the value
+the chart holds.
 """
 
 import itertools
@@ -73,8 +74,9 @@ def test_every_chart_is_named_and_described(page, app_url, info):
 def live_region_text(page):
     """The live region's text as the accessibility tree gives it to a screen reader."""
     snapshot = page.locator(".bnlab-live-status").aria_snapshot()
-    match = re.search(r'status(?: "[^"]*")?: (.*)', snapshot) or re.search(r"- text: (.*)",
-                                                                           snapshot)
+    match = re.search(r'status(?: "[^"]*")?: (.*)', snapshot) or re.search(
+        r"- text: (.*)", snapshot
+    )
     return match.group(1).strip().strip('"') if match else snapshot.strip()
 
 
@@ -144,8 +146,11 @@ def test_a_paused_chart_is_explored_by_keyboard(page, app_url):
     expect(loss).to_have_attribute("aria-roledescription", "chart")
 
     page.keyboard.press("End")
-    expect(readout(page)).to_have_text(re.compile(
-        r"^with batch norm: loss \(log\) [\d.e+-]+ at step 3, last point\. Line 1 of \d+\.$"))
+    expect(readout(page)).to_have_text(
+        re.compile(
+            r"^with batch norm: loss \(log\) [\d.e+-]+ at step 3, last point\. Line 1 of \d+\.$"
+        )
+    )
     page.keyboard.press("ArrowLeft")
     expect(readout(page)).to_have_text(re.compile(r"at step 2\.$"))
     value = spoken_number(re.search(r"loss \(log\) (\S+) at", readout(page).inner_text())[1])

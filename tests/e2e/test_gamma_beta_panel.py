@@ -21,13 +21,21 @@ def panel(page):
 
 
 def metric_value(page, label):
-    return (panel(page).locator('[data-testid="stMetric"]').filter(has_text=label)
-            .locator('[data-testid="stMetricValue"]'))
+    return (
+        panel(page)
+        .locator('[data-testid="stMetric"]')
+        .filter(has_text=label)
+        .locator('[data-testid="stMetricValue"]')
+    )
 
 
 def gamma_slider(page):
-    return (panel(page).locator('[data-testid="stSlider"]').filter(has_text="γ (scale)")
-            .get_by_role("slider"))
+    return (
+        panel(page)
+        .locator('[data-testid="stSlider"]')
+        .filter(has_text="γ (scale)")
+        .get_by_role("slider")
+    )
 
 
 def open_trained_lab(page, app_url):
@@ -37,8 +45,7 @@ def open_trained_lab(page, app_url):
     wait_for_app(page)
     with rerun(page):
         page.get_by_role("button", name="Epoch", exact=True).click()
-    expect(page.get_by_text(re.compile(r"^Step [1-9]\d*$"))).to_be_visible(
-        timeout=PANEL_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"^Step [1-9]\d*$"))).to_be_visible(timeout=PANEL_TIMEOUT_MS)
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=PANEL_TIMEOUT_MS)
     loss = metric_value(page, "Train loss")
     expect(loss).to_have_text(re.compile(r"^\d+\.\d{4}$"), timeout=PANEL_TIMEOUT_MS)

@@ -74,10 +74,13 @@ def test_live_loss_chart_plays_every_step_pauses_and_resets(page, app_url):
     # Pause: the Play button is back, and the chart ends on the step the counter shows
     page.get_by_role("button", name="⏸ Pause").click()
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=30_000)
-    wait_until(page, f"""() => {{
+    wait_until(
+        page,
+        f"""() => {{
         const s = ({_STATE_JS})();
         return s && s.steps.length > 0 && s.steps.every(x => x.at(-1) === s.step);
-    }}""")
+    }}""",
+    )
     paused = state(page)
     n = paused["step"]
     assert n >= 20
@@ -85,22 +88,34 @@ def test_live_loss_chart_plays_every_step_pauses_and_resets(page, app_url):
         assert steps == list(range(1, n + 1))
     # ... and nothing moves any more
     with pytest.raises(PlaywrightError, match="Timeout"):
-        wait_until(page, """([frames, step]) => {
+        wait_until(
+            page,
+            """([frames, step]) => {
             const stats = window.bnlabLive.charts.loss;
             const strong = [...document.querySelectorAll('[data-testid="stMain"] strong')]
                 .find(e => /^Step \\d+$/.test(e.textContent.trim()));
             return stats.frames !== frames || Number(strong.textContent.trim().slice(5)) !== step;
-        }""", arg=[paused["frames"], n], timeout=2_000)
+        }""",
+            arg=[paused["frames"], n],
+            timeout=2_000,
+        )
 
     # A preset is a new run: the charts start over, empty
     page.get_by_role("button", name="🎲 Batch size 2").click()
-    wait_until(page, f"""(run) => {{
+    wait_until(
+        page,
+        f"""(run) => {{
         const s = ({_STATE_JS})();
         return s && s.run !== run && s.step === 0 && s.steps.every(x => x.length === 0);
-    }}""", arg=paused["run"])
+    }}""",
+        arg=paused["run"],
+    )
     page.get_by_role("button", name="Step", exact=True).click()
-    wait_until(page, f"""() => {{
+    wait_until(
+        page,
+        f"""() => {{
         const s = ({_STATE_JS})();
         return s && s.step === 1 && s.steps.every(x => x.length === 1 && x[0] === 1);
-    }}""")
+    }}""",
+    )
     assert_no_exception(page)

@@ -36,13 +36,16 @@ def test_page_opens_with_every_chart_drawn(page, app_url, info):
     # other components, such as bn_a11y's, draw no chart)
     charts = page.locator('[data-testid="stPlotlyChart"], .bnlab-live-chart').count()
     if charts:
-        page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length "
-                               f">= {charts}", timeout=CHART_TIMEOUT_MS)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.js-plotly-plot').length >= {charts}",
+            timeout=CHART_TIMEOUT_MS,
+        )
         # Wait for what is asserted: every chart drawn with something in it (a live chart
         # may be laid out a moment before its figure arrives).
         try:
-            page.wait_for_function(f"() => ({_DRAWN_JS})().every(n => n > 0)",
-                                   timeout=CHART_TIMEOUT_MS)
+            page.wait_for_function(
+                f"() => ({_DRAWN_JS})().every(n => n > 0)", timeout=CHART_TIMEOUT_MS
+            )
         except PlaywrightTimeoutError:
             pytest.fail(f"empty chart(s) on {info.url_path}: {page.evaluate(_DRAWN_JS)}")
     assert page.get_by_text("Page not found").count() == 0

@@ -1,6 +1,7 @@
 """The Training Lab in a real headless Chromium: Play trains live (the loss chart changes several
 times within 10 s), Pause stops it, turning normalization off resets training, the
-learning-rate slider applies without a reset. No exception anywhere; screenshots in artifacts/screenshots/.
+learning-rate slider applies without a reset. No exception anywhere; screenshots in
+artifacts/screenshots/.
 """
 
 import itertools
@@ -39,13 +40,17 @@ _STEP_JS = """() => {
 
 
 # True when every trace of the loss chart that is drawn per step ends at the step counter's step.
-_LOSS_AT_STEP_JS = """() => {
-    const step = (""" + _STEP_JS + """)();
+_LOSS_AT_STEP_JS = (
+    """() => {
+    const step = ("""
+    + _STEP_JS
+    + """)();
     const plot = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
     if (step === null || !plot || !plot.data) return false;
     const lines = plot.data.filter(t => t.name === 'each mini-batch');
     return lines.length > 0 && lines.every(t => t.x.length > 0 && t.x[t.x.length - 1] === step);
 }"""
+)
 
 
 def loss_chart(page):
@@ -57,8 +62,11 @@ def step_count(page):
 
 
 def learning_rate_slider(page):
-    return (page.locator('[data-testid="stSlider"]').filter(has_text="Learning rate")
-            .get_by_role("slider"))
+    return (
+        page.locator('[data-testid="stSlider"]')
+        .filter(has_text="Learning rate")
+        .get_by_role("slider")
+    )
 
 
 def open_lab(page, app_url):
@@ -67,8 +75,7 @@ def open_lab(page, app_url):
     expect(page.locator("h1").first).to_contain_text("Training Lab")
     # loss, accuracy, data, view; the live charts draw once Plotly.js has loaded (the γ, β
     # panel's own charts are ordinary ones)
-    expect(page.locator(LIVE_PLOTS)).to_have_count(
-        4, timeout=CHART_TIMEOUT_MS)
+    expect(page.locator(LIVE_PLOTS)).to_have_count(4, timeout=CHART_TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"^Step 0$"))).to_be_visible()
 
 
@@ -155,14 +162,19 @@ def test_every_view_and_a_preset_render_without_an_exception(page, app_url):
         page.get_by_role("button", name="Epoch", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Step [1-9]\d*$"))).to_be_visible()
     # each view, and the id its live chart's id starts with
-    for view, chart in (("Distributions over time", "over_time"),
-                        ("Mini-batch μ and σ", "minibatch"), ("γ and β", "gamma_beta"),
-                        ("Gradients", "gradients"), ("Distributions now", "distributions")):
+    for view, chart in (
+        ("Distributions over time", "over_time"),
+        ("Mini-batch μ and σ", "minibatch"),
+        ("γ and β", "gamma_beta"),
+        ("Gradients", "gradients"),
+        ("Distributions now", "distributions"),
+    ):
         with rerun(page):
             page.get_by_text(view, exact=True).click()
         expect(page.get_by_role("radio", name=view, exact=True)).to_be_checked()
         expect(page.locator(f'[data-chart-id^="{chart}"] .js-plotly-plot')).to_be_visible(
-            timeout=CHART_TIMEOUT_MS)
+            timeout=CHART_TIMEOUT_MS
+        )
         expect(page.locator(LIVE_PLOTS)).to_have_count(4, timeout=CHART_TIMEOUT_MS)
         assert_no_exception(page)
     with rerun(page):

@@ -50,8 +50,11 @@ def _train_a_few_steps(page, steps=3):
     page.wait_for_function(_LIVE_STEP_JS, arg=steps, timeout=PAGE_TIMEOUT_MS)
 
 
-@pytest.mark.parametrize("path", [p.url_path for p in PAGES if p.url_path]
-                         + ["training_lab?view=gradients", "training_lab?view=minibatch"])
+@pytest.mark.parametrize(
+    "path",
+    [p.url_path for p in PAGES if p.url_path]
+    + ["training_lab?view=gradients", "training_lab?view=minibatch"],
+)
 def test_chart_text_and_marks_meet_their_contrast(page, app_url, path):
     _open(page, f"{app_url}/{path}")
     if path.startswith("training_lab"):
@@ -102,8 +105,16 @@ _CONTROLS_JS = """() => [...document.querySelectorAll(
         && el.checkVisibility({visibilityProperty: true}))
     .map(el => { if (!el.dataset.bnlabTab) el.dataset.bnlabTab = 'control';
                  return el.dataset.bnlabTab; }).length"""
-KINDS_TO_CHECK = ("button", "toggle", "radio", "slider", "select box", "page link",
-                  "number input", "expander")
+KINDS_TO_CHECK = (
+    "button",
+    "toggle",
+    "radio",
+    "slider",
+    "select box",
+    "page link",
+    "number input",
+    "expander",
+)
 PAD = 8  # px around the control: a ring 2px off and 3px wide falls inside
 
 
@@ -177,8 +188,7 @@ _REFLOW_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["training_lab", "step_by_step", "in_a_network",
-                                  "why_it_works"])
+@pytest.mark.parametrize("path", ["training_lab", "step_by_step", "in_a_network", "why_it_works"])
 def test_at_320_px_nothing_scrolls_sideways_and_charts_stack(page, app_url, path):
     _open(page, f"{app_url}/{path}", width=320, height=800)
     if path == "training_lab":
@@ -192,6 +202,7 @@ def test_at_320_px_nothing_scrolls_sideways_and_charts_stack(page, app_url, path
 
 # --- reduced motion ----------------------------------------------------------------------------
 
+
 def test_with_reduced_motion_the_live_charts_draw_each_tick_at_once(page, app_url):
     page.emulate_media(reduced_motion="reduce")
     _open(page, f"{app_url}/training_lab")
@@ -199,8 +210,9 @@ def test_with_reduced_motion_the_live_charts_draw_each_tick_at_once(page, app_ur
     page.wait_for_function(_CHARTS_DRAWN_JS, timeout=PAGE_TIMEOUT_MS, polling=100)
     page.get_by_role("button", name="▶ Play").click()
     # several ticks played (each a step or more), then Pause
-    page.wait_for_function("() => (window.bnlabLive?.charts.loss?.ticks || 0) >= 4",
-                           timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => (window.bnlabLive?.charts.loss?.ticks || 0) >= 4", timeout=PAGE_TIMEOUT_MS
+    )
     with rerun(page, timeout_ms=PAGE_TIMEOUT_MS):
         page.get_by_role("button", name="⏸ Pause").click()
     stats = page.evaluate("() => window.bnlabLive.charts")

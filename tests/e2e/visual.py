@@ -126,9 +126,11 @@ CHART_COLOURS_JS = """() => {
 
 def luminance(rgb):
     """WCAG relative luminance of an sRGB colour given as 0-255 channels."""
+
     def channel(v):
         v = v / 255
         return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
     r, g, b = (channel(v) for v in rgb[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -145,7 +147,7 @@ def hex_rgb(colour):
     h = colour.lstrip("#")
     if len(h) == 3:
         h = "".join(c * 2 for c in h)
-    return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4))
 
 
 def chart_colours(page):
