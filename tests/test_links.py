@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from bn_core import exchange
 from bn_core.data import make_dataset
-from tests.apptest import assert_clean, run_page
+from tests.apptest import assert_clean, downloaded, run_page
 from tests.rendered import plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,16 +150,15 @@ def shown_state(at, slug):
     return {key: w.value for key, w in bound_controls(at, slug).items()}
 
 
-def load_settings_file(page, settings):
-    """A fresh session of the page that loads `settings` ({name: URL text}) from a file."""
+def load_settings_file(page, data):
+    """A fresh session of the page that loads the settings file `data` (bytes)."""
     at = open_page(page)
-    text = exchange.settings_json(page.url_path, settings)
     uploader = next(u for u in at.get("file_uploader") if u.key == SETTINGS_FILE_KEY)
-    return uploader.set_value(("run.json", text.encode(), "application/json")).run()
+    return uploader.set_value(("run.json", data, "application/json")).run()
 
 
 @pytest.mark.parametrize("lesson", PAGES, ids=[p.url_path for p in PAGES])
-def test_every_control_round_trips_through_the_link_and_the_settings_file(lesson):
+def test_every_control_round_trips_through_the_link_and_the_settings_file(lesson, downloads):
     page, slug = lesson, lesson.url_path
     verified = set()
     for held in SCENARIOS.get(slug, [{}]):
@@ -168,24 +167,22 @@ def test_every_control_round_trips_through_the_link_and_the_settings_file(lesson
         moved = move_every_control(at, slug, held)
         query, state = dict(at.query_params), shown_state(at, slug)
         verified |= moved & {key.split(".", 1)[1] for key in state}
+        has_file = any(u.key == SETTINGS_FILE_KEY for u in at.get("file_uploader"))
+        # what the page's own download gives (read now: the next session replaces the store)
+        saved = downloaded(at, "Settings (JSON)") if has_file else None
 
         again = open_page(page, query)
         assert_clean(again)
         assert shown_state(again, slug) == state, f"the link ?{query} does not reproduce it"
         assert dict(again.query_params) == query
 
-        if any(u.key == SETTINGS_FILE_KEY for u in at.get("file_uploader")):
-            loaded = load_settings_file(page, ui_settings(at))
+        if has_file:
+            loaded = load_settings_file(page, saved)
             assert_clean(loaded)
             assert shown_state(loaded, slug) == state, "the settings file does not reproduce it"
             assert dict(loaded.query_params) == query
     missing = control_names(page) - verified
     assert not missing, f"never moved and checked: {sorted(missing)} (add a scenario)"
-
-
-def ui_settings(at):
-    """The page's settings as its settings file holds them (bn_app.ui.settings())."""
-    return dict(at.session_state[ui._STATE_KEY].values)
 
 
 def test_home_opens_and_links_every_page():
@@ -262,13 +259,14 @@ def test_lab_settings_wait_in_the_link_for_the_own_data_file():
     assert_clean(at)
     trainer = at.session_state["lab.trainer"]
     assert len(trainer.net.config.layer_dims) - 2 == 6  # applied once it could be
-    assert at.session_state["training_lab.lr"] == 0.1
+    assert at.select_slider(key="training_lab.lr").value == 0.1
     assert dict(at.query_params) == query
 
 
 def test_lab_units_shown_come_back_from_a_link_and_a_settings_file():
     settings = {"view": "minibatch", "units_shown": "1,3"}
-    for at in (open_page(LAB, settings), load_settings_file(LAB, settings)):
+    text = exchange.settings_json(LAB.url_path, settings).encode()
+    for at in (open_page(LAB, settings), load_settings_file(LAB, text)):
         assert_clean(at)
         assert at.multiselect(key="training_lab.units_shown").value == [1, 3]
         assert at.query_params["units_shown"] == "1,3"

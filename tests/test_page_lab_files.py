@@ -44,9 +44,11 @@ def test_settings_json_holds_every_control_and_loads_back(downloads):
         ("run.json", text.encode(), "application/json")
     ).run()
     assert not fresh.exception
-    assert fresh.session_state["training_lab.lr"] == 0.1
-    assert fresh.session_state["training_lab.layers"] == 2
-    assert fresh.session_state["training_lab.bn"] == "none"  # an old file's 0: no normalization
+    assert fresh.select_slider(key="training_lab.lr").value == 0.1
+    assert fresh.slider(key="training_lab.layers").value == 2
+    assert (
+        fresh.selectbox(key="training_lab.bn").value == "none"
+    )  # an old file's 0: no normalization
     assert any("Settings loaded from run.json" in plain(i.value) for i in fresh.info)
 
 

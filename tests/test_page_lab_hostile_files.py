@@ -39,7 +39,7 @@ def test_settings_naming_streamlits_own_parameters_load_the_rest():
     data = settings_file({"embed": "true", "EMBED_OPTIONS": "show_toolbar", "layers": "3"})
     uploader(at, SETTINGS_FILE).set_value(("embed.json", data, "application/json")).run()
     assert_clean(at)
-    assert at.session_state["training_lab.layers"] == 3
+    assert at.slider(key="training_lab.layers").value == 3
 
 
 _session = {}

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from bn_core import exchange
 from bn_core import gamma_beta as gb
+from tests.apptest import downloaded
 from tests.rendered import plain
 from tests.test_page_training_lab import SLUG, clean, click, open_lab, trainer
 
@@ -117,7 +117,7 @@ def test_switch_off_the_unit_that_matters_most(lab_at):
     click(at, "lab.gb.learned")
 
 
-def test_the_edit_rides_in_the_link_and_the_settings_file():
+def test_the_edit_rides_in_the_link_and_the_settings_file(downloads):
     query = {
         "gb_layer": "2",
         "gb_unit": "3",
@@ -131,14 +131,12 @@ def test_the_edit_rides_in_the_link_and_the_settings_file():
     assert dict(at.query_params) == query
     at.slider(key=GAMMA).set_value(0.5)
     clean(at.run())
-    saved = next(b for b in at.get("download_button") if "Settings" in b.proto.label)
-    assert saved is not None
-    settings = at.session_state["_ui.page"].values
+    saved = downloaded(at, "Settings (JSON)")  # what the page's download gives the browser
+    settings = json.loads(saved)["settings"]
     assert settings["gb_gamma"] == "0.5" and settings["gb_resume"] == "edited"
-    text = exchange.settings_json(SLUG, dict(settings))
     loaded = open_lab()
     uploader = next(u for u in loaded.get("file_uploader") if u.key == "lab.settings_file")
-    clean(uploader.set_value(("run.json", text.encode(), "application/json")).run())
+    clean(uploader.set_value(("run.json", saved, "application/json")).run())
     assert chosen(loaded) == (2, 2) and sliders(loaded) == (0.5, -0.5)
 
 

@@ -13,6 +13,7 @@ import pytest
 from bn_core import exchange
 from bn_viz import lab as viz
 from bn_viz.theme import BN_COLOR, LN_COLOR, PLAIN_COLOR
+from tests.apptest import downloaded
 from tests.plotly_spec import unwrap_titles
 from tests.rendered import plain
 from tests.test_page_training_lab import (
@@ -176,9 +177,9 @@ def test_links_with_a_normalization_that_cannot_be_are_named_and_ignored(query, 
     assert trainer(at).twin is None or norms(at)[1] != norms(at)[0]
 
 
-def test_the_settings_file_round_trips_the_normalizations():
+def test_the_settings_file_round_trips_the_normalizations(downloads):
     at = open_lab({"bn": "layer", "twin": "batch", "batch": "4"})
-    settings = at.session_state["_ui.page"].values
+    settings = json.loads(downloaded(at, "Settings (JSON)"))["settings"]  # the page's download
     assert settings["bn"] == "layer" and settings["twin"] == "batch"
     fresh = load(open_lab(), settings)
     assert norms(fresh) == ["layer", "batch"]
@@ -198,7 +199,7 @@ def test_the_settings_file_round_trips_the_normalizations():
 def test_old_settings_files_still_load(settings, expected):
     at = load(open_lab({"bn": "layer", "twin": "batch"}), settings)
     assert norms(at) == expected
-    assert at.session_state[f"{SLUG}.lr"] == 0.1
+    assert at.select_slider(key=f"{SLUG}.lr").value == 0.1
     assert not any("can't be loaded" in plain(e.value) for e in at.error)
     assert not at.toast
 
