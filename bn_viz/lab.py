@@ -11,6 +11,8 @@ boundary and the digits grid are in bn_viz.lab_data.
 
 from __future__ import annotations
 
+import math
+
 from bn_core.lessons.training_lab import ema
 from bn_viz.lab_layout import (
     BOTTOM_LEGEND,
@@ -533,6 +535,55 @@ def gamma_beta_figure(recorders, layer, highlight=()):
 # --- 6. gradients ----------------------------------------------------------------------------
 
 
+GRADIENTS_GRID_TITLES = ("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖")
+GRADIENTS_TITLE = (
+    "Per layer (each its own dash), smoothed: how big the gradients and the updates are"
+)
+GRADIENTS_LEGEND = {
+    "orientation": "v",
+    "x": 1.02,
+    "y": 1,
+    "yanchor": "top",
+    "groupclick": "toggleitem",
+}
+
+
+def gradients_layout(grid):
+    """The gradients view's layout on its 1 x 2 grid: log y axes, steps along x, and the
+    update-to-data ratio's rule of thumb (HEALTHY_RATIO) as a dotted line with its note.
+    Shared by the whole figure and the live chart."""
+    for axis in grid.every_yaxis():
+        axis.update(type="log", exponentformat="power", dtick="D2")
+    for axis in grid.every_xaxis():
+        axis["title"] = {"text": "step"}
+    ratio_line = {
+        "type": "line",
+        "xref": "x2 domain",
+        "yref": "y2",
+        "x0": 0,
+        "x1": 1,
+        "y0": HEALTHY_RATIO,
+        "y1": HEALTHY_RATIO,
+        "line": {"color": GREY, "dash": "dot", "width": 1},
+    }
+    note = {
+        "text": "10⁻³: a common rule of thumb",
+        "xref": "x2 domain",
+        "yref": "y2",
+        "x": 1,
+        "y": math.log10(HEALTHY_RATIO),  # a log axis places annotations by the exponent
+        "xanchor": "right",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 11, "color": MUTED_TEXT},
+    }
+    return {
+        **grid.layout,
+        "shapes": [ratio_line],
+        "annotations": [*grid.layout["annotations"], note],
+    }
+
+
 def gradients_figure(recorders, smoothing=SMOOTHING):
     """Per layer with weights: the gradient norm ||dW[l]|| and the update-to-data ratio
     ||W[l] after - W[l] before|| / ||W[l]||, each smoothed by an exponentially weighted
@@ -541,7 +592,7 @@ def gradients_figure(recorders, smoothing=SMOOTHING):
         return empty_figure(
             "Train a few steps: each layer's gradient norm<br>and update size appear here."
         )
-    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"), hspace=0.12)
+    grid = Grid(1, 2, titles=GRADIENTS_GRID_TITLES, hspace=0.12)
     traces = []
     for rec, color, label in _legend_ids(recorders):
         idx = thin(rec.layers.n, MANY_LINES_POINTS)
@@ -567,49 +618,8 @@ def gradients_figure(recorders, smoothing=SMOOTHING):
                         },
                     )
                 )
-    for axis in grid.every_yaxis():
-        axis.update(type="log", exponentformat="power", dtick="D2")
-    for axis in grid.every_xaxis():
-        axis["title"] = {"text": "step"}
-    ratio_line = {
-        "type": "line",
-        "xref": "x2 domain",
-        "yref": "y2",
-        "x0": 0,
-        "x1": 1,
-        "y0": HEALTHY_RATIO,
-        "y1": HEALTHY_RATIO,
-        "line": {"color": GREY, "dash": "dot", "width": 1},
-    }
-    note = {
-        "text": "10⁻³: a common rule of thumb",
-        "xref": "x2 domain",
-        "yref": "y2",
-        "x": 1,
-        "y": -3,
-        "xanchor": "right",
-        "yanchor": "top",
-        "showarrow": False,
-        "font": {"size": 11, "color": MUTED_TEXT},
-    }
-    layout = {
-        **grid.layout,
-        "shapes": [ratio_line],
-        "annotations": [*grid.layout["annotations"], note],
-    }
-    return figure(
-        traces,
-        layout,
-        "Per layer (each its own dash), smoothed: how big the gradients and the updates are",
-        height=380,
-        legend={
-            "orientation": "v",
-            "x": 1.02,
-            "y": 1,
-            "yanchor": "top",
-            "groupclick": "toggleitem",
-        },
-    )
+    layout = gradients_layout(grid)
+    return figure(traces, layout, GRADIENTS_TITLE, height=380, legend=GRADIENTS_LEGEND)
 
 
 # --- the lower panel of the page -------------------------------------------------------------

@@ -23,12 +23,15 @@ import numpy as np
 from bn_core.lessons.training_lab import ema
 from bn_viz import describe
 from bn_viz.lab import (
-    HEALTHY_RATIO,
+    GRADIENTS_GRID_TITLES,
+    GRADIENTS_LEGEND,
+    GRADIENTS_TITLE,
     SMOOTHING,
     STAGE_TITLES,
     VIEWS,
     _shape,
     gamma_beta_title,
+    gradients_layout,
     minibatch_columns,
     minibatch_label,
     minibatch_series,
@@ -39,7 +42,6 @@ from bn_viz.lab_layout import BOTTOM_LEGEND, BOTTOM_MARGIN, Grid, rgba
 from bn_viz.theme import (
     GREY,
     LAYER_DASHES,
-    MUTED_TEXT,
     RUNNING_COLOR,
     TEST_DASH,
     fit_titles,
@@ -636,7 +638,7 @@ def gamma_beta_chart(recorders, layer, highlight=()):
 def gradients_chart(recorders, smoothing=SMOOTHING):
     """Per layer: the gradient norm ||dW[l]|| and the update-to-data ratio, each smoothed,
     log scale; each layer its own dash."""
-    grid = Grid(1, 2, titles=("gradient norm ‖dW‖", "update-to-data ratio ‖ΔW‖ / ‖W‖"), hspace=0.12)
+    grid = Grid(1, 2, titles=GRADIENTS_GRID_TITLES, hspace=0.12)
     traces = []
     for rec, color, label in _ids(recorders):
         for c, name in enumerate(("grad_norm", "update_ratio"), start=1):
@@ -664,50 +666,11 @@ def gradients_chart(recorders, smoothing=SMOOTHING):
                         values[:, l - 1],
                     )
                 )
-    for axis in grid.every_yaxis():
-        axis.update(type="log", exponentformat="power", dtick="D2")
-    for axis in grid.every_xaxis():
-        axis["title"] = {"text": "step"}
-    ratio_line = {
-        "type": "line",
-        "xref": "x2 domain",
-        "yref": "y2",
-        "x0": 0,
-        "x1": 1,
-        "y0": HEALTHY_RATIO,
-        "y1": HEALTHY_RATIO,
-        "line": {"color": GREY, "dash": "dot", "width": 1},
-    }
-    note = {
-        "text": "10⁻³: a common rule of thumb",
-        "xref": "x2 domain",
-        "yref": "y2",
-        "x": 1,
-        "y": -3,
-        "xanchor": "right",
-        "yanchor": "top",
-        "showarrow": False,
-        "font": {"size": 11, "color": MUTED_TEXT},
-    }
-    layout = {
-        **grid.layout,
-        "shapes": [ratio_line],
-        "annotations": [*grid.layout["annotations"], note],
-    }
     return SeriesChart(
         "gradients",
         "Gradient norm and update-to-data ratio of each layer over training",
         _figure_layout(
-            layout,
-            "Per layer (each its own dash), smoothed: how big the gradients and the updates are",
-            height=380,
-            legend={
-                "orientation": "v",
-                "x": 1.02,
-                "y": 1,
-                "yanchor": "top",
-                "groupclick": "toggleitem",
-            },
+            gradients_layout(grid), GRADIENTS_TITLE, height=380, legend=GRADIENTS_LEGEND
         ),
         traces,
         hint=_hint(
