@@ -3,7 +3,8 @@
 - `ui`: controls bound to the URL, presets, presentation mode, text from users, errors;
 - `catalog`: the pages in lesson order (file, title, icon, blurb, address);
 - `lab_options`: the Training Lab's option lists, pacing and wording, plain Python;
-- `lab_sidebar`, `lab_gamma_beta`: the Training Lab's sidebar and its "Edit γ and β" panel;
+- `lab_sidebar`, `lab_live`, `lab_gamma_beta`: the Training Lab's sidebar, its live charts'
+  bookkeeping and pace, and its "Edit γ and β" panel;
 - `a11y.css`: focus rings, reflow at 320 px, reduced motion.
 
 Importing this package loads pandas and Plotly first, once. Streamlit runs each
