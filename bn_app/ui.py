@@ -104,7 +104,7 @@ def _route_through_app():
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:
         return
-    if PagesManager.uses_pages_directory:
+    if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         runpy.run_path(str(APP_SCRIPT), run_name="__main__")
         st.stop()

@@ -174,9 +174,11 @@ with left:
     st.latex(r"J(w) = \frac{1}{2m}\left\lVert w^T X - y \right\rVert^2")
     st.latex(r"w := w - \alpha\, \frac{\partial J}{\partial w}")
 with right:
-    d = cmp.data
-    ui.chart(data_figure(d, lesson.feature_stats(d.X_train), lesson.feature_stats(d.Xn_train)))
-    frame = pd.DataFrame(lesson.normalization_summary(d), index=["feature 1", "feature 2"]).T
+    data = cmp.data
+    ui.chart(
+        data_figure(data, lesson.feature_stats(data.X_train), lesson.feature_stats(data.Xn_train))
+    )
+    frame = pd.DataFrame(lesson.normalization_summary(data), index=["feature 1", "feature 2"]).T
     st.dataframe(frame.style.format("{:.3f}"), width="stretch")
     st.caption(
         "The normalized fit predicts the centred target y − ȳ, the part a bias would "

@@ -150,8 +150,8 @@ with bn_box:
         width="stretch",
     )
 
-s = stages(b, gamma, beta, eps, activation, unit, m)
-summary = lesson.unit_summary(s, unit)
+batch = stages(b, gamma, beta, eps, activation, unit, m)
+summary = lesson.unit_summary(batch, unit)
 
 with charts:
     st.info(
@@ -160,7 +160,7 @@ with charts:
         "max |Z̃ − Z| drops to rounding error. Switch to sigmoid and raise γ and β to push "
         "Z̃ into the flat tails."
     )
-    ui.chart(stages_figure(s, unit, show_mistake=mistake))
+    ui.chart(stages_figure(batch, unit, show_mistake=mistake))
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("μ", f"{summary['mu']:.4f}", help="The mini-batch mean of this unit's z.")
     c2.metric("σ²", f"{summary['var']:.4f}", help="The mini-batch variance of this unit's z.")
@@ -191,7 +191,7 @@ with charts:
             f"{summary['wrong_var']:.3f}, not 1 (σ² = {summary['var']:.3f}). Divide by "
             "the standard deviation √(σ² + ε), not by the variance."
         )
-    ui.chart(activation_figure(s, unit))
+    ui.chart(activation_figure(batch, unit))
     flat_message(summary, activation)
 
 st.subheader("Why γ and β exist (with a sigmoid g)")
@@ -260,13 +260,13 @@ with left:
     )
 with right:
     st.subheader(f"The numbers: first {lesson.TABLE_ROWS} examples of unit {unit + 1}")
-    table = pd.DataFrame(lesson.example_table(s, unit))
+    table = pd.DataFrame(lesson.example_table(batch, unit))
     if not mistake:
         table = table.drop(columns=table.columns[-1])
     table.index = [f"i = {i + 1}" for i in range(len(table))]
     st.dataframe(table.style.format("{:.4f}"), width="stretch")
     st.caption("μ and σ² are vectors of shape (n, 1), one entry per unit:")
-    units = pd.DataFrame(lesson.units_table(s), index=[f"unit {u}" for u in UNITS])
+    units = pd.DataFrame(lesson.units_table(batch), index=[f"unit {u}" for u in UNITS])
     st.dataframe(units.style.format("{:.3f}"), width="stretch")
 
 ui.end_page()

@@ -4,8 +4,9 @@ same network without normalization, or with the other one.
 The trainer lives in session state with the signature of the settings that define the data and
 the network; when that signature changes, training starts over and the page says why. The
 optimizer settings apply to the running trainer. While playing, a fragment that reruns every
-INTERVAL_S seconds (bn_app.lab_options, which also paces it) takes a few steps and redraws the
-charts; Play, Step, Epoch and Reset sit outside it. The sidebar is bn_app.lab_sidebar.
+INTERVAL_S seconds (bn_app.lab_options) takes a few steps and redraws the charts, through
+bn_app.lab_live, which also paces the ticks; Play, Step, Epoch and Reset sit outside it. The
+sidebar is bn_app.lab_sidebar.
 """
 
 import os

@@ -1,5 +1,5 @@
-"""bn_core.lab: smoothing, eval-mode decision maps, parameter counts, the cancelled b, and the
-lab's settings (what resets training and what does not)."""
+"""bn_core.lessons.training_lab: smoothing, eval-mode decision maps, parameter counts, the
+cancelled b, and the lab's settings (what resets training and what does not)."""
 
 import dataclasses
 
@@ -129,14 +129,31 @@ def test_raw_test_inputs_are_the_split_before_normalization():
 # --- parameters and b ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("batch_norm", [True, False])
-@pytest.mark.parametrize("eliminate_bias", [True, False])
-@pytest.mark.parametrize("dims", [(2, 16, 16, 2), (64, 5, 10), (2, 3, 4, 5, 3)])
-def test_count_params_matches_the_network(dims, batch_norm, eliminate_bias):
-    net = bn.MLP(
-        bn.NetConfig(layer_dims=dims, batch_norm=batch_norm, eliminate_bias=eliminate_bias)
-    )
-    assert lab.count_params(dims, batch_norm, eliminate_bias) == net.n_params
+# Counted by hand. (2, 3, 4, 2): W 2·3 + 3·4 + 4·2 = 26, b 3 + 4 + 2 = 9, γ and β 2·(3 + 4) = 14.
+# (64, 5, 10): W 320 + 50 = 370, b 5 + 10 = 15, γ and β 2·5 = 10. The output layer keeps its b.
+@pytest.mark.parametrize(
+    ("dims", "normalization", "eliminate_bias", "expected"),
+    [
+        ((2, 3, 4, 2), None, True, 26 + 9),
+        ((2, 3, 4, 2), "none", False, 26 + 9),
+        ((2, 3, 4, 2), False, True, 26 + 9),
+        ((2, 3, 4, 2), "batch", True, 26 + 2 + 14),
+        ((2, 3, 4, 2), True, True, 26 + 2 + 14),
+        ((2, 3, 4, 2), "batch", False, 26 + 9 + 14),
+        ((2, 3, 4, 2), "layer", True, 26 + 2 + 14),
+        ((2, 3, 4, 2), "layer", False, 26 + 9 + 14),
+        ((64, 5, 10), None, False, 370 + 15),
+        ((64, 5, 10), "batch", True, 370 + 10 + 10),
+        ((64, 5, 10), "layer", False, 370 + 15 + 10),
+    ],
+)
+def test_count_params_counts_each_parameter(dims, normalization, eliminate_bias, expected):
+    assert lab.count_params(dims, normalization, eliminate_bias) == expected
+
+
+def test_count_params_refuses_an_unknown_normalization():
+    with pytest.raises(ValueError, match="normalization"):
+        lab.count_params((2, 3, 2), "bn", True)
 
 
 def test_eliminating_b_saves_one_number_per_hidden_unit():

@@ -180,8 +180,14 @@ def count_params(layer_dims, normalization, eliminate_bias):
         gamma[l], beta[l]: n_l each on a normalized (hidden) layer.
 
     normalization: "batch", "layer", or None / "none"; True and False mean batch norm on and
-    off. Batch norm and layer norm learn the same numbers (gamma and beta per unit).
+    off. Batch norm and layer norm learn the same numbers (gamma and beta per unit). Any other
+    normalization raises ValueError.
     """
+    if normalization not in (True, False, None, "none", "batch", "layer"):
+        raise ValueError(
+            f'normalization must be "batch", "layer", "none", None, True or False, '
+            f"got {normalization!r}"
+        )
     batch = normalization in (True, "batch")
     layer = normalization == "layer"
     return n_params(
