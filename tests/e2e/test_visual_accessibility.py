@@ -130,6 +130,11 @@ def test_tab_walk_of_the_lab_reaches_every_control_with_a_visible_focus(page, ap
     _open(page, f"{app_url}/training_lab", height=900)
     page.wait_for_function(_CHARTS_DRAWN_JS, timeout=PAGE_TIMEOUT_MS, polling=100)
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
+    # Every kind of control the walk must reach, drawn: Streamlit loads a widget's code lazily
+    # and shows a placeholder until then (on a busy machine the view's radio came seconds after
+    # the charts, and the walk went past its placeholder).
+    for role in ("radio", "switch", "slider", "combobox"):
+        expect(page.get_by_role(role).first).to_be_attached(timeout=PAGE_TIMEOUT_MS)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.locator("h1").first.click()  # start the walk at the top of the page
     reached, seen_first, contrasts = {}, None, {}
