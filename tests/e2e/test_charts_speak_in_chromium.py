@@ -34,12 +34,14 @@ _CHARTS_JS = """() => [...document.querySelectorAll(
 }))"""
 
 # True once every chart is drawn and named (the page watcher names a chart a frame after
-# Plotly has drawn it).
+# Plotly has drawn it): at least `least` chart boxes, and as many as there are Plotly plots on
+# the page (under load a page's later charts were drawn after its first one was named).
 _CHARTS_NAMED_JS = """(least) => {
     const boxes = [...document.querySelectorAll(
         '[data-testid="stPlotlyChart"], .bnlab-live-chart')];
-    return boxes.length >= least && boxes.every(b => b.querySelector('svg.main-svg')
-        && b.getAttribute('aria-label') && b.getAttribute('aria-describedby'));
+    const plots = document.querySelectorAll('.js-plotly-plot').length;
+    return boxes.length >= Math.max(least, plots) && boxes.every(b => b.querySelector(
+        'svg.main-svg') && b.getAttribute('aria-label') && b.getAttribute('aria-describedby'));
 }"""
 
 _TAB_STOPS_IN_TOOLBARS_JS = """() => [...document.querySelectorAll('.modebar-btn')]
