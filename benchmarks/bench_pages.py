@@ -56,23 +56,23 @@ def server_side(page_file):
 
 
 def _browser_tools():
-    """Playwright's sync API and the e2e suite's helpers, or None without them."""
+    """Playwright's sync API, bench_browser's server and Chromium, and the e2e suite's
+    helpers; or None without them."""
     try:
+        from bench_browser import CHROMIUM, CHROMIUM_ARGS, start_server
         from playwright.sync_api import sync_playwright
     except ImportError:
         return None
-    from tests.e2e.conftest import CHROMIUM_ARGS, _chromium_path, _free_port, _healthy
     from tests.e2e.helpers import RUN_COUNTER_JS, wait_for_app
     from tests.e2e.test_pages import _DRAWN_JS
 
-    if _chromium_path() is None:
+    if not Path(CHROMIUM).exists():
         return None
     return SimpleNamespace(
         sync_playwright=sync_playwright,
         args=CHROMIUM_ARGS,
-        chromium=_chromium_path(),
-        free_port=_free_port,
-        healthy=_healthy,
+        chromium=CHROMIUM,
+        start_server=start_server,
         run_counter=RUN_COUNTER_JS,
         wait_for_app=wait_for_app,
         drawn=_DRAWN_JS,
@@ -82,28 +82,8 @@ def _browser_tools():
 @contextmanager
 def _fresh_server(tools):
     """A cold `streamlit run app.py` (no session has run yet); yields its URL once healthy."""
-    url = f"http://127.0.0.1:{tools.free_port()}"
-    port = url.rsplit(":", 1)[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--server.headless=true",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, url = tools.start_server(live=True)
     try:
-        deadline = time.monotonic() + 30
-        while not tools.healthy(url) and time.monotonic() < deadline:
-            time.sleep(0.1)
         yield url
     finally:
         server.terminate()

@@ -8,6 +8,7 @@ a network; everything is a read-only look at one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,6 +173,7 @@ def raw_test_inputs(dataset, n, noise, test_fraction, seed):
 # --- parameters and the bias -----------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)  # it builds a network: the page asks on every full run
 def count_params(layer_dims, normalization, eliminate_bias):
     """How many numbers a network learns, read from a real network's layout as *Fitting it
     into a network* counts them:
